@@ -1,0 +1,3 @@
+from collector._cli import main
+
+raise SystemExit(main())

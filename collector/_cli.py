@@ -1,0 +1,175 @@
+"""The `collector` command line.
+
+Exit codes: 0 every scope collected; 1 the run finished but some scopes failed; 2 usage or
+configuration error; 3 could not run (database unreachable or unusable).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+import anyio
+
+from ._core._database import create_engine, redact, upgrade
+from ._core._errors import CollectorError, ConfigError, DatabaseError
+from ._core._runner import RunResult, run_collection
+from ._core._settings import load_settings
+
+EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_CANNOT_RUN = 0, 1, 2, 3
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        raise ConfigError(message)
+
+
+def _database_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", metavar="FILE", help="TOML file with option values")
+    parser.add_argument(
+        "--database-url",
+        metavar="URL",
+        help="SQLAlchemy URL, e.g. sqlite:///inventory.db or postgresql://user:pw@host/db "
+        "(default sqlite:///collector.db)",
+    )
+
+
+def _run_options(parser: argparse.ArgumentParser) -> None:
+    _database_options(parser)
+    add = parser.add_argument
+    add("--accounts", metavar="ID,...", help="accounts to collect (12-digit ids)")
+    add(
+        "--organization",
+        action="store_true",
+        default=None,
+        help="discover the accounts with AWS Organizations ListAccounts",
+    )
+    add("--role-name", metavar="NAME", help="role to assume in each account")
+    add("--external-id", metavar="ID", help="external id for AssumeRole")
+    add("--regions", metavar="R,...|all", help="AppFlow regions to list (default all)")
+    add("--concurrency", metavar="N", help="scopes listed at once (default 100)")
+    add("--max-attempts", metavar="N", help="attempts per API call, first included (default 5)")
+    add("--connector-type", metavar="T", help="targeted refresh: only this connector type")
+    add(
+        "--profile-name",
+        metavar="NAME",
+        action="append",
+        help="targeted refresh: only this profile (repeatable)",
+    )
+    add("--connect-timeout", metavar="SECONDS", help="TCP connect timeout (default 10)")
+    add("--read-timeout", metavar="SECONDS", help="read timeout per request (default 30)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="collector", description="Inventory of AWS AppFlow connector profiles.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    _run_options(commands.add_parser("run", help="run one collection pass"))
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True, parser_class=_Parser)
+    _database_options(db_commands.add_parser("upgrade", help="apply pending migrations"))
+    demo = commands.add_parser("demo", help="collect a simulated organization into SQLite")
+    demo.add_argument("--database-url", metavar="URL", default="sqlite:///appflow-demo.db")
+    demo.add_argument("--accounts", metavar="N", type=int, default=12)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        _configure_logging(args.verbose)
+        return _dispatch(args)
+    except ConfigError as error:
+        print(f"collector: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except DatabaseError as error:
+        print(f"collector: cannot run: {error}", file=sys.stderr)
+        return EXIT_CANNOT_RUN
+    except CollectorError as error:
+        print(f"collector: cannot run: {error}", file=sys.stderr)
+        return EXIT_CANNOT_RUN
+    except KeyboardInterrupt:
+        print("collector: interrupted", file=sys.stderr)
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "run":
+        return _run(args)
+    if args.command == "db":
+        return _db_upgrade(args)
+    from ._demo import run_demo
+
+    return run_demo(database_url=args.database_url, accounts=args.accounts)
+
+
+def _flags(args: argparse.Namespace) -> dict[str, Any]:
+    return {k: v for k, v in vars(args).items() if v is not None}
+
+
+def _run(args: argparse.Namespace) -> int:
+    settings = load_settings(_flags(args))
+    started = time.monotonic()
+    result = anyio.run(run_collection, settings)
+    print(format_summary(result, time.monotonic() - started))
+    return result.exit_code
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    settings = load_settings(_flags(args), allowed=frozenset({"database_url"}))
+
+    async def go() -> None:
+        engine = create_engine(settings.database_url)
+        try:
+            await upgrade(engine)
+        except DatabaseError:
+            raise
+        except Exception as exc:  # the driver's own errors vary; all mean "cannot run"
+            raise DatabaseError(f"database {redact(settings.database_url)}: {exc}") from exc
+        finally:
+            await engine.dispose()
+
+    anyio.run(go)
+    print(f"database {redact(settings.database_url)} is up to date")
+    return EXIT_OK
+
+
+def format_summary(result: RunResult, seconds: float) -> str:
+    """The end-of-run summary a person reads in cron mail or a job log."""
+    scopes = result.scopes
+    lines = [
+        f"run {result.run_id} {result.status} in {seconds:.1f}s: "
+        f"{sum(scopes.values())} scopes ({scopes['succeeded']} succeeded, "
+        f"{scopes['failed']} failed, {scopes['skipped']} skipped), "
+        f"{result.profiles_seen} profiles seen; "
+        f"{result.changes['created']} created, {result.changes['updated']} updated, "
+        f"{result.changes['deleted']} deleted, {result.changes['restored']} restored; "
+        f"{result.requests} requests, {result.retries} retries"
+    ]
+    if result.error:
+        lines.append(f"error: {result.error}")
+    for outcome in sorted(result.failures, key=lambda o: o.scope)[:50]:
+        lines.append(
+            f"  failed {outcome.scope.account_id} {outcome.scope.region} "
+            f"{outcome.error_code}: {outcome.error_message}"
+        )
+    if len(result.failures) > 50:
+        lines.append(f"  ... and {len(result.failures) - 50} more (see collection_scopes)")
+    return "\n".join(lines)
+
+
+def _configure_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=sys.stderr,
+    )
+    if not verbose:
+        for noisy in ("botocore", "aiobotocore", "alembic", "sqlalchemy"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)

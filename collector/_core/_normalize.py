@@ -1,0 +1,190 @@
+"""Turn connector profiles as the API returned them into rows. Pure functions, no I/O.
+
+The input is the decoded JSON of a `DescribeConnectorProfiles` page, not botocore's parsed
+output: botocore drops members its model does not know yet (a property block AWS adds before
+botocore learns of it) and converts timestamps to local time. Working from the wire keeps
+everything AWS said and keeps timestamps in UTC.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+TIMESTAMP_FIELDS = ("createdAt", "lastUpdatedAt")
+
+# Members that the API model declares as maps (free-form keys) rather than structures. Maps
+# are kept whole as one JSON value; structures are walked into dotted paths.
+_MAP_PATHS = frozenset(
+    {
+        ("CustomConnector", "profileProperties"),
+        ("CustomConnector", "oAuth2Properties", "tokenUrlCustomProperties"),
+    }
+)
+
+
+class ProfileDataError(ValueError):
+    """A profile the API returned that cannot be stored as it is."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileRecord:
+    """One connector profile, normalized: the columns of `connector_profiles`."""
+
+    arn: str
+    account_id: str
+    region: str
+    name: str | None
+    connector_type: str | None
+    connector_label: str | None
+    connection_mode: str | None
+    credentials_arn: str | None
+    created_at: datetime | None
+    last_updated_at: datetime | None
+    private_connection_status: str | None
+    private_connection_failure_cause: str | None
+    private_connection_failure_message: str | None
+    properties: dict[str, Any]
+    snapshot: dict[str, Any]
+    content_hash: str
+
+
+def normalize_profile(raw: Mapping[str, Any], account_id: str, region: str) -> ProfileRecord:
+    """Normalize one profile of the (account, region) scope it was listed in."""
+    arn = raw.get("connectorProfileArn")
+    if not isinstance(arn, str) or not arn:
+        raise ProfileDataError(f"profile {raw.get('connectorProfileName')!r} has no ARN")
+    snapshot = make_snapshot(raw)
+    properties = snapshot.get("connectorProfileProperties")
+    if properties is None:
+        properties = {}
+    elif not isinstance(properties, dict):
+        raise ProfileDataError(f"{arn}: connectorProfileProperties is not an object")
+    state = snapshot.get("privateConnectionProvisioningState")
+    if not isinstance(state, dict):
+        state = {}
+    return ProfileRecord(
+        arn=arn,
+        account_id=account_id,
+        region=region,
+        name=_text(snapshot, "connectorProfileName", arn),
+        connector_type=_text(snapshot, "connectorType", arn),
+        connector_label=_text(snapshot, "connectorLabel", arn),
+        connection_mode=_text(snapshot, "connectionMode", arn),
+        credentials_arn=_text(snapshot, "credentialsArn", arn),
+        created_at=parse_timestamp(raw.get("createdAt"), arn),
+        last_updated_at=parse_timestamp(raw.get("lastUpdatedAt"), arn),
+        private_connection_status=_text(state, "status", arn),
+        private_connection_failure_cause=_text(state, "failureCause", arn),
+        private_connection_failure_message=_text(state, "failureMessage", arn),
+        properties=properties,
+        snapshot=snapshot,
+        content_hash=content_hash(snapshot),
+    )
+
+
+def make_snapshot(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The profile as the API returned it, with timestamps as ISO-8601 UTC strings."""
+    snapshot = dict(raw)
+    arn = str(raw.get("connectorProfileArn"))
+    for key in TIMESTAMP_FIELDS:
+        if key in snapshot:
+            stamp = parse_timestamp(snapshot[key], arn)
+            snapshot[key] = None if stamp is None else iso_utc(stamp)
+    return snapshot
+
+
+def parse_timestamp(value: Any, arn: str = "") -> datetime | None:
+    """Read an API timestamp (epoch seconds on the wire; ISO-8601 tolerated) as UTC."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ProfileDataError(f"{arn}: timestamp {value!r} is not a time")
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, UTC)
+    if isinstance(value, str):
+        try:
+            stamp = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise ProfileDataError(f"{arn}: timestamp {value!r} is not a time") from None
+        return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
+    raise ProfileDataError(f"{arn}: timestamp {value!r} is not a time")
+
+
+def iso_utc(stamp: datetime) -> str:
+    """ISO-8601 in UTC with a `Z`, to the microsecond when there is one."""
+    text = stamp.astimezone(UTC).isoformat()
+    return text.removesuffix("+00:00") + "Z"
+
+
+def content_hash(snapshot: Mapping[str, Any]) -> str:
+    """A digest of everything the API said about a profile, independent of key order."""
+    return hashlib.sha256(canonical_json(snapshot).encode()).hexdigest()
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def flatten_properties(properties: Mapping[str, Any]) -> Iterator[tuple[str, str, str]]:
+    """Yield `(connector, path, value)` for every leaf of `connectorProfileProperties`.
+
+    Structures become dotted paths; lists and maps are leaves, their value JSON text.
+    Strings are kept as they are; numbers and booleans are JSON text (`true`, `443`).
+    """
+    for connector, block in properties.items():
+        if isinstance(block, dict):
+            for path, value in _walk(block, (connector,)):
+                yield connector, ".".join(path[1:]), _leaf_text(value)
+        else:
+            yield connector, "", _leaf_text(block)
+
+
+def _walk(
+    node: Mapping[str, Any], prefix: tuple[str, ...]
+) -> Iterator[tuple[tuple[str, ...], Any]]:
+    for key, value in node.items():
+        path = (*prefix, key)
+        if isinstance(value, dict) and path not in _MAP_PATHS:
+            yield from _walk(value, path)
+        else:
+            yield path, value
+
+
+def changed_paths(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    """Dotted paths whose value differs between two snapshots, sorted."""
+    before = {path: canonical_json(value) for path, value in _walk_all(old, ())}
+    after = {path: canonical_json(value) for path, value in _walk_all(new, ())}
+    keys = before.keys() | after.keys()
+    return sorted(".".join(k) for k in keys if before.get(k) != after.get(k))
+
+
+_SNAPSHOT_MAP_PATHS = frozenset(("connectorProfileProperties", *path) for path in _MAP_PATHS)
+
+
+def _walk_all(
+    node: Mapping[str, Any], prefix: tuple[str, ...]
+) -> Iterable[tuple[tuple[str, ...], Any]]:
+    for key, value in node.items():
+        path = (*prefix, key)
+        if isinstance(value, dict) and value and path not in _SNAPSHOT_MAP_PATHS:
+            yield from _walk_all(value, path)
+        else:
+            yield path, value
+
+
+def _leaf_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def _text(mapping: Mapping[str, Any], key: str, arn: str) -> str | None:
+    value = mapping.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    raise ProfileDataError(f"{arn}: {key} is {type(value).__name__}, expected a string")

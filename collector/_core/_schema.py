@@ -1,0 +1,160 @@
+"""The tables, as SQLAlchemy Core metadata. The alembic migrations create exactly these.
+
+Column names are a public contract (README, "SQL schema"): dashboards and saved queries use
+them, so a rename needs a migration and a note.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+# JSONB on PostgreSQL so people can index and query into it; JSON text on SQLite.
+Json: sa.types.TypeEngine[Any] = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+
+class UtcDateTime(sa.types.TypeDecorator[datetime]):
+    """A timestamp that is always UTC, whatever the database or the machine's time zone.
+
+    SQLite has no time zones: it keeps 'YYYY-MM-DD HH:MM:SS.ffffff' text in UTC, which sorts
+    and compares correctly with SQLite's own date functions. PostgreSQL keeps timestamptz.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are ambiguous; pass an aware one")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+Timestamp = UtcDateTime
+ARN = sa.String(2048)
+ACCOUNT_ID = sa.String(12)
+REGION = sa.String(32)
+
+collection_runs = sa.Table(
+    "collection_runs",
+    metadata,
+    sa.Column("run_id", sa.String(36), primary_key=True),
+    sa.Column("started_at", Timestamp, nullable=False),
+    sa.Column("finished_at", Timestamp),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("scopes_total", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("scopes_succeeded", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("scopes_failed", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("scopes_skipped", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("profiles_seen", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("profiles_created", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("profiles_updated", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("profiles_deleted", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("profiles_restored", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("requests", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("retries", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("filtered", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("error_message", sa.Text),
+)
+
+collection_scopes = sa.Table(
+    "collection_scopes",
+    metadata,
+    sa.Column("run_id", sa.String(36), primary_key=True),
+    sa.Column("account_id", ACCOUNT_ID, primary_key=True),
+    sa.Column("region", REGION, primary_key=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("pages", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("profiles", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("complete", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("error_code", sa.String(64)),
+    sa.Column("aws_error_code", sa.String(128)),
+    sa.Column("error_message", sa.Text),
+    sa.Column("started_at", Timestamp),
+    sa.Column("finished_at", Timestamp),
+    sa.Index(None, "account_id", "region"),
+)
+
+accounts = sa.Table(
+    "accounts",
+    metadata,
+    sa.Column("account_id", ACCOUNT_ID, primary_key=True),
+    sa.Column("name", sa.Text),
+    sa.Column("email", sa.Text),
+    sa.Column("state", sa.String(32)),
+    sa.Column("source", sa.String(32), nullable=False),
+    sa.Column("last_seen_at", Timestamp, nullable=False),
+)
+
+connector_profiles = sa.Table(
+    "connector_profiles",
+    metadata,
+    sa.Column("connector_profile_arn", ARN, primary_key=True),
+    sa.Column("account_id", ACCOUNT_ID, nullable=False),
+    sa.Column("region", REGION, nullable=False),
+    sa.Column("connector_profile_name", sa.String(256)),
+    sa.Column("connector_type", sa.String(64)),
+    sa.Column("connector_label", sa.String(256)),
+    sa.Column("connection_mode", sa.String(32)),
+    sa.Column("credentials_arn", ARN),
+    sa.Column("created_at", Timestamp),
+    sa.Column("last_updated_at", Timestamp),
+    sa.Column("private_connection_status", sa.String(32)),
+    sa.Column("private_connection_failure_cause", sa.String(64)),
+    sa.Column("private_connection_failure_message", sa.Text),
+    sa.Column("properties", Json, nullable=False),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("first_seen_at", Timestamp, nullable=False),
+    sa.Column("last_seen_at", Timestamp, nullable=False),
+    sa.Column("deleted_at", Timestamp),
+    sa.Index(None, "account_id", "region"),
+    sa.Index(None, "connector_type"),
+)
+
+connector_profile_properties = sa.Table(
+    "connector_profile_properties",
+    metadata,
+    sa.Column("connector_profile_arn", ARN, primary_key=True),
+    sa.Column("connector", sa.String(64), primary_key=True),
+    sa.Column("path", sa.String(512), primary_key=True),
+    sa.Column("value", sa.Text),
+    sa.Index(None, "connector", "path"),
+)
+
+connector_profile_versions = sa.Table(
+    "connector_profile_versions",
+    metadata,
+    sa.Column("connector_profile_arn", ARN, primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("change_type", sa.String(16), nullable=False),
+    sa.Column("valid_from", Timestamp, nullable=False),
+    sa.Column("valid_to", Timestamp),
+    sa.Column("changed_fields", Json, nullable=False),
+    sa.Column("snapshot", Json, nullable=False),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("run_id", sa.String(36), nullable=False),
+    sa.Index(None, "valid_from"),
+    sa.Index(None, "run_id"),
+)

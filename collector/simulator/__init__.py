@@ -1,0 +1,50 @@
+"""A local AWS endpoint for STS, Organizations, EC2 and AppFlow, for tests and benchmarks.
+
+It speaks the wire protocols botocore uses, so the product reaches it only through the
+standard `AWS_ENDPOINT_URL_<SERVICE>` variables. Data comes from a deterministic generator;
+faults (latency, errors, dropped connections, broken paging) are injected on demand.
+
+    org = generate_organization(seed=7, accounts=20)
+    with Simulator(org, Faults(latency=0.08, latency_jitter=0.2)) as sim:
+        subprocess.run([...], env={**os.environ, **sim.env()})
+"""
+
+from ._catalog import (
+    ALL_REGIONS,
+    APPFLOW_REGIONS,
+    CONNECTOR_TYPES,
+    DEFAULT_REGIONS,
+    OPT_IN_REGIONS,
+    PROPERTY_BLOCK_KEYS,
+    PROPERTY_BLOCKS,
+)
+from ._faults import Faults
+from ._generate import MutationSummary, generate_organization, mutate
+from ._model import Account, Organization, OrganizationalUnit, Profile, ScopeKey
+from ._profiles import make_profile
+from ._simulator import BASE_ACCESS_KEY_ID, BASE_SECRET_ACCESS_KEY, Simulator
+from ._stats import Stats
+
+__all__ = [
+    "ALL_REGIONS",
+    "APPFLOW_REGIONS",
+    "BASE_ACCESS_KEY_ID",
+    "BASE_SECRET_ACCESS_KEY",
+    "CONNECTOR_TYPES",
+    "DEFAULT_REGIONS",
+    "OPT_IN_REGIONS",
+    "PROPERTY_BLOCKS",
+    "PROPERTY_BLOCK_KEYS",
+    "Account",
+    "Faults",
+    "MutationSummary",
+    "Organization",
+    "OrganizationalUnit",
+    "Profile",
+    "ScopeKey",
+    "Simulator",
+    "Stats",
+    "generate_organization",
+    "make_profile",
+    "mutate",
+]

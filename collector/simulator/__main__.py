@@ -1,0 +1,85 @@
+"""`python -m collector.simulator`: serve a generated organization in the foreground.
+
+Prints `listening http://HOST:PORT` once ready and serves until SIGTERM or SIGINT.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+import time
+from collections.abc import Sequence
+
+from ._faults import Faults
+from ._generate import generate_organization
+from ._server import start_server
+from ._simulator import make_state
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m collector.simulator", description="Serve a simulated AWS organization."
+    )
+    parser.add_argument("--accounts", type=int, default=50, help="accounts (management too)")
+    parser.add_argument("--seed", type=int, default=1, help="data seed")
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="added to every request")
+    parser.add_argument("--jitter", type=float, default=0.0, help="latency spread (0.2 = 20%%)")
+    parser.add_argument("--empty-fraction", type=float, default=0.85)
+    parser.add_argument("--max-profiles", type=int, default=120, help="most profiles per scope")
+    parser.add_argument("--inactive-accounts", type=int, default=0)
+    parser.add_argument("--short-page-fraction", type=float, default=0.1)
+    parser.add_argument("--role-name", default="AppFlowInventoryReader")
+    parser.add_argument("--external-id", default=None)
+    parser.add_argument("--error-rate-500", type=float, default=0.0)
+    parser.add_argument("--error-rate-429", type=float, default=0.0)
+    parser.add_argument("--drop-rate", type=float, default=0.0)
+    parser.add_argument("--fault-seed", type=int, default=0)
+    parser.add_argument("--credential-lifetime-cap", type=float, default=None)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    return parser
+
+
+async def _serve(args: argparse.Namespace) -> None:
+    org = generate_organization(
+        args.seed,
+        args.accounts,
+        empty_fraction=args.empty_fraction,
+        profiles_per_scope=(1, max(1, args.max_profiles)),
+        inactive_accounts=args.inactive_accounts,
+        short_page_fraction=args.short_page_fraction,
+        member_role_name=args.role_name,
+        required_external_id=args.external_id,
+    )
+    faults = Faults(
+        seed=args.fault_seed,
+        latency=args.latency_ms / 1000.0,
+        latency_jitter=args.jitter,
+        error_rate_500=args.error_rate_500,
+        error_rate_429=args.error_rate_429,
+        drop_rate=args.drop_rate,
+    )
+    state = make_state(org, faults, time.time, args.credential_lifetime_cap, 3600.0)
+    runner, port = await start_server(state, args.host, args.port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    print(f"listening http://{args.host}:{port}", flush=True)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the simulator until a signal arrives."""
+    args = _parser().parse_args(argv)
+    asyncio.run(_serve(args))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

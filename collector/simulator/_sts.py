@@ -1,0 +1,118 @@
+"""STS: GetCallerIdentity and AssumeRole (query protocol)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from ._auth import Identity, role_id
+from ._context import Call, ServerState
+from ._protocols import Reply, SimError, query_reply, xml_element
+
+_ROLE_ARN = re.compile(r"arn:aws:iam::(\d{12}):role/(?:[\w+=,.@-]+/)*([\w+=,.@-]{1,64})")
+_SESSION_NAME = re.compile(r"[\w+=,.@-]{2,64}")
+_EXTERNAL_ID = re.compile(r"[\w+=,.@:/-]{2,1224}")
+_CHAINED_MAX_SECONDS = 3600
+
+
+def _invalid(field: str, value: object, constraint: str) -> SimError:
+    message = (
+        f"1 validation error detected: Value '{value}' at '{field}' "
+        f"failed to satisfy constraint: {constraint}"
+    )
+    return SimError("ValidationError", message, 400)
+
+
+def _duration(call: Call, identity: Identity, role_max: int) -> int:
+    raw = call.form.get("DurationSeconds", "3600")
+    if not raw.isdigit() or not 900 <= int(raw) <= 43200:
+        raise _invalid("durationSeconds", raw, "Member must have value between 900 and 43200")
+    seconds = int(raw)
+    if identity.session is not None and seconds > _CHAINED_MAX_SECONDS:
+        message = (
+            "The requested DurationSeconds exceeds the 1 hour session limit "
+            "for roles assumed by role chaining."
+        )
+        raise SimError("ValidationError", message, 400)
+    if seconds > role_max:
+        message = "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
+        raise SimError("ValidationError", message, 400)
+    return seconds
+
+
+def _check_access(
+    state: ServerState, identity: Identity, role_arn: str, account: str, role: str, ext: str | None
+) -> None:
+    org = state.org
+    target = org.accounts.get(account)
+    refused = (
+        target is None
+        or target.state != "ACTIVE"
+        or account in state.faults.deny_assume_role
+        or role != org.member_role_name
+        or (org.required_external_id is not None and ext != org.required_external_id)
+    )
+    if refused:
+        message = (
+            f"User: {identity.arn} is not authorized to perform: sts:AssumeRole "
+            f"on resource: {role_arn}"
+        )
+        raise SimError("AccessDenied", message, 403)
+
+
+def _assume_role(state: ServerState, call: Call, identity: Identity) -> Reply:
+    form = call.form
+    role_arn = form.get("RoleArn", "")
+    match = _ROLE_ARN.fullmatch(role_arn)
+    if match is None:
+        raise _invalid("roleArn", role_arn, "Member must be a valid IAM role ARN")
+    session = form.get("RoleSessionName", "")
+    if _SESSION_NAME.fullmatch(session) is None:
+        raise _invalid(
+            "roleSessionName",
+            session,
+            "Member must have length between 2 and 64 "
+            r"and match pattern [\w+=,.@-]*",
+        )
+    external_id = form.get("ExternalId")
+    if external_id is not None and _EXTERNAL_ID.fullmatch(external_id) is None:
+        raise _invalid("externalId", external_id, "Member must have length between 2 and 1224")
+    seconds = _duration(call, identity, state.org.role_max_session_seconds)
+    account, role = match.group(1), match.group(2)
+    _check_access(state, identity, role_arn, account, role, external_id)
+    cap = state.credential_lifetime_cap
+    lifetime = seconds if cap is None else min(float(seconds), cap)
+    issued = state.credentials.issue(account, role, session, int(state.clock() + lifetime))
+    expiration = datetime.fromtimestamp(issued.expires_at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assumed = Identity(account, f"arn:aws:sts::{account}:assumed-role/{role}/{session}", "")
+    result = (
+        "<Credentials>"
+        f"{xml_element('AccessKeyId', issued.access_key_id)}"
+        f"{xml_element('SecretAccessKey', issued.secret_access_key)}"
+        f"{xml_element('SessionToken', issued.session_token)}"
+        f"{xml_element('Expiration', expiration)}"
+        "</Credentials><AssumedRoleUser>"
+        f"{xml_element('AssumedRoleId', role_id(account, role) + ':' + session)}"
+        f"{xml_element('Arn', assumed.arn)}"
+        "</AssumedRoleUser>"
+    )
+    return query_reply("AssumeRole", result, call.request_id)
+
+
+def _caller_identity(state: ServerState, call: Call, identity: Identity) -> Reply:
+    result = (
+        f"{xml_element('UserId', identity.user_id)}"
+        f"{xml_element('Account', identity.account_id)}"
+        f"{xml_element('Arn', identity.arn)}"
+    )
+    return query_reply("GetCallerIdentity", result, call.request_id)
+
+
+def handle_sts(state: ServerState, call: Call, identity: Identity) -> Reply:
+    """Answer one STS call."""
+    if call.operation == "AssumeRole":
+        return _assume_role(state, call, identity)
+    if call.operation == "GetCallerIdentity":
+        return _caller_identity(state, call, identity)
+    message = f"Could not find operation {call.operation} for version 2011-06-15"
+    raise SimError("InvalidAction", message, 400)

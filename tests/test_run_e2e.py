@@ -1,0 +1,352 @@
+"""`collector run` end to end: the CLI against the simulator, into SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+
+from collector.simulator import Faults, Organization, Simulator, generate_organization, make_profile
+
+from .support import as_json, fetch, run_cli
+
+REGIONS = ("us-east-1", "eu-west-1")
+ROLE = "AppFlowInventoryReader"
+SPECIAL_NAMES = ("team/sales+crm=prod", "ops@eu#1", "a.b-c_d!e/f+g=h@i#j")
+
+
+@pytest.fixture
+def org() -> Organization:
+    """Six accounts in two regions, with awkward names and a connector type AWS adds later."""
+    organization = generate_organization(
+        seed=11, accounts=6, empty_fraction=0.3, profiles_per_scope=(1, 45), regions=REGIONS
+    )
+    account = organization.account_list()[1].id
+    rng = random.Random(3)
+    for name in SPECIAL_NAMES:
+        organization.put_profile(
+            account, "us-east-1", make_profile("Salesforce", name, account, "us-east-1", rng)
+        )
+    organization.put_profile(
+        account,
+        "eu-west-1",
+        make_profile(
+            "Glue",
+            "future-connector",
+            account,
+            "eu-west-1",
+            rng,
+            connectorProfileProperties={"Glue": {"catalogId": "123", "nested": {"k": [1, 2]}}},
+        ),
+    )
+    return organization
+
+
+@pytest.fixture
+def faults() -> Faults:
+    return Faults(seed=5)
+
+
+@pytest.fixture
+def sim(org: Organization, faults: Faults) -> Iterator[Simulator]:
+    with Simulator(org, faults=faults) as simulator:
+        yield simulator
+
+
+def truth(org: Organization) -> dict[str, dict[str, object]]:
+    """Every profile the simulated organization holds, by ARN."""
+    return {
+        str(p["connectorProfileArn"]): p
+        for account in org.account_list()
+        for region in REGIONS
+        for p in org.profiles(account.id, region)
+    }
+
+
+def stored(url: str, *, live: bool = True) -> set[str]:
+    where = "WHERE deleted_at IS NULL" if live else ""
+    rows = fetch(url, f"SELECT connector_profile_arn FROM connector_profiles {where}")
+    return {r["connector_profile_arn"] for r in rows}
+
+
+def collect(
+    url: str,
+    sim: Simulator,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    *extra: str,
+) -> int:
+    args = [
+        "run",
+        "--database-url",
+        url,
+        "--organization",
+        "--role-name",
+        ROLE,
+        "--regions",
+        ",".join(REGIONS),
+        *extra,
+    ]
+    return run_cli(args, sim.env(), monkeypatch, capsys).code
+
+
+def test_clean_run_stores_every_profile(
+    database_url: str,
+    org: Organization,
+    sim: Simulator,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A clean run exits 0 and stores exactly the organization's profiles, as version 1."""
+    assert collect(database_url, sim, monkeypatch, capsys) == 0
+    expected = truth(org)
+    assert stored(database_url) == set(expected)
+    versions = fetch(database_url, "SELECT change_type, version FROM connector_profile_versions")
+    assert len(versions) == len(expected)
+    assert {(v["change_type"], v["version"]) for v in versions} == {("created", 1)}
+    scopes = fetch(database_url, "SELECT status, attempts, pages FROM collection_scopes")
+    assert len(scopes) == len(org.account_list()) * len(REGIONS)
+    assert {s["status"] for s in scopes} == {"succeeded"}
+    run = fetch(database_url, "SELECT * FROM collection_runs")
+    assert [r["status"] for r in run] == ["succeeded"]
+    assert run[0]["profiles_created"] == len(expected)
+
+
+def test_columns_match_what_the_api_returned(
+    database_url: str,
+    org: Organization,
+    sim: Simulator,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Each row's columns, properties and snapshot carry what the API said, times in UTC."""
+    assert collect(database_url, sim, monkeypatch, capsys) == 0
+    rows = {
+        r["connector_profile_arn"]: r
+        for r in fetch(database_url, "SELECT * FROM connector_profiles")
+    }
+    for arn, profile in truth(org).items():
+        row = rows[arn]
+        assert row["connector_profile_name"] == profile["connectorProfileName"]
+        assert row["connector_type"] == profile["connectorType"]
+        assert row["connection_mode"] == profile.get("connectionMode")
+        assert row["credentials_arn"] == profile.get("credentialsArn")
+        assert row["connector_label"] == profile.get("connectorLabel")
+        assert as_json(row["properties"]) == profile.get("connectorProfileProperties", {})
+        created = profile.get("createdAt")
+        if created is None:
+            assert row["created_at"] is None
+        else:
+            stamp = row["created_at"]
+            stamp = stamp if isinstance(stamp, datetime) else datetime.fromisoformat(stamp)
+            expected = datetime.fromtimestamp(float(created), UTC)  # type: ignore[arg-type]
+            assert stamp.replace(tzinfo=UTC) == expected
+        state = profile.get("privateConnectionProvisioningState") or {}
+        assert isinstance(state, dict)
+        assert row["private_connection_status"] == state.get("status")
+        assert row["private_connection_failure_cause"] == state.get("failureCause")
+
+
+def test_special_names_and_unknown_types_are_stored(
+    database_url: str,
+    org: Organization,
+    sim: Simulator,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Names with / + = @ # round-trip, and an unlisted connector type is stored, not dropped."""
+    assert collect(database_url, sim, monkeypatch, capsys) == 0
+    names = {
+        r["connector_profile_name"]
+        for r in fetch(database_url, "SELECT connector_profile_name FROM connector_profiles")
+    }
+    assert set(SPECIAL_NAMES) <= names
+    glue = fetch(
+        database_url, "SELECT properties FROM connector_profiles WHERE connector_type = 'Glue'"
+    )
+    assert [as_json(r["properties"]) for r in glue] == [
+        {"Glue": {"catalogId": "123", "nested": {"k": [1, 2]}}}
+    ]
+    leaves = fetch(
+        database_url,
+        "SELECT path, value FROM connector_profile_properties "
+        "WHERE connector = 'Glue' ORDER BY path",
+    )
+    assert leaves == [
+        {"path": "catalogId", "value": "123"},
+        {"path": "nested.k", "value": "[1, 2]"},
+    ]
+
+
+def test_rerun_without_change_writes_no_versions(
+    database_url: str,
+    sim: Simulator,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A second run with nothing changed in AWS adds no version rows but moves last_seen_at."""
+    assert collect(database_url, sim, monkeypatch, capsys) == 0
+    before = fetch(
+        database_url, "SELECT count(*) AS n, max(last_seen_at) AS seen FROM connector_profiles"
+    )
+    versions = fetch(database_url, "SELECT count(*) AS n FROM connector_profile_versions")
+    assert collect(database_url, sim, monkeypatch, capsys) == 0
+    after = fetch(
+        database_url, "SELECT count(*) AS n, max(last_seen_at) AS seen FROM connector_profiles"
+    )
+    assert fetch(database_url, "SELECT count(*) AS n FROM connector_profile_versions") == versions
+    assert after[0]["n"] == before[0]["n"]
+    assert str(after[0]["seen"]) > str(before[0]["seen"])
+
+
+def test_create_update_delete_restore_across_runs(
+    database_url: str,
+    org: Organization,
+    sim: Simulator,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Changes in AWS become created, updated, deleted and restored versions, chained."""
+    assert collect(database_url, sim, monkeypatch, capsys) == 0
+    account = org.account_list()[1].id
+    victim, changed = org.profiles(account, "us-east-1")[:2]
+    org.delete_profile(account, "us-east-1", str(victim["connectorProfileName"]))
+    org.put_profile(
+        account,
+        "us-east-1",
+        {**changed, "connectionMode": "Private", "lastUpdatedAt": 1_800_000_000.5},
+    )
+    fresh = make_profile("Slack", "brand-new", account, "eu-west-1", random.Random(1))
+    org.put_profile(account, "eu-west-1", fresh)
+    assert collect(database_url, sim, monkeypatch, capsys) == 0
+    org.put_profile(account, "us-east-1", victim)
+    assert collect(database_url, sim, monkeypatch, capsys) == 0
+
+    def history(arn: object) -> list[dict[str, object]]:
+        return fetch(
+            database_url,
+            "SELECT version, change_type, valid_to, changed_fields "
+            "FROM connector_profile_versions WHERE connector_profile_arn = :arn "
+            "ORDER BY version",
+            arn=arn,
+        )
+
+    victim_history = history(victim["connectorProfileArn"])
+    assert [(v["version"], v["change_type"]) for v in victim_history] == [
+        (1, "created"),
+        (2, "deleted"),
+        (3, "restored"),
+    ]
+    assert [v["valid_to"] is None for v in victim_history] == [False, False, True]
+    changed_history = history(changed["connectorProfileArn"])
+    assert [v["change_type"] for v in changed_history] == ["created", "updated"]
+    assert as_json(changed_history[1]["changed_fields"]) == sorted(
+        {"connectionMode", "lastUpdatedAt"}
+        if changed.get("connectionMode") != "Private"
+        else {"lastUpdatedAt"}
+    )
+    assert [v["change_type"] for v in history(fresh["connectorProfileArn"])] == ["created"]
+    assert stored(database_url) == set(truth(org))
+    row = fetch(
+        database_url,
+        "SELECT deleted_at FROM connector_profiles WHERE connector_profile_arn = :arn",
+        arn=victim["connectorProfileArn"],
+    )
+    assert row == [{"deleted_at": None}]
+
+
+def test_transient_faults_lose_nothing(
+    database_url: str,
+    org: Organization,
+    faults: Faults,
+    sim: Simulator,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """With 500s, 429s and dropped connections, retries still store every profile once."""
+    faults.error_rate_500 = 0.1
+    faults.error_rate_429 = 0.1
+    faults.drop_rate = 0.05
+    assert collect(database_url, sim, monkeypatch, capsys, "--max-attempts", "12") == 0
+    assert stored(database_url) == set(truth(org))
+    runs = fetch(database_url, "SELECT retries, requests FROM collection_runs")
+    assert runs[0]["retries"] > 0
+    attempts = fetch(
+        database_url, "SELECT sum(attempts) AS a, sum(pages) AS p FROM collection_scopes"
+    )
+    assert attempts[0]["a"] > attempts[0]["p"]
+
+
+def test_failing_scope_and_denied_account_are_recorded_not_deleted(
+    database_url: str,
+    org: Organization,
+    faults: Faults,
+    sim: Simulator,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Failed scopes exit 1, are recorded with their class, and delete nothing."""
+    assert collect(database_url, sim, monkeypatch, capsys) == 0
+    accounts = [a.id for a in org.account_list()]
+    throttled, denied = accounts[1], accounts[2]
+    for account in (throttled, denied):
+        for region in REGIONS:
+            for profile in org.profiles(account, region):
+                org.delete_profile(account, region, str(profile["connectorProfileName"]))
+    faults.failing_scopes[(throttled, "us-east-1")] = "ThrottlingException"
+    faults.failing_scopes[(throttled, "eu-west-1")] = "InternalServerException"
+    faults.deny_assume_role.add(denied)
+
+    assert collect(database_url, sim, monkeypatch, capsys, "--max-attempts", "2") == 1
+
+    scopes = fetch(
+        database_url,
+        "SELECT s.account_id, s.region, s.status, s.error_code, "
+        "s.aws_error_code, s.attempts FROM collection_scopes s "
+        "JOIN collection_runs r USING (run_id) WHERE r.status = 'partial'",
+    )
+    failed = {(s["account_id"], s["region"]): s for s in scopes if s["status"] == "failed"}
+    assert set(failed) == {(a, r) for a in (throttled, denied) for r in REGIONS}
+    assert failed[(throttled, "us-east-1")]["error_code"] == "throttled"
+    assert failed[(throttled, "us-east-1")]["attempts"] == 2
+    assert failed[(throttled, "eu-west-1")]["error_code"] == "server_error"
+    assert {failed[(denied, r)]["error_code"] for r in REGIONS} == {"assume_role_failed"}
+    deleted = fetch(
+        database_url, "SELECT count(*) AS n FROM connector_profiles WHERE deleted_at IS NOT NULL"
+    )
+    assert deleted == [{"n": 0}]
+
+
+def test_targeted_refresh_never_deletes(
+    database_url: str,
+    org: Organization,
+    sim: Simulator,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A --profile-name or --connector-type run updates what it sees and deletes nothing."""
+    assert collect(database_url, sim, monkeypatch, capsys) == 0
+    account = org.account_list()[1].id
+    gone = org.profiles(account, "us-east-1")[0]
+    org.delete_profile(account, "us-east-1", str(gone["connectorProfileName"]))
+    assert (
+        collect(
+            database_url,
+            sim,
+            monkeypatch,
+            capsys,
+            "--profile-name",
+            SPECIAL_NAMES[0],
+            "--profile-name",
+            SPECIAL_NAMES[1],
+        )
+        == 0
+    )
+    assert collect(database_url, sim, monkeypatch, capsys, "--connector-type", "Salesforce") == 0
+    assert gone["connectorProfileArn"] in stored(database_url)
+    runs = fetch(database_url, "SELECT filtered FROM collection_runs ORDER BY started_at")
+    assert [bool(r["filtered"]) for r in runs] == [False, True, True]
+    assert collect(database_url, sim, monkeypatch, capsys) == 0
+    assert gone["connectorProfileArn"] not in stored(database_url)

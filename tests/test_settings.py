@@ -1,0 +1,468 @@
+"""Settings from flags, `COLLECTOR_*` variables and a TOML file; and the listing filter."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from collector._core._errors import ConfigError
+from collector._core._listing import ListingFilter
+from collector._core._regions import APPFLOW_REGIONS
+from collector._core._settings import Settings, load_settings
+
+ACCOUNT_A = "111111111111"
+ACCOUNT_B = "222222222222"
+
+
+def write_config(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "collector.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def load(flags: dict[str, Any] | None = None, **environ: str) -> Settings:
+    """Load with only the given flags and variables: the real environment is ignored."""
+    return load_settings(flags or {}, environ)
+
+
+def config_error(flags: dict[str, Any] | None = None, **environ: str) -> str:
+    """The one-line message of the ConfigError the given input raises."""
+    with pytest.raises(ConfigError) as info:
+        load(flags, **environ)
+    message = str(info.value)
+    assert "\n" not in message
+    return message
+
+
+# --- sources and precedence --------------------------------------------------------------------
+
+
+def test_defaults_without_any_source() -> None:
+    """With no flag, variable or file, the documented defaults apply."""
+    settings = load()
+    assert settings.database_url == "sqlite:///collector.db"
+    assert settings.accounts == ()
+    assert settings.organization is False
+    assert settings.role_name is None
+    assert settings.regions == APPFLOW_REGIONS
+    assert len(settings.regions) == 16
+    assert settings.concurrency == 100
+    assert settings.max_attempts == 5
+    assert settings.filtered is False
+
+
+def test_the_real_environment_is_not_read_when_environ_is_given(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An explicit `environ` mapping replaces `os.environ`."""
+    monkeypatch.setenv("COLLECTOR_CONCURRENCY", "7")
+    assert load().concurrency == 100
+
+
+def test_flag_beats_environment_beats_file(tmp_path: Path) -> None:
+    """For each option a flag wins over `COLLECTOR_<OPTION>`, which wins over the file."""
+    path = write_config(
+        tmp_path,
+        'concurrency = 10\nmax_attempts = 2\nregions = ["eu-west-1"]\n'
+        'database_url = "sqlite:///from-file.db"\nrole_name = "FileRole"\n',
+    )
+    env = {
+        "COLLECTOR_CONCURRENCY": "20",
+        "COLLECTOR_MAX_ATTEMPTS": "3",
+        "COLLECTOR_DATABASE_URL": "sqlite:///from-env.db",
+    }
+    settings = load_settings({"config": str(path), "concurrency": "30"}, env)
+    assert settings.concurrency == 30
+    assert settings.max_attempts == 3
+    assert settings.database_url == "sqlite:///from-env.db"
+    assert settings.regions == ("eu-west-1",)
+    assert settings.role_name == "FileRole"
+
+
+def test_environment_beats_file(tmp_path: Path) -> None:
+    """Without a flag the variable wins over the file."""
+    path = write_config(tmp_path, "concurrency = 10\n")
+    assert load({"config": str(path)}, COLLECTOR_CONCURRENCY="20").concurrency == 20
+    assert load({"config": str(path)}).concurrency == 10
+
+
+def test_config_file_named_by_the_environment(tmp_path: Path) -> None:
+    """`COLLECTOR_CONFIG` names the file when `--config` is not given."""
+    path = write_config(tmp_path, 'regions = ["us-west-2", "eu-central-1"]\n')
+    assert load(COLLECTOR_CONFIG=str(path)).regions == ("us-west-2", "eu-central-1")
+
+
+def test_config_flag_beats_config_variable(tmp_path: Path) -> None:
+    """`--config` wins over `COLLECTOR_CONFIG`."""
+    flag_file = write_config(tmp_path, "concurrency = 3\n")
+    env_file = tmp_path / "other.toml"
+    env_file.write_text("concurrency = 4\n", encoding="utf-8")
+    assert load({"config": str(flag_file)}, COLLECTOR_CONFIG=str(env_file)).concurrency == 3
+
+
+def test_config_file_with_a_collector_table_and_dashed_keys(tmp_path: Path) -> None:
+    """Keys may sit in a `[collector]` table and be spelled like the flags, with dashes."""
+    path = write_config(
+        tmp_path,
+        '[collector]\nmax-attempts = 2\nrole-name = "Inventory"\n'
+        'accounts = ["111111111111", "222222222222"]\n',
+    )
+    settings = load({"config": str(path)})
+    assert settings.max_attempts == 2
+    assert settings.role_name == "Inventory"
+    assert settings.accounts == (ACCOUNT_A, ACCOUNT_B)
+
+
+def test_comma_separated_lists_from_flags_and_environment() -> None:
+    """Lists given as text are split on commas and stripped."""
+    settings = load(
+        {"regions": "us-east-1, eu-west-1"},
+        COLLECTOR_ACCOUNTS=f"{ACCOUNT_A}, {ACCOUNT_B}",
+        COLLECTOR_ROLE_NAME="Inventory",
+    )
+    assert settings.regions == ("us-east-1", "eu-west-1")
+    assert settings.accounts == (ACCOUNT_A, ACCOUNT_B)
+
+
+def test_regions_all_and_duplicates() -> None:
+    """`all` means every AppFlow region; a region listed twice is listed once."""
+    assert load({"regions": "all"}).regions == APPFLOW_REGIONS
+    assert load({"regions": "us-east-1,us-east-1"}).regions == ("us-east-1",)
+
+
+def test_boolean_from_the_environment() -> None:
+    """`COLLECTOR_ORGANIZATION=true` turns on account discovery."""
+    assert load(COLLECTOR_ORGANIZATION="true").organization is True
+    assert load(COLLECTOR_ORGANIZATION="0").organization is False
+
+
+def test_empty_variable_counts_as_unset() -> None:
+    """An empty `COLLECTOR_*` variable is ignored rather than read as an empty value."""
+    assert load(COLLECTOR_CONCURRENCY="").concurrency == 100
+
+
+def test_allowed_limits_the_options_read() -> None:
+    """A command that needs only the database ignores the other options' variables."""
+    settings = load_settings(
+        {},
+        {"COLLECTOR_DATABASE_URL": "sqlite:///x.db", "COLLECTOR_CONCURRENCY": "not a number"},
+        allowed=frozenset({"database_url"}),
+    )
+    assert settings.database_url == "sqlite:///x.db"
+    assert settings.concurrency == 100
+
+
+def test_targeted_refresh_flags_make_the_settings_filtered() -> None:
+    """`--connector-type` or `--profile-name` marks the run as a filtered one."""
+    assert load({"connector_type": "Salesforce"}).filtered is True
+    settings = load({"profile_name": ["sales/prod", "hr+1"]})
+    assert settings.profile_name == ("sales/prod", "hr+1")
+    assert settings.filtered is True
+
+
+# --- account ids -------------------------------------------------------------------------------
+
+
+def test_leading_zero_account_id_is_kept_as_text(tmp_path: Path) -> None:
+    """An account id with leading zeros is valid and kept as its 12-character string."""
+    assert load({"accounts": "012345678901"}).accounts == ("012345678901",)
+    assert load(COLLECTOR_ACCOUNTS="000000000042").accounts == ("000000000042",)
+    path = write_config(tmp_path, 'accounts = ["001234567890"]\n')
+    assert load({"config": str(path)}).accounts == ("001234567890",)
+
+
+@pytest.mark.parametrize(
+    "account",
+    ["12345678901", "1234567890123", "12345678901a", "1234-5678-9012", "arn:aws:iam::1:root"],
+)
+def test_malformed_account_id(account: str) -> None:
+    """An account id that is not 12 digits is refused, naming the id."""
+    assert account in config_error({"accounts": account})
+
+
+def test_account_id_of_non_ascii_digits_is_refused() -> None:
+    """An account id is 12 ASCII digits: full-width or other Unicode digits are refused."""
+    full_width = "".join(chr(0xFF10 + int(digit)) for digit in "123456789012")
+    assert full_width.isdigit()
+    assert full_width in config_error({"accounts": full_width})
+
+
+def test_duplicate_accounts() -> None:
+    """The same account twice is refused."""
+    message = config_error({"accounts": f"{ACCOUNT_A},{ACCOUNT_A}", "role_name": "Inventory"})
+    assert "more than once" in message
+
+
+@pytest.mark.parametrize("accounts", ["", ",", " , "])
+def test_empty_account_list(accounts: str) -> None:
+    """An account list with no account in it is refused."""
+    assert "empty" in config_error({"accounts": accounts})
+
+
+def test_empty_account_list_in_file(tmp_path: Path) -> None:
+    """`accounts = []` in the file is refused too."""
+    path = write_config(tmp_path, "accounts = []\n")
+    assert "empty" in config_error({"config": str(path)})
+
+
+def test_accounts_and_organization_together() -> None:
+    """Explicit accounts and organization discovery exclude each other."""
+    message = config_error({"accounts": ACCOUNT_A, "organization": True})
+    assert "--accounts" in message
+    assert "--organization" in message
+
+
+def test_several_accounts_need_a_role_name() -> None:
+    """More than one account without a role to assume is refused."""
+    assert "--role-name" in config_error({"accounts": f"{ACCOUNT_A},{ACCOUNT_B}"})
+    assert load({"accounts": ACCOUNT_A}).accounts == (ACCOUNT_A,)
+
+
+# --- regions -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("region", ["us-east-7", "cn-north-1", "us-gov-west-1", "US-EAST-1"])
+def test_unknown_region(region: str) -> None:
+    """A region where AppFlow does not run is refused, naming it."""
+    assert repr(region) in config_error({"regions": f"us-east-1,{region}"})
+
+
+def test_all_mixed_with_regions() -> None:
+    """`all` cannot be combined with named regions."""
+    assert "all" in config_error({"regions": "all,us-east-1"})
+
+
+def test_empty_region_list() -> None:
+    """A region list with no region is refused."""
+    assert "empty" in config_error({"regions": ","})
+
+
+# --- numbers -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "-100"])
+def test_concurrency_must_be_positive(value: str) -> None:
+    """Concurrency 0 or negative is refused."""
+    message = config_error({"concurrency": value})
+    assert "concurrency" in message
+    assert value in message
+
+
+def test_max_attempts_zero() -> None:
+    """Zero attempts is refused."""
+    assert "max-attempts" in config_error({"max_attempts": "0"})
+
+
+def test_non_numeric_concurrency_in_environment() -> None:
+    """A non-numeric `COLLECTOR_CONCURRENCY` is refused, naming the variable and value."""
+    message = config_error(COLLECTOR_CONCURRENCY="lots")
+    assert "COLLECTOR_CONCURRENCY" in message
+    assert "lots" in message
+
+
+def test_non_numeric_flag() -> None:
+    """A non-numeric `--max-attempts` is refused, naming the flag."""
+    assert "--max-attempts" in config_error({"max_attempts": "2.5"})
+
+
+def test_timeout_must_be_positive() -> None:
+    """A zero or negative timeout is refused."""
+    assert "--read-timeout" in config_error({"read_timeout": "0"})
+    assert "--connect-timeout" in config_error({"connect_timeout": "-1"})
+
+
+@pytest.mark.parametrize("name", ["read_timeout", "connect_timeout"])
+def test_timeout_must_be_a_number(name: str) -> None:
+    """A timeout of NaN is refused rather than handed to the HTTP client."""
+    assert "timeout" in config_error({name: "nan"})
+
+
+# --- file problems -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ('concurrency = "x"\n', "concurrency"),
+        ("accounts = 5\n", "accounts"),
+        ("accounts = [123456789012]\n", "accounts"),
+        ("organization = 3\n", "organization"),
+        ("database_url = 5\n", "database_url"),
+        ("max_attempts = true\n", "max_attempts"),
+        ('regions = {name = "us-east-1"}\n', "regions"),
+    ],
+)
+def test_wrong_types_in_file(tmp_path: Path, text: str, key: str) -> None:
+    """A value of the wrong type in the file is refused, naming the file and the key."""
+    path = write_config(tmp_path, text)
+    message = config_error({"config": str(path)})
+    assert key in message
+    assert str(path) in message
+
+
+def test_fractional_integer_in_file_is_refused(tmp_path: Path) -> None:
+    """`concurrency = 2.5` is not an integer and is refused rather than truncated."""
+    path = write_config(tmp_path, "concurrency = 2.5\n")
+    assert "concurrency" in config_error({"config": str(path)})
+
+
+def test_unknown_keys_in_file(tmp_path: Path) -> None:
+    """Unknown keys in the file are refused, each named in the message."""
+    path = write_config(tmp_path, 'concurency = 5\ncolour = "blue"\nregions = ["us-east-1"]\n')
+    message = config_error({"config": str(path)})
+    assert "concurency" in message
+    assert "colour" in message
+    assert "regions" not in message
+
+
+def test_missing_config_file(tmp_path: Path) -> None:
+    """A config file that does not exist is refused, naming it."""
+    path = tmp_path / "nope.toml"
+    message = config_error({"config": str(path)})
+    assert str(path) in message
+    assert "does not exist" in message
+
+
+def test_invalid_toml(tmp_path: Path) -> None:
+    """A file that is not TOML is refused, naming it."""
+    path = write_config(tmp_path, "concurrency = = 3\n[collector\n")
+    message = config_error({"config": str(path)})
+    assert str(path) in message
+    assert "TOML" in message
+
+
+def test_config_file_not_utf8(tmp_path: Path) -> None:
+    """A file that cannot be decoded is refused, naming it."""
+    path = tmp_path / "latin1.toml"
+    path.write_bytes(b'role_name = "R\xf4le"\n')
+    message = config_error({"config": str(path)})
+    assert str(path) in message
+    assert "cannot be read" in message
+
+
+def test_config_path_is_a_directory(tmp_path: Path) -> None:
+    """A config path that names a directory is refused, naming it."""
+    message = config_error({"config": str(tmp_path)})
+    assert str(tmp_path) in message
+
+
+# --- database URL ------------------------------------------------------------------------------
+
+
+def test_unsupported_database_dialect() -> None:
+    """A MySQL URL is refused, naming the dialect and not leaking the password."""
+    message = config_error({"database_url": "mysql://app:s3cr3t@db.internal/inventory"})
+    assert "mysql" in message
+    assert "s3cr3t" not in message
+
+
+@pytest.mark.parametrize("url", ["not a url", "://nothing", "postgresql://u:p@h:port/db"])
+def test_malformed_database_url(url: str) -> None:
+    """A URL that cannot be parsed is refused with a message about the database URL."""
+    assert "database URL" in config_error({"database_url": url})
+
+
+def test_malformed_database_url_from_environment() -> None:
+    """A malformed `COLLECTOR_DATABASE_URL` is refused too."""
+    assert "database URL" in config_error(COLLECTOR_DATABASE_URL="postgresql//host/db")
+
+
+def test_supported_database_urls() -> None:
+    """Plain SQLite and PostgreSQL URLs as users write them are accepted unchanged."""
+    for url in ("sqlite:///inventory.db", "postgresql://user:pw@host/db"):
+        assert load({"database_url": url}).database_url == url
+
+
+# --- names -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["my profile", "a" * 257, "name;drop", "prof:1"])
+def test_bad_profile_name(name: str) -> None:
+    """A profile name outside the API's pattern is refused, naming it."""
+    assert name in config_error({"profile_name": ["ok-name", name]})
+
+
+def test_empty_profile_name_is_refused() -> None:
+    """An empty `--profile-name` is refused instead of silently making the run unfiltered."""
+    with pytest.raises(ConfigError):
+        load({"profile_name": [""]})
+
+
+@pytest.mark.parametrize("name", ["my role", "a" * 65, "path/Role", "role*", ""])
+def test_bad_role_name(name: str) -> None:
+    """A role name that IAM would refuse is refused."""
+    with pytest.raises(ConfigError, match="role name"):
+        load({"role_name": name})
+
+
+def test_role_name_must_be_ascii() -> None:
+    """IAM role names are ASCII: a name with an accented letter is refused."""
+    with pytest.raises(ConfigError, match="role name"):
+        load({"role_name": "Rôle"})
+
+
+def test_valid_role_name_with_all_allowed_punctuation() -> None:
+    """A role name using every character IAM allows is accepted."""
+    name = "Inventory_Role+=,.@-1"
+    assert load({"role_name": name}).role_name == name
+
+
+def test_bad_external_id() -> None:
+    """An external id shorter than two characters is refused."""
+    assert "external id" in config_error({"external_id": "x"})
+
+
+def test_bad_connector_type() -> None:
+    """A connector type that is not a plain name is refused, naming it."""
+    assert "Sales force" in config_error({"connector_type": "Sales force"})
+
+
+# --- ListingFilter -----------------------------------------------------------------------------
+
+
+def test_no_filter_is_one_full_listing() -> None:
+    """Without a filter there is one listing of 100-item pages and the filter is inactive."""
+    listing = ListingFilter()
+    assert listing.active is False
+    assert list(listing.requests()) == [{"maxResults": 100}]
+
+
+def test_connector_type_and_label_filters() -> None:
+    """A connector type or label is passed to the API and makes the filter active."""
+    by_type = ListingFilter(connector_type="Salesforce")
+    assert by_type.active is True
+    assert list(by_type.requests()) == [{"maxResults": 100, "connectorType": "Salesforce"}]
+    by_label = ListingFilter(connector_type="CustomConnector", connector_label="Acme")
+    assert by_label.active is True
+    assert list(by_label.requests()) == [
+        {"maxResults": 100, "connectorType": "CustomConnector", "connectorLabel": "Acme"}
+    ]
+
+
+def test_profile_names_are_split_into_chunks_of_100() -> None:
+    """More than 100 profile names become several requests of at most 100 names each."""
+    names = tuple(f"profile-{i:03d}" for i in range(250))
+    listing = ListingFilter(connector_type="Slack", profile_names=names)
+    assert listing.active is True
+    requests = list(listing.requests())
+    assert [len(r["connectorProfileNames"]) for r in requests] == [100, 100, 50]
+    assert [n for r in requests for n in r["connectorProfileNames"]] == list(names)
+    for request in requests:
+        assert request["connectorType"] == "Slack"
+        assert 1 <= request["maxResults"] <= 100
+
+
+@pytest.mark.parametrize(("count", "chunks"), [(1, [1]), (100, [100]), (101, [100, 1])])
+def test_chunk_boundaries(count: int, chunks: list[int]) -> None:
+    """Exactly 100 names fit in one request; the 101st starts another."""
+    names = tuple(f"p{i}" for i in range(count))
+    requests = list(ListingFilter(profile_names=names).requests())
+    assert [len(r["connectorProfileNames"]) for r in requests] == chunks
+
+
+def test_repeated_profile_names_are_asked_for_once() -> None:
+    """A name given twice is requested once."""
+    requests = list(ListingFilter(profile_names=("a", "b", "a")).requests())
+    assert requests == [{"maxResults": 100, "connectorProfileNames": ["a", "b"]}]
