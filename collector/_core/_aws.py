@@ -14,6 +14,7 @@ import contextvars
 from collections.abc import Iterator
 from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import anyio
@@ -119,12 +120,15 @@ class AwsClients:
         )
         for session in (self._base, self._acting):
             _keep_timestamps_raw(session)
-        self._appflow: dict[str, Any] = {}
+        self._clients: dict[tuple[str, str], Any] = {}
         self._clients_lock = anyio.Lock()
         self._credentials: dict[str, Any] = {}
         self._credential_locks: dict[str, anyio.Lock] = {}
         self._sts: Any = None
-        self.sts_attempts = Attempts()
+        self._regions: dict[str, dict[str, str] | AwsError] = {}
+        self._region_locks: dict[str, anyio.Lock] = {}
+        # Attempts of the calls around the listings (STS, EC2), for the run's counts.
+        self.control_attempts = Attempts()
 
     def _config(self, max_pool: int) -> AioConfig:
         # One attempt per call: the collector's own retry layer decides, and counts.
@@ -159,26 +163,56 @@ class AwsClients:
 
     async def appflow(self, region: str) -> Any:
         """The shared AppFlow client of `region`; calls must run inside `acting_as`."""
-        if region not in self._appflow:
+        return await self._acting_client("appflow", region, self._options.concurrency)
+
+    async def _acting_client(self, service: str, region: str, max_pool: int) -> Any:
+        key = (service, region)
+        if key not in self._clients:
             async with self._clients_lock:
-                if region not in self._appflow:
+                if key not in self._clients:
                     client = await self._stack.enter_async_context(
                         self._acting.create_client(
-                            "appflow",
-                            region_name=region,
-                            config=self._config(self._options.concurrency),
+                            service, region_name=region, config=self._config(max_pool)
                         )
                     )
-                    client.meta.events.register(
-                        "before-parse.appflow.DescribeConnectorProfiles", _keep_raw_body
-                    )
-                    self._appflow[region] = client
-        return self._appflow[region]
+                    if service == "appflow":
+                        client.meta.events.register(
+                            "before-parse.appflow.DescribeConnectorProfiles", _keep_raw_body
+                        )
+                    self._clients[key] = client
+        return self._clients[key]
+
+    async def region_opt_in_status(self, account_id: str, credentials: Any) -> dict[str, str]:
+        """Region name -> `OptInStatus` for an account, looked up once per run.
+
+        Raises the look-up's `AwsError` (remembered too, so it is not retried per region).
+        """
+        lock = self._region_locks.setdefault(account_id, anyio.Lock())
+        async with lock:
+            if account_id not in self._regions:
+                client = await self._acting_client("ec2", "us-east-1", 10)
+                try:
+                    with acting_as(credentials):
+                        response = await call_with_retries(
+                            partial(client.describe_regions, AllRegions=True),
+                            self._retry,
+                            self.control_attempts,
+                        )
+                    self._regions[account_id] = {
+                        r["RegionName"]: r.get("OptInStatus", "opt-in-not-required")
+                        for r in response.get("Regions", [])
+                    }
+                except AwsError as error:
+                    self._regions[account_id] = error
+        found = self._regions[account_id]
+        if isinstance(found, AwsError):
+            raise found
+        return found
 
     async def caller_account(self) -> str:
         """The account id of the base credentials."""
         response = await call_with_retries(
-            lambda: self._sts.get_caller_identity(), self._retry, self.sts_attempts
+            lambda: self._sts.get_caller_identity(), self._retry, self.control_attempts
         )
         return str(response["Account"])
 
@@ -222,7 +256,7 @@ class AwsClients:
             params["ExternalId"] = self._options.external_id
         try:
             response = await call_with_retries(
-                lambda: self._sts.assume_role(**params), self._retry, self.sts_attempts
+                lambda: self._sts.assume_role(**params), self._retry, self.control_attempts
             )
         except AwsError as error:
             if error.kind in (

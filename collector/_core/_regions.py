@@ -24,3 +24,7 @@ APPFLOW_REGIONS: tuple[str, ...] = (
     "us-west-1",
     "us-west-2",
 )
+
+# Regions an account must opt in to. Every other AppFlow region is enabled in every account,
+# so only these need an `ec2:DescribeRegions` look-up.
+OPT_IN_APPFLOW_REGIONS = frozenset({"af-south-1"})

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream
@@ -21,8 +21,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from ._accounts import resolve_accounts
 from ._aws import AwsClients, AwsOptions, acting_as
 from ._database import create_engine, redact, upgrade
-from ._errors import AwsError, CollectorError, DatabaseError
+from ._errors import AwsError, CollectorError, DatabaseError, ErrorKind
 from ._listing import ListingFilter, list_scope
+from ._regions import OPT_IN_APPFLOW_REGIONS
 from ._retry import RetryPolicy
 from ._scopes import Scope, ScopeChanges, ScopeOutcome, ScopeStatus
 from ._settings import Settings
@@ -174,8 +175,8 @@ async def _collect(
             connector_type=settings.connector_type, profile_names=settings.profile_name
         )
         await _fan_out(settings, aws, store, result, retry, now, scopes, listing_filter)
-        result.requests += aws.sts_attempts.attempts
-        result.retries += aws.sts_attempts.retries
+        result.requests += aws.control_attempts.attempts
+        result.retries += aws.control_attempts.retries
 
 
 async def _fan_out(
@@ -195,9 +196,10 @@ async def _fan_out(
         async with limiter:
             try:
                 credentials = await aws.account_credentials(scope.account_id)
+                outcome = await _skip_if_disabled(aws, scope, credentials, now)
             except AwsError as error:
                 outcome = _failed(scope, error, now())
-            else:
+            if outcome is None:
                 client = await aws.appflow(scope.region)
                 with acting_as(credentials):
                     outcome = await list_scope(client, scope, listing_filter, retry, now)
@@ -232,6 +234,32 @@ async def _write_all(
             changes = await _guard_db(settings, store.write_scopes(result.run_id, batch))
             for outcome, change in zip(batch, changes, strict=True):
                 result.tally(outcome, change)
+
+
+async def _skip_if_disabled(
+    aws: AwsClients, scope: Scope, credentials: Any, now: Callable[[], datetime]
+) -> ScopeOutcome | None:
+    """A `skipped` outcome if the scope's region is an opt-in region the account has not
+    enabled; None if it should be listed. If the look-up itself fails (say the role may
+    not call ec2:DescribeRegions), the listing goes ahead and speaks for itself."""
+    if scope.region not in OPT_IN_APPFLOW_REGIONS:
+        return None
+    try:
+        status = (await aws.region_opt_in_status(scope.account_id, credentials)).get(scope.region)
+    except AwsError as error:
+        log.debug("cannot look up regions of %s: %s", scope.account_id, error)
+        return None
+    if status != "not-opted-in":
+        return None
+    at = now()
+    return ScopeOutcome(
+        scope,
+        ScopeStatus.SKIPPED,
+        started_at=at,
+        finished_at=at,
+        error_code=ErrorKind.REGION_NOT_ENABLED.value,
+        error_message=f"{scope.region} is an opt-in region this account has not enabled",
+    )
 
 
 def _failed(scope: Scope, error: AwsError, at: datetime) -> ScopeOutcome:

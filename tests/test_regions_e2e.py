@@ -1,0 +1,59 @@
+"""Opt-in regions: skipped, with a reason, where an account has not enabled them."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from collector.simulator import Simulator, generate_organization, make_profile
+
+from .support import fetch, run_cli
+
+
+def test_opt_in_region_not_enabled_is_skipped_not_failed(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Accounts without af-south-1 get a `skipped` scope; enabled ones are listed; exit 0."""
+    org = generate_organization(
+        seed=4,
+        accounts=4,
+        empty_fraction=0.0,
+        profiles_per_scope=(1, 3),
+        regions=("af-south-1", "us-east-1"),
+        opt_in_fraction=0.0,
+    )
+    enabled, *disabled = [a.id for a in org.account_list()]
+    org.account_list()[0].enabled_opt_in_regions.add("af-south-1")
+    org.put_profile(
+        enabled,
+        "af-south-1",
+        make_profile("Slack", "cape-town", enabled, "af-south-1", random.Random(1)),
+    )
+    with Simulator(org) as sim:
+        args = [
+            "run",
+            "--database-url",
+            sqlite_url,
+            "--organization",
+            "--role-name",
+            "AppFlowInventoryReader",
+            "--regions",
+            "all",
+        ]
+        assert run_cli(args, sim.env(), monkeypatch, capsys).code == 0
+        describe_regions_calls = sim.stats.count("ec2", "DescribeRegions")
+    scopes = fetch(
+        sqlite_url,
+        "SELECT account_id, region, status, error_code "
+        "FROM collection_scopes WHERE region = 'af-south-1'",
+    )
+    by_account = {s["account_id"]: (s["status"], s["error_code"]) for s in scopes}
+    assert by_account[enabled] == ("succeeded", None)
+    assert {by_account[a] for a in disabled} == {("skipped", "region_not_enabled")}
+    listed = fetch(
+        sqlite_url, "SELECT DISTINCT account_id FROM connector_profiles WHERE region = 'af-south-1'"
+    )
+    assert [r["account_id"] for r in listed] == [enabled]
+    # One look-up per account, however many regions.
+    assert describe_regions_calls == len(org.account_list())
