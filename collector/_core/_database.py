@@ -14,6 +14,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -98,12 +99,19 @@ def _current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
+def _known(script: ScriptDirectory, revision: str) -> bool:
+    try:
+        return script.get_revision(revision) is not None
+    except CommandError:
+        return False
+
+
 async def upgrade(engine: AsyncEngine) -> None:
     """Apply pending migrations; refuse a database migrated by newer code."""
     async with engine.begin() as connection:
         current = await connection.run_sync(_current_revision)
         script = ScriptDirectory.from_config(_alembic_config())
-        if current is not None and script.get_revision(current) is None:
+        if current is not None and not _known(script, current):
             raise DatabaseError(
                 f"database schema is at revision {current}, newer than this collector knows "
                 f"(head {head_revision()}); upgrade the collector"

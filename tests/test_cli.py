@@ -1,0 +1,209 @@
+"""The command line's contract: exit codes, one-line errors, subprocess use, time zones."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from collector.simulator import Simulator, generate_organization
+
+from .support import fetch, run_cli
+
+ROLE = "AppFlowInventoryReader"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "--accounts", "12345"], "account id '12345' is not 12 digits"),
+        (["run", "--regions", "us-east-1,moon-1"], "region 'moon-1' is not an AppFlow region"),
+        (["run", "--config", "/nonexistent/collector.toml"], "does not exist"),
+        (["run", "--database-url", "oracle://db/x"], "supported are sqlite:/// and postgresql://"),
+        (["run", "--database-url", "postgresql://u@h:port/db"], "is not a valid URL"),
+        (["run", "--concurrency", "0"], "--concurrency must be at least 1"),
+        (["run", "--accounts", "123456789012", "--organization"], "cannot be used together"),
+        (["db", "upgrade", "--database-url", "mysql://x/y"], "supported are"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(
+    args: list[str],
+    message: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Each usage or configuration error exits 2 with one line on stderr naming the problem."""
+    result = run_cli(args, {}, monkeypatch, capsys)
+    assert result.code == 2
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 1, result.err
+    assert message in lines[0]
+    assert "Traceback" not in result.err
+
+
+def test_unreadable_config_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A config file that is not TOML, or has unknown keys, exits 2 and says which."""
+    broken = tmp_path / "broken.toml"
+    broken.write_text("concurrency = [unclosed\n")
+    result = run_cli(["run", "--config", str(broken)], {}, monkeypatch, capsys)
+    assert result.code == 2
+    assert "is not valid TOML" in result.err
+    unknown = tmp_path / "unknown.toml"
+    unknown.write_text('database_url = "sqlite:///x.db"\nconcurency = 5\n')
+    result = run_cli(["run", "--config", str(unknown)], {}, monkeypatch, capsys)
+    assert result.code == 2
+    assert "unknown key(s): concurency" in result.err
+
+
+def test_unreachable_database_exits_3(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A database that refuses connections exits 3 with one line and no password in it."""
+    url = "postgresql://collector:s3cret@127.0.0.1:1/inventory"
+    for args in (["run", "--database-url", url], ["db", "upgrade", "--database-url", url]):
+        result = run_cli(args, {}, monkeypatch, capsys)
+        assert result.code == 3
+        assert len(result.err.strip().splitlines()) == 1
+        assert "s3cret" not in result.err
+        assert "127.0.0.1:1" in result.err
+
+
+def test_newer_schema_is_refused(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A database migrated by a newer collector is refused with exit 3, not altered."""
+    assert (
+        run_cli(["db", "upgrade", "--database-url", sqlite_url], {}, monkeypatch, capsys).code == 0
+    )
+    path = sqlite_url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '9999'")
+    result = run_cli(["db", "upgrade", "--database-url", sqlite_url], {}, monkeypatch, capsys)
+    assert result.code == 3
+    assert "newer than this collector knows" in result.err
+
+
+def test_flags_beat_environment_beat_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The database URL comes from the flag over COLLECTOR_DATABASE_URL over the TOML file."""
+    config = tmp_path / "collector.toml"
+    from_file, from_env, from_flag = (tmp_path / f"{n}.db" for n in ("file", "env", "flag"))
+    config.write_text(f'database_url = "sqlite:///{from_file}"\n')
+    env = {"COLLECTOR_DATABASE_URL": f"sqlite:///{from_env}"}
+    run_cli(["db", "upgrade", "--config", str(config)], {}, monkeypatch, capsys)
+    assert from_file.exists()
+    run_cli(["db", "upgrade", "--config", str(config)], env, monkeypatch, capsys)
+    assert from_env.exists()
+    args = ["db", "upgrade", "--config", str(config), "--database-url", f"sqlite:///{from_flag}"]
+    run_cli(args, env, monkeypatch, capsys)
+    assert from_flag.exists()
+
+
+def test_console_script_in_another_time_zone(tmp_path: Path) -> None:
+    """`python -m collector run` in a real process stores UTC whatever TZ the machine has."""
+    org = generate_organization(seed=2, accounts=2, empty_fraction=0.0, regions=("us-west-2",))
+    url = f"sqlite:///{tmp_path / 'tz.db'}"
+    with Simulator(org) as sim:
+        env = {**os.environ, **sim.env(), "TZ": "Pacific/Kiritimati"}
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "collector",
+                "run",
+                "--database-url",
+                url,
+                "--organization",
+                "--role-name",
+                ROLE,
+                "--regions",
+                "us-west-2",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert done.returncode == 0, done.stderr
+    assert "succeeded" in done.stdout
+    expected = {
+        str(p["connectorProfileArn"]): float(p["createdAt"])
+        for a in org.account_list()
+        for p in org.profiles(a.id, "us-west-2")
+        if "createdAt" in p
+    }
+    rows = fetch(url, "SELECT connector_profile_arn, created_at FROM connector_profiles")
+    assert len(rows) == len(org.all_profiles())
+    for row in rows:
+        if row["connector_profile_arn"] in expected:
+            # SQLite keeps UTC as text without an offset.
+            stamp = datetime.fromisoformat(row["created_at"]).replace(tzinfo=UTC).timestamp()
+            assert abs(stamp - expected[row["connector_profile_arn"]]) < 1e-3
+
+
+def test_assume_role_once_per_account(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each account's role is assumed once per run, however many regions are listed."""
+    org = generate_organization(seed=8, accounts=5, regions=("us-east-1", "eu-west-1", "eu-west-2"))
+    with Simulator(org) as sim:
+        args = [
+            "run",
+            "--database-url",
+            sqlite_url,
+            "--organization",
+            "--role-name",
+            ROLE,
+            "--regions",
+            "us-east-1,eu-west-1,eu-west-2",
+        ]
+        assert run_cli(args, sim.env(), monkeypatch, capsys).code == 0
+        assert sim.stats.count("sts", "AssumeRole") == 5
+
+
+def test_caller_account_alone_without_role(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without --role-name the run covers only the current credentials' account."""
+    org = generate_organization(seed=9, accounts=3, empty_fraction=0.0, regions=("us-east-1",))
+    with Simulator(org) as sim:
+        args = ["run", "--database-url", sqlite_url, "--regions", "us-east-1"]
+        assert run_cli(args, sim.env(), monkeypatch, capsys).code == 0
+        assert sim.stats.count("sts", "AssumeRole") == 0
+        wrong = run_cli([*args, "--accounts", "000000000001"], sim.env(), monkeypatch, capsys)
+    accounts = fetch(sqlite_url, "SELECT DISTINCT account_id FROM connector_profiles")
+    assert [a["account_id"] for a in accounts] == [org.management_account_id]
+    assert wrong.code == 2
+    assert "give --role-name" in wrong.err
+
+
+def test_demo_runs_and_leaves_a_database(tmp_path: Path) -> None:
+    """`collector demo` runs both passes, prints what changed and leaves the SQLite file."""
+    done = subprocess.run(
+        [sys.executable, "-m", "collector", "demo", "--accounts", "4"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+        env={k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "First pass" in done.stdout
+    assert "Second pass" in done.stdout
+    assert "What changed between the passes" in done.stdout
+    url = f"sqlite:///{tmp_path / 'appflow-demo.db'}"
+    kinds = {
+        r["change_type"] for r in fetch(url, "SELECT change_type FROM connector_profile_versions")
+    }
+    assert {"created", "updated", "deleted"} <= kinds
