@@ -10,7 +10,7 @@ import argparse
 import logging
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, NoReturn
 
 import anyio
@@ -18,7 +18,8 @@ import anyio
 from ._core._database import create_engine, redact, upgrade
 from ._core._errors import CollectorError, ConfigError, DatabaseError
 from ._core._runner import RunResult, run_collection
-from ._core._settings import load_settings
+from ._core._settings import OPTIONS, Option, load_settings
+from ._query_commands import QUERY_COMMANDS, add_query_commands, run_query_command
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_CANNOT_RUN = 0, 1, 2, 3
 
@@ -30,50 +31,34 @@ class _Parser(argparse.ArgumentParser):
         raise ConfigError(message)
 
 
-def _database_options(parser: argparse.ArgumentParser) -> None:
+def _add_options(parser: argparse.ArgumentParser, names: Iterable[str]) -> None:
     parser.add_argument("--config", metavar="FILE", help="TOML file with option values")
-    parser.add_argument(
-        "--database-url",
-        metavar="URL",
-        help="SQLAlchemy URL, e.g. sqlite:///inventory.db or postgresql://user:pw@host/db "
-        "(default sqlite:///collector.db)",
-    )
-
-
-def _run_options(parser: argparse.ArgumentParser) -> None:
-    _database_options(parser)
-    add = parser.add_argument
-    add("--accounts", metavar="ID,...", help="accounts to collect (12-digit ids)")
-    add(
-        "--organization",
-        action="store_true",
-        default=None,
-        help="discover the accounts with AWS Organizations ListAccounts",
-    )
-    add("--role-name", metavar="NAME", help="role to assume in each account")
-    add("--external-id", metavar="ID", help="external id for AssumeRole")
-    add("--regions", metavar="R,...|all", help="AppFlow regions to list (default all)")
-    add("--concurrency", metavar="N", help="scopes listed at once (default 100)")
-    add("--max-attempts", metavar="N", help="attempts per API call, first included (default 5)")
-    add("--connector-type", metavar="T", help="targeted refresh: only this connector type")
-    add(
-        "--profile-name",
-        metavar="NAME",
-        action="append",
-        help="targeted refresh: only this profile (repeatable)",
-    )
-    add("--connect-timeout", metavar="SECONDS", help="TCP connect timeout (default 10)")
-    add("--read-timeout", metavar="SECONDS", help="read timeout per request (default 30)")
+    for name in names:
+        option = OPTIONS[name]
+        if option.kind == "bool":
+            parser.add_argument(
+                Option.flag(name), action="store_true", default=None, help=option.help
+            )
+        else:
+            parser.add_argument(
+                Option.flag(name),
+                metavar=option.metavar,
+                help=option.help,
+                action="append" if option.repeatable else "store",
+            )
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="collector", description="Inventory of AWS AppFlow connector profiles.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    _run_options(commands.add_parser("run", help="run one collection pass"))
+    _add_options(commands.add_parser("run", help="run one collection pass"), OPTIONS)
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, parser_class=_Parser)
-    _database_options(db_commands.add_parser("upgrade", help="apply pending migrations"))
+    _add_options(
+        db_commands.add_parser("upgrade", help="apply pending migrations"), ["database_url"]
+    )
+    add_query_commands(commands)
     demo = commands.add_parser("demo", help="collect a simulated organization into SQLite")
     demo.add_argument("--database-url", metavar="URL", default="sqlite:///appflow-demo.db")
     demo.add_argument("--accounts", metavar="N", type=int, default=12)
@@ -104,6 +89,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _run(args)
     if args.command == "db":
         return _db_upgrade(args)
+    if args.command in QUERY_COMMANDS:
+        return run_query_command(args)
     from ._demo import run_demo
 
     return run_demo(database_url=args.database_url, accounts=args.accounts)

@@ -50,22 +50,47 @@ class Settings:
         return bool(self.connector_type or self.profile_name)
 
 
-# name -> kind. Names are the flags without `--` and the TOML keys with `_` for `-`.
-OPTION_KINDS: dict[str, str] = {
-    "database_url": "str",
-    "accounts": "list",
-    "organization": "bool",
-    "role_name": "str",
-    "external_id": "str",
-    "regions": "list",
-    "concurrency": "int",
-    "max_attempts": "int",
-    "connector_type": "str",
-    "profile_name": "list",
-    "connect_timeout": "float",
-    "read_timeout": "float",
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One setting: its type, and how `--help` shows it.
+
+    The name (a `Settings` field) gives the flag (`--max-attempts`), the environment variable
+    (`COLLECTOR_MAX_ATTEMPTS`) and the TOML key (`max_attempts`).
+    """
+
+    kind: str  # "str", "int", "float", "bool" or "list"
+    help: str
+    metavar: str | None = None
+    repeatable: bool = False
+
+    @staticmethod
+    def flag(name: str) -> str:
+        return "--" + name.replace("_", "-")
+
+
+OPTIONS: dict[str, Option] = {
+    "database_url": Option(
+        "str",
+        "SQLAlchemy URL: sqlite:///inventory.db or postgresql://user:pw@host/db "
+        "(default sqlite:///collector.db)",
+        "URL",
+    ),
+    "accounts": Option("list", "accounts to collect, 12-digit ids", "ID,..."),
+    "organization": Option("bool", "discover the accounts with Organizations ListAccounts"),
+    "role_name": Option("str", "role to assume in each account", "NAME"),
+    "external_id": Option("str", "external id for AssumeRole", "ID"),
+    "regions": Option("list", "AppFlow regions to list (default all)", "R,...|all"),
+    "concurrency": Option("int", "scopes listed at once (default 100)", "N"),
+    "max_attempts": Option("int", "attempts per API call, first included (default 5)", "N"),
+    "connector_type": Option("str", "targeted refresh: only this connector type", "T"),
+    "profile_name": Option(
+        "list", "targeted refresh: only this profile (repeatable)", "NAME", repeatable=True
+    ),
+    "connect_timeout": Option("float", "TCP connect timeout (default 10)", "SECONDS"),
+    "read_timeout": Option("float", "read timeout per request (default 30)", "SECONDS"),
 }
-assert set(OPTION_KINDS) == {f.name for f in fields(Settings)}
+OPTION_KINDS = {name: option.kind for name, option in OPTIONS.items()}
+assert set(OPTIONS) == {f.name for f in fields(Settings)}
 
 
 def load_settings(
