@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 QUERY_COMMANDS: frozenset[str] = frozenset()
 
 
-def add_query_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_query_commands(commands: argparse._SubParsersAction[Any]) -> None:
     """Register the read-side subcommands on the `collector` parser."""
 
 
