@@ -1,13 +1,15 @@
 """The `collector` command line.
 
 Exit codes: 0 every scope collected; 1 the run finished but some scopes failed; 2 usage or
-configuration error; 3 could not run (database unreachable or unusable).
+configuration error; 3 could not run (database unreachable or unusable, another run holds
+the lock); 4 interrupted (SIGTERM, SIGINT or --deadline) after recording what it had.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 import time
 from collections.abc import Iterable, Sequence
@@ -16,9 +18,10 @@ from typing import Any, NoReturn
 import anyio
 
 from ._core._database import create_engine, redact, upgrade
-from ._core._errors import CollectorError, ConfigError, DatabaseError
+from ._core._errors import CollectorError, ConfigError, DatabaseError, unwrap_group
 from ._core._runner import RunResult, run_collection
-from ._core._settings import OPTIONS, Option, load_settings
+from ._core._settings import OPTIONS, Option, Settings, load_settings
+from ._output import Progress, configure_logging
 from ._query_commands import QUERY_COMMANDS, add_query_commands, run_query_command
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_CANNOT_RUN = 0, 1, 2, 3
@@ -68,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        _configure_logging(args.verbose)
+        configure_logging("text", args.verbose)
         return _dispatch(args)
     except ConfigError as error:
         print(f"collector: error: {error}", file=sys.stderr)
@@ -82,6 +85,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("collector: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug: say so in one line; -v shows where
+        logging.getLogger("collector").debug("internal error", exc_info=True)
+        print(f"collector: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_CANNOT_RUN
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -102,10 +109,43 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
 
 def _run(args: argparse.Namespace) -> int:
     settings = load_settings(_flags(args))
+    configure_logging(settings.log_format, args.verbose)
     started = time.monotonic()
-    result = anyio.run(run_collection, settings)
+    progress = Progress()
+    try:
+        result = anyio.run(_run_until_signalled, settings, progress)
+    finally:
+        progress.close()
     print(format_summary(result, time.monotonic() - started))
     return result.exit_code
+
+
+async def _run_until_signalled(settings: Settings, progress: Progress) -> RunResult:
+    """Run once; SIGTERM or SIGINT stops the run cleanly instead of killing it mid-write."""
+    stop = anyio.Event()
+    try:
+        return await _run_with_stop(settings, progress, stop)
+    except BaseExceptionGroup as group:
+        raise unwrap_group(group) from None
+
+
+async def _run_with_stop(settings: Settings, progress: Progress, stop: anyio.Event) -> RunResult:
+    async with anyio.create_task_group() as group:
+        with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+
+            async def watch() -> None:
+                async for signum in signals:
+                    logging.getLogger("collector").warning(
+                        "received %s: stopping the run",
+                        signal.Signals(signum).name,
+                        extra={"event": "signal"},
+                    )
+                    stop.set()
+
+            group.start_soon(watch)
+            result = await run_collection(settings, stop=stop, observer=progress)
+            group.cancel_scope.cancel()
+    return result
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
@@ -149,14 +189,3 @@ def format_summary(result: RunResult, seconds: float) -> str:
     if len(result.failures) > 50:
         lines.append(f"  ... and {len(result.failures) - 50} more (see collection_scopes)")
     return "\n".join(lines)
-
-
-def _configure_logging(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        stream=sys.stderr,
-    )
-    if not verbose:
-        for noisy in ("botocore", "aiobotocore", "alembic", "sqlalchemy"):
-            logging.getLogger(noisy).setLevel(logging.WARNING)

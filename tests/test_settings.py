@@ -466,3 +466,115 @@ def test_repeated_profile_names_are_asked_for_once() -> None:
     """A name given twice is requested once."""
     requests = list(ListingFilter(profile_names=("a", "b", "a")).requests())
     assert requests == [{"maxResults": 100, "connectorProfileNames": ["a", "b"]}]
+
+
+# --- organization scoping ----------------------------------------------------------------------
+
+OU_PROD = "ou-ab12-prod1234"
+OU_DEV = "ou-ab12-dev12345"
+
+
+def test_scoping_options_from_flags_environment_and_file(tmp_path: Path) -> None:
+    """The exclusion and OU lists come from flags, variables or the file like other lists."""
+    path = write_config(
+        tmp_path, f'organization = true\nexclude-organizational-units = ["{OU_DEV}"]\n'
+    )
+    settings = load(
+        {"config": str(path), "organizational_units": f"{OU_PROD}, r-ab12"},
+        COLLECTOR_EXCLUDE_ACCOUNTS=f"{ACCOUNT_A},{ACCOUNT_B}",
+    )
+    assert settings.organizational_units == (OU_PROD, "r-ab12")
+    assert settings.exclude_organizational_units == (OU_DEV,)
+    assert settings.exclude_accounts == (ACCOUNT_A, ACCOUNT_B)
+
+
+@pytest.mark.parametrize(
+    "ou", ["ou-ab12", "ou-AB12-abcdefgh", "ou-ab12-abcdefg", "r-ab1", "o-abcdefghij", "ab12"]
+)
+def test_malformed_ou_id(ou: str) -> None:
+    """An OU id that is neither ou-xxxx-xxxxxxxx nor a root r-xxxx is refused, naming it."""
+    message = config_error({"organization": True, "organizational_units": ou})
+    assert repr(ou) in message
+    assert "--organizational-units" in message
+
+
+@pytest.mark.parametrize("name", ["organizational_units", "exclude_organizational_units"])
+def test_ou_options_need_organization(name: str) -> None:
+    """The OU options narrow organization discovery, so without it they are refused."""
+    flag = "--" + name.replace("_", "-")
+    assert f"{flag} needs --organization" == config_error({name: OU_PROD})
+
+
+@pytest.mark.parametrize(
+    "name", ["exclude_accounts", "organizational_units", "exclude_organizational_units"]
+)
+def test_empty_scoping_list(name: str) -> None:
+    """A scoping list given with nothing in it is refused rather than ignored."""
+    assert "is empty" in config_error({"organization": True, name: " , "})
+
+
+def test_malformed_excluded_account() -> None:
+    """An excluded account id that is not 12 digits is refused, naming it."""
+    message = config_error({"organization": True, "exclude_accounts": "1234"})
+    assert "--exclude-accounts" in message
+    assert "'1234'" in message
+
+
+def test_account_regions_from_the_file(tmp_path: Path) -> None:
+    """`[account_regions]` maps accounts to regions or "all"; others keep `regions`."""
+    path = write_config(
+        tmp_path,
+        'regions = ["us-east-1"]\n[account_regions]\n'
+        f'"{ACCOUNT_B}" = ["eu-west-1", "us-west-2", "eu-west-1"]\n'
+        f'"{ACCOUNT_A}" = "all"\n'
+        '"012345678901" = "ap-south-1, ca-central-1"\n',
+    )
+    settings = load({"config": str(path)})
+    assert settings.account_regions == (
+        ("012345678901", ("ap-south-1", "ca-central-1")),
+        (ACCOUNT_A, APPFLOW_REGIONS),
+        (ACCOUNT_B, ("eu-west-1", "us-west-2")),
+    )
+    assert settings.regions_for(ACCOUNT_B) == ("eu-west-1", "us-west-2")
+    assert settings.regions_for(ACCOUNT_A) == APPFLOW_REGIONS
+    assert settings.regions_for("333333333333") == ("us-east-1",)
+    assert hash(settings) == hash(load({"config": str(path)}))
+
+
+def test_account_regions_in_a_collector_table(tmp_path: Path) -> None:
+    """Inside a `[collector]` table the overrides are `[collector.account_regions]`."""
+    path = write_config(
+        tmp_path,
+        '[collector]\nregions = "all"\n'
+        f'[collector.account_regions]\n"{ACCOUNT_A}" = ["sa-east-1"]\n',
+    )
+    assert load({"config": str(path)}).regions_for(ACCOUNT_A) == ("sa-east-1",)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('account_regions = ["us-east-1"]', "must be a table"),
+        ('[account_regions]\n"1234" = ["us-east-1"]', "account id '1234' is not 12 digits"),
+        (f'[account_regions]\n"{ACCOUNT_A}" = ["mars-1"]', "region 'mars-1' is not an AppFlow"),
+        (f'[account_regions]\n"{ACCOUNT_A}" = []', f'account_regions."{ACCOUNT_A}" is empty'),
+        (f'[account_regions]\n"{ACCOUNT_A}" = ["all", "us-east-1"]', "all cannot be combined"),
+        (f'[account_regions]\n"{ACCOUNT_A}" = [1]', 'must be a list of regions or "all"'),
+    ],
+)
+def test_bad_account_regions(tmp_path: Path, text: str, message: str) -> None:
+    """A bad override is refused with one line naming the file, the account and the problem."""
+    path = write_config(tmp_path, text + "\n")
+    error = config_error({"config": str(path)})
+    assert message in error
+    assert str(path) in error
+
+
+def test_account_regions_are_ignored_by_commands_that_do_not_read_them(tmp_path: Path) -> None:
+    """`db upgrade` reads only the database URL from a file that also holds overrides."""
+    path = write_config(
+        tmp_path, f'database_url = "sqlite:///x.db"\n[account_regions]\n"{ACCOUNT_A}" = ["x"]\n'
+    )
+    settings = load_settings({"config": str(path)}, {}, allowed=frozenset({"database_url"}))
+    assert settings.database_url == "sqlite:///x.db"
+    assert settings.account_regions == ()

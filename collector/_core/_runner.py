@@ -9,10 +9,12 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
 
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream
@@ -21,16 +23,22 @@ from sqlalchemy.exc import SQLAlchemyError
 from ._accounts import resolve_accounts
 from ._aws import AwsClients, AwsOptions, acting_as
 from ._database import create_engine, redact, upgrade
-from ._errors import AwsError, CollectorError, DatabaseError, ErrorKind
+from ._errors import AwsError, CollectorError, DatabaseError, ErrorKind, unwrap_group
 from ._listing import ListingFilter, list_scope
+from ._lock import run_lock
+from ._metrics import render_metrics, write_atomically
 from ._regions import OPT_IN_APPFLOW_REGIONS
 from ._retry import RetryPolicy
-from ._scopes import Scope, ScopeChanges, ScopeOutcome, ScopeStatus
-from ._settings import Settings
+from ._scopes import Scope, ScopeChanges, ScopeOutcome, ScopeStatus, shard_of
+from ._settings import Settings, parse_shard
 from ._store import Store
 
 log = logging.getLogger("collector")
+# Per-scope events: quiet in text logs unless verbose, every one in JSON logs.
+scope_log = logging.getLogger("collector.scope")
 T = TypeVar("T")
+
+EXIT_INTERRUPTED = 4
 
 # Scopes written per transaction. Each scope stays atomic; grouping saves a commit per scope.
 WRITE_BATCH = 64
@@ -58,7 +66,7 @@ class RunResult:
 
     @property
     def exit_code(self) -> int:
-        return 0 if self.status == "succeeded" else 1
+        return {"succeeded": 0, "interrupted": EXIT_INTERRUPTED}.get(self.status, 1)
 
     def tally(self, outcome: ScopeOutcome, changes: ScopeChanges) -> None:
         self.scopes[outcome.status.value] += 1
@@ -70,9 +78,12 @@ class RunResult:
         if outcome.status is ScopeStatus.FAILED:
             self.failures.append(outcome)
 
-    def finish(self) -> None:
+    def finish(self, interruption: str | None = None) -> None:
         self.finished_at = utcnow()
-        if self.error is not None or (
+        if interruption is not None:
+            self.status = "interrupted"
+            self.error = interruption
+        elif self.error is not None or (
             self.scopes[ScopeStatus.FAILED] and not self.scopes[ScopeStatus.SUCCEEDED]
         ):
             self.status = "failed"
@@ -82,47 +93,168 @@ class RunResult:
             self.status = "succeeded"
 
 
+class RunObserver(Protocol):
+    """Told about a run's progress, e.g. to draw a progress line."""
+
+    def planned(self, scopes: int) -> None: ...
+
+    def finished(self, outcome: ScopeOutcome) -> None: ...
+
+
 async def run_collection(
     settings: Settings,
     *,
     retry: RetryPolicy | None = None,
     now: Callable[[], datetime] = utcnow,
+    stop: anyio.Event | None = None,
+    observer: RunObserver | None = None,
 ) -> RunResult:
-    """Run one collection pass and record it. Raises `DatabaseError` or `ConfigError`."""
+    """Run one collection pass and record it. Raises `DatabaseError` or `ConfigError`.
+
+    Setting `stop` (e.g. on SIGTERM) or reaching `settings.deadline` ends the run early: scopes
+    already written stay, the rest are abandoned, and the run is recorded as `interrupted`.
+    """
     retry = retry or RetryPolicy(max_attempts=settings.max_attempts)
     engine = create_engine(settings.database_url)
     try:
-        await _guard_db(settings, upgrade(engine))
-        store = Store(engine)
-        result = RunResult(run_id=str(uuid.uuid4()), started_at=now())
-        await _guard_db(
-            settings, store.begin_run(result.run_id, result.started_at, filtered=settings.filtered)
-        )
-        await _collect(settings, store, result, retry, now)
-        result.finish()
-        await _guard_db(
-            settings,
-            store.finish_run(
-                result.run_id,
-                finished_at=result.finished_at,
-                status=result.status,
-                scopes_total=sum(result.scopes.values()),
-                scopes_succeeded=result.scopes[ScopeStatus.SUCCEEDED],
-                scopes_failed=result.scopes[ScopeStatus.FAILED],
-                scopes_skipped=result.scopes[ScopeStatus.SKIPPED],
-                profiles_seen=result.profiles_seen,
-                profiles_created=result.changes["created"],
-                profiles_updated=result.changes["updated"],
-                profiles_deleted=result.changes["deleted"],
-                profiles_restored=result.changes["restored"],
-                requests=result.requests,
-                retries=result.retries,
-                error_message=result.error,
-            ),
-        )
-        return result
+        async with _guarded(settings, run_lock(engine, _lock_name(settings))):
+            await _guard_db(settings, upgrade(engine))
+            store = Store(engine)
+            result = RunResult(run_id=str(uuid.uuid4()), started_at=now())
+            await _guard_db(
+                settings,
+                store.begin_run(
+                    result.run_id,
+                    result.started_at,
+                    filtered=settings.filtered,
+                    run_label=settings.run_label,
+                    shard=settings.shard,
+                ),
+            )
+            try:
+                interruption = await _collect_until_stopped(
+                    settings, store, result, retry, now, stop, observer
+                )
+            except CollectorError as error:
+                await _record_failure(settings, store, result, error)
+                raise
+            result.finish(interruption)
+            with anyio.CancelScope(shield=True):
+                await _guard_db(settings, store.finish_run(result.run_id, **_run_row(result)))
+                if settings.metrics_file:
+                    await _write_metrics(settings, store, result)
+            return result
     finally:
-        await engine.dispose()
+        with anyio.CancelScope(shield=True):
+            await engine.dispose()
+
+
+async def _record_failure(
+    settings: Settings, store: Store, result: RunResult, error: CollectorError
+) -> None:
+    """Close the run's row as failed, so no run is left `running` by an error we raise."""
+    result.error = str(error)
+    result.finish()
+    result.status = "failed"
+    with anyio.CancelScope(shield=True):
+        try:
+            await store.finish_run(result.run_id, **_run_row(result))
+        except (SQLAlchemyError, OSError):
+            log.debug("could not record the failed run", exc_info=True)
+
+
+def _lock_name(settings: Settings) -> str:
+    if settings.shard is None:
+        return "run"
+    index, count = parse_shard(settings.shard)
+    return f"run-shard-{index}-of-{count}"
+
+
+@asynccontextmanager
+async def _guarded(settings: Settings, manager: AbstractAsyncContextManager[T]) -> AsyncIterator[T]:
+    try:
+        entered = await manager.__aenter__()
+    except (SQLAlchemyError, OSError) as exc:
+        raise DatabaseError(f"database {redact(settings.database_url)}: {_one_line(exc)}") from exc
+    try:
+        yield entered
+    except BaseException as exc:
+        if not await manager.__aexit__(type(exc), exc, exc.__traceback__):
+            raise
+    else:
+        await manager.__aexit__(None, None, None)
+
+
+async def _collect_until_stopped(
+    settings: Settings,
+    store: Store,
+    result: RunResult,
+    retry: RetryPolicy,
+    now: Callable[[], datetime],
+    stop: anyio.Event | None,
+    observer: RunObserver | None,
+) -> str | None:
+    """Collect; return why the run was cut short, or None if it ran to the end."""
+    stopped_by = ""
+    with anyio.CancelScope() as scope:
+        if settings.deadline is not None:
+            scope.deadline = anyio.current_time() + settings.deadline
+        async with anyio.create_task_group() as group:
+            if stop is not None:
+
+                async def watch() -> None:
+                    nonlocal stopped_by
+                    await stop.wait()
+                    stopped_by = "stopped by a signal"
+                    scope.cancel()
+
+                group.start_soon(watch)
+            await _collect(settings, store, result, retry, now, observer)
+            group.cancel_scope.cancel()
+    if not scope.cancelled_caught:
+        return None
+    return stopped_by or f"deadline of {settings.deadline:g}s reached"
+
+
+def _run_row(result: RunResult) -> dict[str, Any]:
+    return {
+        "finished_at": result.finished_at,
+        "status": result.status,
+        "scopes_total": sum(result.scopes.values()),
+        "scopes_succeeded": result.scopes[ScopeStatus.SUCCEEDED],
+        "scopes_failed": result.scopes[ScopeStatus.FAILED],
+        "scopes_skipped": result.scopes[ScopeStatus.SKIPPED],
+        "profiles_seen": result.profiles_seen,
+        "profiles_created": result.changes["created"],
+        "profiles_updated": result.changes["updated"],
+        "profiles_deleted": result.changes["deleted"],
+        "profiles_restored": result.changes["restored"],
+        "requests": result.requests,
+        "retries": result.retries,
+        "error_message": result.error,
+    }
+
+
+async def _write_metrics(settings: Settings, store: Store, result: RunResult) -> None:
+    assert settings.metrics_file is not None
+    assert result.finished_at is not None
+    labels = {"shard": settings.shard} if settings.shard else {}
+    text = render_metrics(
+        status=result.status,
+        duration=(result.finished_at - result.started_at).total_seconds(),
+        scopes=dict(result.scopes),
+        profiles=result.profiles_seen,
+        changes=dict(result.changes),
+        requests=result.requests,
+        retries=result.retries,
+        failures_by_code=dict(Counter(str(o.error_code) for o in result.failures)),
+        last_success=await _guard_db(settings, store.last_success(settings.shard)),
+        labels=labels,
+    )
+    try:
+        write_atomically(Path(settings.metrics_file), text)
+    except OSError as exc:
+        log.error("cannot write metrics file %s: %s", settings.metrics_file, exc.strerror)
 
 
 async def _guard_db(settings: Settings, operation: Awaitable[T]) -> T:
@@ -138,6 +270,7 @@ async def _collect(
     result: RunResult,
     retry: RetryPolicy,
     now: Callable[[], datetime],
+    observer: RunObserver | None,
 ) -> None:
     options = AwsOptions(
         role_name=settings.role_name,
@@ -153,6 +286,9 @@ async def _collect(
             result.error = str(error)
             log.error("%s", error)
             return
+        if settings.shard is not None:
+            index, count = parse_shard(settings.shard)
+            accounts = [a for a in accounts if shard_of(a.account_id, count) == index]
         seen_at = now()
         await _guard_db(
             settings,
@@ -170,11 +306,13 @@ async def _collect(
                 ]
             ),
         )
-        scopes = [Scope(a.account_id, r) for a in accounts if a.collect for r in settings.regions]
+        scopes = [Scope(a.account_id, r) for a in accounts if a.collect for r in a.regions]
         listing_filter = ListingFilter(
             connector_type=settings.connector_type, profile_names=settings.profile_name
         )
-        await _fan_out(settings, aws, store, result, retry, now, scopes, listing_filter)
+        if observer is not None:
+            observer.planned(len(scopes))
+        await _fan_out(settings, aws, store, result, retry, now, scopes, listing_filter, observer)
         result.requests += aws.control_attempts.attempts
         result.retries += aws.control_attempts.retries
 
@@ -188,6 +326,7 @@ async def _fan_out(
     now: Callable[[], datetime],
     scopes: Sequence[Scope],
     listing_filter: ListingFilter,
+    observer: RunObserver | None,
 ) -> None:
     limiter = anyio.CapacityLimiter(settings.concurrency)
     send, receive = anyio.create_memory_object_stream[ScopeOutcome](settings.concurrency)
@@ -203,18 +342,16 @@ async def _fan_out(
                 client = await aws.appflow(scope.region)
                 with acting_as(credentials):
                     outcome = await list_scope(client, scope, listing_filter, retry, now)
-        if outcome.status is ScopeStatus.FAILED:
-            log.warning("scope %s failed: %s: %s", scope, outcome.error_code, outcome.error_message)
         await send.send(outcome)
 
     try:
         async with anyio.create_task_group() as group:
-            group.start_soon(_write_all, settings, store, result, receive)
+            group.start_soon(_write_all, settings, store, result, receive, observer)
             async with send, anyio.create_task_group() as workers:
                 for scope in scopes:
                     workers.start_soon(collect, scope)
     except BaseExceptionGroup as group_error:
-        raise _sole_cause(group_error) from None
+        raise unwrap_group(group_error) from None
 
 
 async def _write_all(
@@ -222,6 +359,7 @@ async def _write_all(
     store: Store,
     result: RunResult,
     receive: MemoryObjectReceiveStream[ScopeOutcome],
+    observer: RunObserver | None,
 ) -> None:
     async with receive:
         async for first in receive:
@@ -231,9 +369,15 @@ async def _write_all(
                     batch.append(receive.receive_nowait())
                 except (anyio.WouldBlock, anyio.EndOfStream):
                     break
-            changes = await _guard_db(settings, store.write_scopes(result.run_id, batch))
+            # A batch in hand is written to the end even if the run is being stopped: its
+            # scopes are complete, and a transaction cut mid-way would hold SQLite's lock.
+            with anyio.CancelScope(shield=True):
+                changes = await _guard_db(settings, store.write_scopes(result.run_id, batch))
             for outcome, change in zip(batch, changes, strict=True):
                 result.tally(outcome, change)
+                _log_scope(result.run_id, outcome)
+                if observer is not None:
+                    observer.finished(outcome)
 
 
 async def _skip_if_disabled(
@@ -262,6 +406,30 @@ async def _skip_if_disabled(
     )
 
 
+def _log_scope(run_id: str, outcome: ScopeOutcome) -> None:
+    fields = {
+        "event": f"scope_{outcome.status.value}",
+        "run_id": run_id,
+        "account": outcome.scope.account_id,
+        "region": outcome.scope.region,
+        "duration": round((outcome.finished_at - outcome.started_at).total_seconds(), 3),
+        "attempts": outcome.attempts,
+        "pages": outcome.pages,
+        "profiles": len(outcome.records),
+    }
+    if outcome.status is ScopeStatus.FAILED:
+        fields["error_code"] = outcome.error_code
+        scope_log.warning(
+            "scope %s failed: %s: %s",
+            outcome.scope,
+            outcome.error_code,
+            outcome.error_message,
+            extra=fields,
+        )
+    else:
+        scope_log.info("scope %s %s", outcome.scope, outcome.status.value, extra=fields)
+
+
 def _failed(scope: Scope, error: AwsError, at: datetime) -> ScopeOutcome:
     return ScopeOutcome(
         scope,
@@ -272,16 +440,6 @@ def _failed(scope: Scope, error: AwsError, at: datetime) -> ScopeOutcome:
         aws_error_code=error.code,
         error_message=error.message or error.code,
     )
-
-
-def _sole_cause(group: BaseExceptionGroup[BaseException]) -> BaseException:
-    # Surface our own errors (database, configuration) rather than the group wrapping them.
-    for exc in group.exceptions:
-        if isinstance(exc, BaseExceptionGroup):
-            return _sole_cause(exc)
-        if isinstance(exc, CollectorError):
-            return exc
-    return group.exceptions[0]
 
 
 def _one_line(exc: BaseException) -> str:

@@ -75,6 +75,9 @@ collection_runs = sa.Table(
     sa.Column("retries", sa.Integer, nullable=False, server_default="0"),
     sa.Column("filtered", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("error_message", sa.Text),
+    sa.Column("run_label", sa.String(64)),
+    sa.Column("shard", sa.String(16)),
+    sa.Index(None, "run_label"),
 )
 
 collection_scopes = sa.Table(

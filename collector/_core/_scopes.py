@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -55,3 +56,9 @@ class ScopeChanges:
     deleted: int = 0
     restored: int = 0
     unchanged: int = 0
+
+
+def shard_of(account_id: str, count: int) -> int:
+    """The shard (0..count-1) that owns an account: stable across runs, machines and Pythons."""
+    digest = hashlib.sha256(account_id.encode()).digest()
+    return int.from_bytes(digest[:8], "big") % count

@@ -1,0 +1,305 @@
+"""Cron-grade operation, end to end with real processes: locks, signals, deadlines, metrics,
+JSON logs and shards."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from collector.simulator import Faults, Organization, Simulator, generate_organization
+
+from .support import fetch, run_cli
+
+ROLE = "AppFlowInventoryReader"
+REGIONS = ("us-east-1", "eu-west-1", "eu-west-2", "ap-south-1")
+
+
+@pytest.fixture
+def org() -> Organization:
+    return generate_organization(
+        seed=21, accounts=30, empty_fraction=0.5, profiles_per_scope=(1, 10), regions=REGIONS
+    )
+
+
+@pytest.fixture
+def sim(org: Organization) -> Iterator[Simulator]:
+    with Simulator(org, faults=Faults(seed=2)) as simulator:
+        yield simulator
+
+
+def run_args(url: str, *extra: str) -> list[str]:
+    return [
+        "run",
+        "--database-url",
+        url,
+        "--organization",
+        "--role-name",
+        ROLE,
+        "--regions",
+        ",".join(REGIONS),
+        *extra,
+    ]
+
+
+def start(url: str, sim: Simulator, *extra: str) -> subprocess.Popen[str]:
+    """`python -m collector run` as its own process, as cron would start it."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "collector", *run_args(url, *extra)],
+        env={**os.environ, **sim.env()},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 60.0) -> None:
+    """Poll until `condition()` holds; fail the test if it never does."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail("condition not reached in time")
+        time.sleep(0.05)
+
+
+def scopes_written(url: str) -> int:
+    try:
+        return int(fetch(url, "SELECT count(*) AS n FROM collection_scopes")[0]["n"])
+    except Exception:
+        return 0  # the schema is not there yet
+
+
+def truth(org: Organization) -> set[str]:
+    return {str(p["connectorProfileArn"]) for _, p in org.all_profiles()}
+
+
+def live(url: str) -> set[str]:
+    rows = fetch(
+        url, "SELECT connector_profile_arn FROM connector_profiles WHERE deleted_at IS NULL"
+    )
+    return {r["connector_profile_arn"] for r in rows}
+
+
+def test_second_run_is_refused_while_the_first_holds_the_lock(
+    database_url: str, sim: Simulator
+) -> None:
+    """A second run exits 3 at once while another holds the lock; the first finishes fine."""
+    sim.faults.latency = 0.05
+    first = start(database_url, sim, "--concurrency", "2")
+    try:
+        wait_for(lambda: scopes_written(database_url) > 0)
+        began = time.monotonic()
+        second = subprocess.run(
+            [sys.executable, "-m", "collector", *run_args(database_url)],
+            env={**os.environ, **sim.env()},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert second.returncode == 3
+        assert "another collector run holds the lock" in second.stderr
+        assert len(second.stderr.strip().splitlines()) == 1
+        assert time.monotonic() - began < 30
+        sim.faults.latency = 0.0
+        assert first.wait(timeout=120) == 0
+    finally:
+        first.kill()
+        first.wait()
+
+
+def test_a_killed_run_does_not_block_the_next(database_url: str, sim: Simulator) -> None:
+    """After SIGKILL the lock is gone: the next run succeeds and marks the dead run."""
+    sim.faults.latency = 0.05
+    victim = start(database_url, sim, "--concurrency", "2")
+    wait_for(lambda: scopes_written(database_url) > 0)
+    victim.kill()
+    victim.wait(timeout=30)
+    sim.faults.latency = 0.0
+    code = subprocess.run(
+        [sys.executable, "-m", "collector", *run_args(database_url)],
+        env={**os.environ, **sim.env()},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    ).returncode
+    assert code == 0
+    statuses = [
+        r["status"]
+        for r in fetch(database_url, "SELECT status FROM collection_runs ORDER BY started_at")
+    ]
+    assert statuses == ["interrupted", "succeeded"]
+
+
+def test_sigterm_interrupts_cleanly(
+    database_url: str,
+    org: Organization,
+    sim: Simulator,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """SIGTERM ends a run within seconds, exit 4, recorded interrupted, no scope half-done."""
+    assert run_cli(run_args(database_url), sim.env(), monkeypatch, capsys).code == 0
+    for (account, region), profile in org.all_profiles():
+        org.delete_profile(account, region, str(profile["connectorProfileName"]))
+    sim.faults.latency = 0.05
+    before = scopes_written(database_url)
+    process = start(database_url, sim, "--concurrency", "2")
+    try:
+        wait_for(lambda: scopes_written(database_url) > before + 3)
+        process.send_signal(signal.SIGTERM)
+        began = time.monotonic()
+        assert process.wait(timeout=30) == 4
+        assert time.monotonic() - began < 10
+    finally:
+        process.kill()
+        process.wait()
+    run = fetch(
+        database_url,
+        "SELECT run_id, status, error_message FROM collection_runs ORDER BY started_at",
+    )[-1]
+    assert run["status"] == "interrupted"
+    assert "signal" in run["error_message"]
+    listed = {
+        (r["account_id"], r["region"])
+        for r in fetch(
+            database_url,
+            "SELECT account_id, region FROM collection_scopes WHERE run_id = :r "
+            "AND status = 'succeeded'",
+            r=run["run_id"],
+        )
+    }
+    assert 0 < len(listed) < before
+    deleted = fetch(
+        database_url,
+        "SELECT account_id, region FROM connector_profiles WHERE deleted_at IS NOT NULL",
+    )
+    # Deletions come only from scopes this run listed to the end.
+    assert deleted
+    assert {(d["account_id"], d["region"]) for d in deleted} <= listed
+
+
+def test_deadline_bounds_the_run(
+    sqlite_url: str,
+    sim: Simulator,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """--deadline stops a slow run: exit 4, recorded interrupted with the reason."""
+    sim.faults.latency = 0.2
+    began = time.monotonic()
+    result = run_cli(
+        run_args(sqlite_url, "--deadline", "1", "--concurrency", "2"),
+        sim.env(),
+        monkeypatch,
+        capsys,
+    )
+    assert result.code == 4
+    assert time.monotonic() - began < 15
+    run = fetch(sqlite_url, "SELECT status, error_message FROM collection_runs")
+    assert run == [{"status": "interrupted", "error_message": "deadline of 1s reached"}]
+
+
+def test_metrics_file_parses_back(
+    database_url: str,
+    org: Organization,
+    sim: Simulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """--metrics-file writes Prometheus text whose values match the recorded run."""
+    metrics = tmp_path / "textfile" / "appflow_inventory.prom"
+    args = run_args(database_url, "--metrics-file", str(metrics))
+    assert run_cli(args, sim.env(), monkeypatch, capsys).code == 0
+    samples: dict[str, float] = {}
+    for line in metrics.read_text().splitlines():
+        if line.startswith("#"):
+            assert line.split()[1] in ("HELP", "TYPE")
+            continue
+        name, value = line.rsplit(" ", 1)
+        samples[name] = float(value)
+    run = fetch(database_url, "SELECT * FROM collection_runs")[0]
+    assert samples['appflow_inventory_run_status{status="succeeded"}'] == 1
+    assert samples['appflow_inventory_scopes{status="succeeded"}'] == run["scopes_succeeded"]
+    assert samples["appflow_inventory_profiles_seen"] == len(truth(org))
+    assert samples['appflow_inventory_changes{type="created"}'] == len(truth(org))
+    assert samples["appflow_inventory_requests"] == run["requests"]
+    assert samples["appflow_inventory_last_success_timestamp_seconds"] > time.time() - 300
+    assert samples["appflow_inventory_run_duration_seconds"] > 0
+
+
+def test_json_logs_carry_scope_events_and_no_secrets(
+    tmp_path: Path,
+    sim: Simulator,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """--log-format json: every line is JSON, scope events name run, account, region, attempts."""
+    sim.faults.error_rate_500 = 0.1
+    url = f"sqlite:///{tmp_path / 'logs.db'}"
+    result = run_cli(
+        run_args(url, "--log-format", "json", "--max-attempts", "10"),
+        sim.env(),
+        monkeypatch,
+        capsys,
+    )
+    assert result.code == 0
+    events = [json.loads(line) for line in result.err.splitlines()]
+    scope_events = [e for e in events if e["event"] == "scope_succeeded"]
+    assert len(scope_events) == 30 * len(REGIONS)
+    for event in scope_events:
+        assert {"run_id", "account", "region", "duration", "attempts", "time"} <= event.keys()
+    assert any(e["attempts"] > e["pages"] for e in scope_events)
+    assert sim.env()["AWS_SECRET_ACCESS_KEY"] not in result.err
+
+
+def test_shards_split_accounts_and_never_delete_across(
+    database_url: str,
+    org: Organization,
+    sim: Simulator,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Two shards under one label cover everything once; a shard never deletes another's."""
+    for index in (0, 1):
+        args = run_args(database_url, "--shard", f"{index}/2", "--run-label", "nightly-1")
+        assert run_cli(args, sim.env(), monkeypatch, capsys).code == 0
+    assert live(database_url) == truth(org)
+    scopes = fetch(
+        database_url,
+        "SELECT account_id, region, count(*) AS n "
+        "FROM collection_scopes GROUP BY account_id, region",
+    )
+    assert len(scopes) == len(org.account_list()) * len(REGIONS)
+    assert {s["n"] for s in scopes} == {1}
+    runs = fetch(database_url, "SELECT shard, run_label FROM collection_runs ORDER BY shard")
+    assert runs == [
+        {"shard": "0/2", "run_label": "nightly-1"},
+        {"shard": "1/2", "run_label": "nightly-1"},
+    ]
+    shard0 = {
+        r["account_id"]
+        for r in fetch(
+            database_url,
+            "SELECT DISTINCT s.account_id FROM collection_scopes s "
+            "JOIN collection_runs r USING (run_id) WHERE r.shard = '0/2'",
+        )
+    }
+    for (account, region), profile in org.all_profiles():
+        if account not in shard0:
+            org.delete_profile(account, region, str(profile["connectorProfileName"]))
+    args = run_args(database_url, "--shard", "0/2", "--run-label", "nightly-2")
+    assert run_cli(args, sim.env(), monkeypatch, capsys).code == 0
+    deleted = fetch(
+        database_url, "SELECT count(*) AS n FROM connector_profiles WHERE deleted_at IS NOT NULL"
+    )
+    assert deleted == [{"n": 0}]
