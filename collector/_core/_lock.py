@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ._errors import DatabaseError
@@ -34,9 +35,7 @@ async def run_lock(engine: AsyncEngine, name: str) -> AsyncIterator[None]:
         async with _advisory_lock(engine, name):
             yield
     else:
-        database = engine.url.database
-        assert database
-        with _FileLock(Path(f"{database}.{name}.lock")):
+        with _FileLock(Path(f"{sqlite_path(engine)}.{name}.lock")):
             yield
 
 
@@ -51,8 +50,20 @@ async def _advisory_lock(engine: AsyncEngine, name: str) -> AsyncIterator[None]:
         try:
             yield
         finally:
-            await conn.execute(sa.select(sa.func.pg_advisory_unlock(key)))
-            await conn.commit()
+            try:
+                await conn.execute(sa.select(sa.func.pg_advisory_unlock(key)))
+                await conn.commit()
+            except (SQLAlchemyError, OSError):
+                # The connection is gone, and the server released the lock with it.
+                pass
+
+
+def sqlite_path(engine: AsyncEngine) -> str:
+    """The database file of a SQLite engine, also for `file:...?uri=true` URLs."""
+    database = engine.url.database or ""
+    if str(engine.url.query.get("uri", "")).lower() in ("true", "1"):
+        database = database.removeprefix("file:").split("?", 1)[0]
+    return database
 
 
 class _FileLock:

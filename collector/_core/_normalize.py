@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +26,10 @@ _MAP_PATHS = frozenset(
         ("CustomConnector", "oAuth2Properties", "tokenUrlCustomProperties"),
     }
 )
+
+
+# A JSON-escaped NUL (\u0000) not itself preceded by an escaping backslash.
+_ESCAPED_NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
 
 
 class ProfileDataError(ValueError):
@@ -59,6 +64,10 @@ def normalize_profile(raw: Mapping[str, Any], account_id: str, region: str) -> P
     if not isinstance(arn, str) or not arn:
         raise ProfileDataError(f"profile {raw.get('connectorProfileName')!r} has no ARN")
     snapshot = make_snapshot(raw)
+    canonical = canonical_json(snapshot)
+    if _ESCAPED_NUL.search(canonical):
+        # PostgreSQL text and jsonb cannot hold NUL; storing part of the profile would lie.
+        raise ProfileDataError(f"{arn}: a value contains a NUL character")
     properties = snapshot.get("connectorProfileProperties")
     if properties is None:
         properties = {}
@@ -83,7 +92,7 @@ def normalize_profile(raw: Mapping[str, Any], account_id: str, region: str) -> P
         private_connection_failure_message=_text(state, "failureMessage", arn),
         properties=properties,
         snapshot=snapshot,
-        content_hash=content_hash(snapshot),
+        content_hash=hashlib.sha256(canonical.encode()).hexdigest(),
     )
 
 

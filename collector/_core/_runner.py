@@ -18,7 +18,7 @@ from typing import Any, Protocol, TypeVar
 
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyError
 
 from ._accounts import resolve_accounts
 from ._aws import AwsClients, AwsOptions, acting_as
@@ -179,10 +179,25 @@ async def _guarded(settings: Settings, manager: AbstractAsyncContextManager[T]) 
     try:
         yield entered
     except BaseException as exc:
-        if not await manager.__aexit__(type(exc), exc, exc.__traceback__):
+        if not await _exit_guarded(settings, manager, exc):
             raise
     else:
-        await manager.__aexit__(None, None, None)
+        await _exit_guarded(settings, manager, None)
+
+
+async def _exit_guarded(
+    settings: Settings, manager: AbstractAsyncContextManager[Any], exc: BaseException | None
+) -> bool | None:
+    try:
+        if exc is None:
+            return await manager.__aexit__(None, None, None)
+        return await manager.__aexit__(type(exc), exc, exc.__traceback__)
+    except (SQLAlchemyError, OSError) as error:
+        if isinstance(exc, CollectorError):
+            raise exc from None  # the first error is the one to report
+        raise DatabaseError(
+            f"database {redact(settings.database_url)}: {_one_line(error)}"
+        ) from error
 
 
 async def _collect_until_stopped(
@@ -372,12 +387,54 @@ async def _write_all(
             # A batch in hand is written to the end even if the run is being stopped: its
             # scopes are complete, and a transaction cut mid-way would hold SQLite's lock.
             with anyio.CancelScope(shield=True):
-                changes = await _guard_db(settings, store.write_scopes(result.run_id, batch))
-            for outcome, change in zip(batch, changes, strict=True):
+                written = await _guard_db(settings, _write_batch(store, result.run_id, batch))
+            for outcome, change in written:
                 result.tally(outcome, change)
                 _log_scope(result.run_id, outcome)
                 if observer is not None:
                     observer.finished(outcome)
+
+
+async def _write_batch(
+    store: Store, run_id: str, batch: list[ScopeOutcome]
+) -> list[tuple[ScopeOutcome, ScopeChanges]]:
+    """Write a batch; if the database refuses some scope's data, fail only that scope.
+
+    A value the database cannot hold (say, a field longer than a column) must not cost the
+    other scopes of the batch, nor end the run. The refused scope is recorded as failed
+    with nothing written, so it cannot delete anything either.
+    """
+    try:
+        return list(zip(batch, await store.write_scopes(run_id, batch), strict=True))
+    except DBAPIError as error:
+        if not _refused_data(error):
+            raise
+        if len(batch) > 1:
+            return [pair for one in batch for pair in await _write_batch(store, run_id, [one])]
+        refused = batch[0]
+        log.warning("scope %s: the database refused its data: %s", refused.scope, _one_line(error))
+        failed = ScopeOutcome(
+            refused.scope,
+            ScopeStatus.FAILED,
+            started_at=refused.started_at,
+            finished_at=refused.finished_at,
+            pages=refused.pages,
+            attempts=refused.attempts,
+            retries=refused.retries,
+            error_code=ErrorKind.INVALID_RESPONSE.value,
+            aws_error_code="UnstorableData",
+            error_message=f"the database refused this scope's data: {_one_line(error)}",
+        )
+        return list(zip([failed], await store.write_scopes(run_id, [failed]), strict=True))
+
+
+def _refused_data(error: DBAPIError) -> bool:
+    """Whether the database refused the values (SQLSTATE 22/23), rather than failed itself."""
+    if isinstance(error, DataError | IntegrityError):
+        return True
+    # asyncpg's data exceptions reach SQLAlchemy as generic DBAPI errors; their SQLSTATE says.
+    cause = error.orig.__cause__ if error.orig is not None else None
+    return str(getattr(cause, "sqlstate", "")).startswith(("22", "23"))
 
 
 async def _skip_if_disabled(

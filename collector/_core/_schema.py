@@ -51,6 +51,8 @@ class UtcDateTime(sa.types.TypeDecorator[datetime]):
 
 
 Timestamp = UtcDateTime
+# Values AWS sends are unbounded text: enums grow and property blocks nest deeper over time,
+# and a length limit here would turn a new value into a failed write.
 ARN = sa.String(2048)
 ACCOUNT_ID = sa.String(12)
 REGION = sa.String(32)
@@ -92,7 +94,7 @@ collection_scopes = sa.Table(
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("complete", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("error_code", sa.String(64)),
-    sa.Column("aws_error_code", sa.String(128)),
+    sa.Column("aws_error_code", sa.Text),
     sa.Column("error_message", sa.Text),
     sa.Column("started_at", Timestamp),
     sa.Column("finished_at", Timestamp),
@@ -105,7 +107,7 @@ accounts = sa.Table(
     sa.Column("account_id", ACCOUNT_ID, primary_key=True),
     sa.Column("name", sa.Text),
     sa.Column("email", sa.Text),
-    sa.Column("state", sa.String(32)),
+    sa.Column("state", sa.Text),
     sa.Column("source", sa.String(32), nullable=False),
     sa.Column("last_seen_at", Timestamp, nullable=False),
 )
@@ -116,15 +118,15 @@ connector_profiles = sa.Table(
     sa.Column("connector_profile_arn", ARN, primary_key=True),
     sa.Column("account_id", ACCOUNT_ID, nullable=False),
     sa.Column("region", REGION, nullable=False),
-    sa.Column("connector_profile_name", sa.String(256)),
-    sa.Column("connector_type", sa.String(64)),
-    sa.Column("connector_label", sa.String(256)),
-    sa.Column("connection_mode", sa.String(32)),
+    sa.Column("connector_profile_name", sa.Text),
+    sa.Column("connector_type", sa.Text),
+    sa.Column("connector_label", sa.Text),
+    sa.Column("connection_mode", sa.Text),
     sa.Column("credentials_arn", ARN),
     sa.Column("created_at", Timestamp),
     sa.Column("last_updated_at", Timestamp),
-    sa.Column("private_connection_status", sa.String(32)),
-    sa.Column("private_connection_failure_cause", sa.String(64)),
+    sa.Column("private_connection_status", sa.Text),
+    sa.Column("private_connection_failure_cause", sa.Text),
     sa.Column("private_connection_failure_message", sa.Text),
     sa.Column("properties", Json, nullable=False),
     sa.Column("content_hash", sa.String(64), nullable=False),
@@ -140,8 +142,8 @@ connector_profile_properties = sa.Table(
     "connector_profile_properties",
     metadata,
     sa.Column("connector_profile_arn", ARN, primary_key=True),
-    sa.Column("connector", sa.String(64), primary_key=True),
-    sa.Column("path", sa.String(512), primary_key=True),
+    sa.Column("connector", sa.Text, primary_key=True),
+    sa.Column("path", sa.Text, primary_key=True),
     sa.Column("value", sa.Text),
     sa.Index(None, "connector", "path"),
 )

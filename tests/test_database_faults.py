@@ -1,0 +1,472 @@
+"""The database failing under a run: a stopped PostgreSQL, a read-only or full SQLite file,
+and a schema newer than the code.
+
+The PostgreSQL case stops the shared throwaway server (started by `scripts/with-postgres`)
+in the middle of a run and starts it again with the script's own options, always, in a
+`finally`. Without that server the module fails in CI and is skipped elsewhere, like every
+PostgreSQL test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import shutil
+import sqlite3
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+import sqlalchemy as sa
+
+from collector._cli import main
+from collector.simulator import Faults, Organization, Simulator, generate_organization
+
+from .conftest import postgres_database
+from .support import fetch, run_cli
+from .test_faults_e2e import assert_history_consistent
+
+ROLE = "AppFlowInventoryReader"
+REGIONS = ("us-east-1", "eu-west-1")
+NOBODY = 65534
+
+
+def run_args(url: str, *extra: str) -> list[str]:
+    return [
+        "run",
+        "--database-url",
+        url,
+        "--organization",
+        "--role-name",
+        ROLE,
+        "--regions",
+        ",".join(REGIONS),
+        *extra,
+    ]
+
+
+def collector_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "collector", *args]
+
+
+def truth_by_scope(org: Organization) -> dict[tuple[str, str], set[str]]:
+    return {
+        (a.id, r): {str(p["connectorProfileArn"]) for p in org.profiles(a.id, r)}
+        for a in org.account_list()
+        for r in REGIONS
+    }
+
+
+def assert_one_line_error(code: int, stderr: str, expected: int = 3) -> str:
+    """The process exited `expected` with exactly one line on stderr and no traceback."""
+    assert "Traceback" not in stderr, stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    assert code == expected, stderr
+    assert lines[0].startswith("collector: cannot run: "), lines[0]
+    return lines[0]
+
+
+def assert_committed_scopes_intact(url: str, org: Organization) -> dict[str, Any]:
+    """After a run died mid-way: each recorded scope is wholly applied, nothing else is.
+
+    Returns the interrupted run's row.
+    """
+    runs = fetch(url, "SELECT run_id, status, finished_at FROM collection_runs")
+    assert len(runs) == 1
+    run = runs[0]
+    assert run["status"] == "running"
+    assert run["finished_at"] is None
+    truth = truth_by_scope(org)
+    committed = fetch(url, "SELECT account_id, region, status, profiles FROM collection_scopes")
+    assert 0 < len(committed) < len(truth), "the database did not fail in the middle of the run"
+    stored: dict[tuple[str, str], set[str]] = {}
+    for row in fetch(
+        url, "SELECT connector_profile_arn, account_id, region FROM connector_profiles"
+    ):
+        stored.setdefault((row["account_id"], row["region"]), set()).add(
+            row["connector_profile_arn"]
+        )
+    for scope in committed:
+        key = (scope["account_id"], scope["region"])
+        assert scope["status"] == "succeeded", scope
+        assert stored.get(key, set()) == truth[key], key
+        assert scope["profiles"] == len(truth[key])
+    # No half-written scope: profiles exist only in scopes whose row was committed with them.
+    assert set(stored) <= {(s["account_id"], s["region"]) for s in committed}
+    chains = assert_history_consistent(url)
+    assert {tuple(v["change_type"] for v in chain) for chain in chains.values()} <= {("created",)}
+    return run
+
+
+def assert_recovered(url: str, org: Organization, interrupted_run_id: str) -> None:
+    """After a clean run that followed a failed one, the inventory is the truth, created once."""
+    live = fetch(url, "SELECT connector_profile_arn FROM connector_profiles")
+    assert {r["connector_profile_arn"] for r in live} == set().union(*truth_by_scope(org).values())
+    chains = assert_history_consistent(url)
+    assert {tuple(v["change_type"] for v in chain) for chain in chains.values()} == {("created",)}
+    runs = {
+        r["run_id"]: r
+        for r in fetch(url, "SELECT run_id, status, profiles_created FROM collection_runs")
+    }
+    assert len(runs) == 2
+    assert runs.pop(interrupted_run_id)["status"] == "interrupted"
+    (second,) = runs.values()
+    assert second["status"] == "succeeded"
+    committed_before = fetch(
+        url,
+        "SELECT coalesce(sum(profiles), 0) AS n FROM collection_scopes WHERE run_id = :run_id",
+        run_id=interrupted_run_id,
+    )[0]["n"]
+    assert second["profiles_created"] == len(live) - committed_before
+
+
+# --- PostgreSQL stopped in the middle of a run ------------------------------------------
+
+
+def _server_settings() -> tuple[str, str, str]:
+    """(bin dir, data dir, server URL) of the throwaway server, or fail/skip without one."""
+    names = ("COLLECTOR_TEST_PG_BIN", "COLLECTOR_TEST_PG_DATA", "COLLECTOR_TEST_POSTGRES_URL")
+    values = [os.environ.get(name) for name in names]
+    if not all(values):
+        if os.environ.get("CI"):
+            pytest.fail("the PostgreSQL server is not set up: run the tests with `make test`")
+        pytest.skip("no PostgreSQL server: run the tests with `make test`")
+    pg_bin, data, url = (str(v) for v in values)
+    return pg_bin, data, url
+
+
+def pg_ctl(*args: str) -> subprocess.CompletedProcess[str]:
+    pg_bin, data, _ = _server_settings()
+    command = [str(Path(pg_bin) / "pg_ctl"), "-D", data, *args]
+    if os.geteuid() == 0:  # PostgreSQL refuses to run as root; the script runs it as postgres
+        command = ["runuser", "-u", "postgres", "--", *command]
+    return subprocess.run(command, capture_output=True, text=True, timeout=90, check=False)
+
+
+def stop_server() -> None:
+    done = pg_ctl("-m", "immediate", "stop")
+    assert done.returncode == 0, done.stderr
+
+
+def ensure_server_running() -> None:
+    """Start the server with the options of `scripts/with-postgres`, unless it is running."""
+    if pg_ctl("status").returncode == 0:
+        return
+    _, data, url = _server_settings()
+    home = str(Path(data).parent)
+    port = sa.make_url(url).port
+    options = (
+        f"-c listen_addresses=127.0.0.1 -p {port} -k {home} -c fsync=off -c max_connections=200"
+    )
+    done = pg_ctl("-l", f"{home}/server.log", "-w", "-t", "60", "-o", options, "start")
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+async def _admin(url: str, statement: str) -> None:
+    parsed = sa.make_url(url)
+    conn = await asyncpg.connect(
+        host=parsed.host, port=parsed.port, user=parsed.username, database="postgres"
+    )
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+def wait_for(condition: Callable[[], bool], what: str, *, timeout: float = 60.0) -> None:
+    """Poll `condition()` until it is true, for at most `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
+
+
+@dataclass(frozen=True)
+class StoppedServerRun:
+    """A run whose PostgreSQL server was stopped mid-way, and the clean run after it."""
+
+    org: Organization
+    url: str
+    crashed: subprocess.CompletedProcess[str]
+    after_crash_url: str
+    """A copy of the database as the stopped server left it (before the next run)."""
+    second: subprocess.CompletedProcess[str]
+
+
+@pytest.fixture(scope="module")
+def stopped_server_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StoppedServerRun]:
+    _server_settings()
+    databases = postgres_database()
+    copies = postgres_database()
+    url, copy_url = next(databases), next(copies)
+    org = generate_organization(
+        seed=31,
+        accounts=10,
+        empty_fraction=0.1,
+        profiles_per_scope=(1, 30),
+        regions=REGIONS,
+        short_page_fraction=0.0,
+    )
+    cwd = tmp_path_factory.mktemp("stopped-server")
+    try:
+        # 0.2 s per request, two scopes at a time: the run lasts several seconds.
+        with Simulator(org, Faults(latency=0.2)) as sim:
+            env = {**os.environ, **sim.env()}
+            process = subprocess.Popen(
+                collector_command(*run_args(url, "--concurrency", "2")),
+                env=env,
+                cwd=cwd,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            try:
+
+                def some_scopes_committed() -> bool:
+                    assert process.poll() is None, "the run ended before the server was stopped"
+                    try:
+                        rows = fetch(url, "SELECT count(*) AS n FROM collection_scopes")
+                    except sa.exc.ProgrammingError:  # the run has not created its tables yet
+                        return False
+                    return bool(rows[0]["n"] >= 4)
+
+                wait_for(some_scopes_committed, "the first scopes to be committed")
+                stop_server()
+                out, err = process.communicate(timeout=120)
+            finally:
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()
+                ensure_server_running()
+            crashed = subprocess.CompletedProcess(process.args, process.returncode, out, err)
+            name, copy_name = sa.make_url(url).database, sa.make_url(copy_url).database
+            asyncio.run(_admin(url, f'DROP DATABASE "{copy_name}"'))
+            asyncio.run(_admin(url, f'CREATE DATABASE "{copy_name}" TEMPLATE "{name}"'))
+            sim.faults.latency = 0.0
+            second = subprocess.run(
+                collector_command(*run_args(url)),
+                env=env,
+                cwd=cwd,
+                capture_output=True,
+                text=True,
+                timeout=180,
+                check=False,
+            )
+        yield StoppedServerRun(org, url, crashed, copy_url, second)
+    finally:
+        ensure_server_running()
+        next(databases, None)
+        next(copies, None)
+
+
+def test_stopped_postgres_exits_3_with_one_line(stopped_server_run: StoppedServerRun) -> None:
+    """A run whose PostgreSQL server goes away exits 3 with a one-line error, no traceback."""
+    crashed = stopped_server_run.crashed
+    line = assert_one_line_error(crashed.returncode, crashed.stderr)
+    assert "database" in line
+
+
+def test_stopped_postgres_leaves_only_whole_scopes(stopped_server_run: StoppedServerRun) -> None:
+    """After the server stops mid-run, every committed scope is complete and nothing else is."""
+    assert_committed_scopes_intact(stopped_server_run.after_crash_url, stopped_server_run.org)
+
+
+def test_next_run_after_restart_completes_the_history(
+    stopped_server_run: StoppedServerRun,
+) -> None:
+    """The next run after a restart succeeds, creates each profile once, and ends the old run."""
+    second = stopped_server_run.second
+    assert second.returncode == 0, second.stderr
+    interrupted = fetch(stopped_server_run.after_crash_url, "SELECT run_id FROM collection_runs")
+    assert_recovered(stopped_server_run.url, stopped_server_run.org, interrupted[0]["run_id"])
+
+
+# --- SQLite that cannot be written ----------------------------------------------------------
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def shared_dir() -> Iterator[Path]:
+    """A directory every user can reach (pytest's own tmp dirs are private to their owner)."""
+    base = Path(tempfile.mkdtemp(prefix="collector-ro-"))
+    base.chmod(0o755)
+    try:
+        yield base
+    finally:
+        for path in (base, *base.rglob("*")):
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        shutil.rmtree(base)
+
+
+def run_unprivileged(args: Sequence[str]) -> tuple[int, str]:
+    """`collector ARGS` in a forked process without root's power to ignore file modes.
+
+    As root, the child drops to `nobody` first: root writes through any chmod. Returns the
+    exit code and stderr.
+    """
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never return into pytest
+        code = 99
+        try:
+            os.close(read_end)
+            sys.stderr = os.fdopen(write_end, "w")
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - the child exits below
+            if os.geteuid() == 0:
+                os.setgroups([])
+                os.setgid(NOBODY)
+                os.setuid(NOBODY)
+            code = main(list(args))
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            sys.stderr.flush()
+            os._exit(code)
+    os.close(write_end)
+    with os.fdopen(read_end) as pipe:
+        err = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), err
+
+
+@pytest.mark.parametrize("layout", ["file and directory 0444", "file 0444 in a 0555 directory"])
+def test_read_only_sqlite_file_exits_3(
+    layout: str,
+    shared_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A SQLite file its user cannot write exits 3 with one line and is left unchanged."""
+    directory = shared_dir / "inventory"
+    directory.mkdir()
+    db = directory / "inventory.db"
+    url = f"sqlite:///{db}"
+    assert run_cli(["db", "upgrade", "--database-url", url], {}, monkeypatch, capsys).code == 0
+    lock = directory / "inventory.db.run.lock"
+    lock.touch()
+    lock.chmod(0o666)  # the run lock is not what this test is about: anyone may take it
+    before = sha256(db)
+    db.chmod(0o444)
+    directory.chmod(0o444 if layout.startswith("file and") else 0o555)
+    code, err = run_unprivileged(run_args(url))
+    assert_one_line_error(code, err)
+    directory.chmod(0o755)
+    assert sha256(db) == before
+    assert stat.S_IMODE(db.stat().st_mode) == 0o444
+
+
+def test_read_only_sqlite_uri_exits_3(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A SQLite URL opened read-only (`?mode=ro&uri=true`) exits 3 naming the read-only database."""
+    db = tmp_path / "inventory.db"
+    plain = f"sqlite:///{db}"
+    assert run_cli(["db", "upgrade", "--database-url", plain], {}, monkeypatch, capsys).code == 0
+    before = fetch(plain, "SELECT count(*) AS n FROM collection_runs")
+    result = run_cli(run_args(f"sqlite:///file:{db}?mode=ro&uri=true"), {}, monkeypatch, capsys)
+    line = assert_one_line_error(result.code, result.err)
+    assert "readonly" in line or "read-only" in line, line
+    assert fetch(plain, "SELECT count(*) AS n FROM collection_runs") == before
+
+
+# --- SQLite on a full disk -------------------------------------------------------------------
+
+# Limits the size of every file the process writes, as a full disk would: SQLite's writes
+# past the limit fail (EFBIG: Python ignores SIGXFSZ) and the transaction is rolled back.
+_LIMITED = (
+    "import resource, runpy, sys; "
+    "hard = resource.getrlimit(resource.RLIMIT_FSIZE)[1]; "
+    "resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv.pop(1)), hard)); "
+    "sys.argv[0] = 'collector'; "
+    "runpy.run_module('collector', run_name='__main__', alter_sys=True)"
+)
+
+
+def test_full_disk_sqlite_exits_3_and_keeps_whole_scopes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """When SQLite cannot grow its files the run exits 3, and the file holds only whole scopes."""
+    db = tmp_path / "inventory.db"
+    url = f"sqlite:///{db}"
+    assert run_cli(["db", "upgrade", "--database-url", url], {}, monkeypatch, capsys).code == 0
+    org = generate_organization(
+        seed=41,
+        accounts=6,
+        empty_fraction=0.0,
+        profiles_per_scope=(20, 50),
+        regions=REGIONS,
+        short_page_fraction=0.0,
+    )
+    with Simulator(org) as sim:
+        env = {**os.environ, **sim.env()}
+        limit = str(160 * 1024)
+        full = subprocess.run(
+            [sys.executable, "-c", _LIMITED, limit, *run_args(url, "--concurrency", "2")],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+        line = assert_one_line_error(full.returncode, full.stderr)
+        assert "database" in line
+        with sqlite3.connect(db) as conn:
+            assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        run = assert_committed_scopes_intact(url, org)
+        again = run_cli(run_args(url), sim.env(), monkeypatch, capsys)
+    assert again.code == 0, again.err
+    assert_recovered(url, org, run["run_id"])
+
+
+# --- PostgreSQL migrated by newer code -------------------------------------------------------
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    yield from postgres_database()
+
+
+def test_newer_postgres_schema_is_refused(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A PostgreSQL database migrated by a newer collector is refused with exit 3, not altered."""
+    upgrade = ["db", "upgrade", "--database-url", postgres_url]
+    assert run_cli(upgrade, {}, monkeypatch, capsys).code == 0
+
+    async def stamp_future() -> None:
+        parsed = sa.make_url(postgres_url)
+        conn = await asyncpg.connect(
+            host=parsed.host, port=parsed.port, user=parsed.username, database=parsed.database
+        )
+        try:
+            await conn.execute("UPDATE alembic_version SET version_num = '9999'")
+        finally:
+            await conn.close()
+
+    asyncio.run(stamp_future())
+    tables = "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+    before = sorted(r["table_name"] for r in fetch(postgres_url, tables))
+    for args in (run_args(postgres_url), upgrade):
+        result = run_cli(args, {}, monkeypatch, capsys)
+        line = assert_one_line_error(result.code, result.err)
+        assert "newer than this collector knows" in line
+    assert fetch(postgres_url, "SELECT version_num FROM alembic_version") == [
+        {"version_num": "9999"}
+    ]
+    assert sorted(r["table_name"] for r in fetch(postgres_url, tables)) == before
+    assert fetch(postgres_url, "SELECT count(*) AS n FROM collection_runs") == [{"n": 0}]

@@ -1,0 +1,585 @@
+"""`collector run` under injected AWS faults: every case checks the exact database afterwards.
+
+Each case starts from a clean run, deletes profiles in the simulator (in the scopes about to
+fail, or everywhere), runs again with a fault, and then compares the inventory with the
+simulator's truth: what could be listed is stored exactly once, each failed scope is
+recorded with its class, and nothing from an incomplete listing is marked deleted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import itertools
+import json
+import math
+import os
+import shutil
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+import sqlalchemy as sa
+
+from collector._cli import main
+from collector.simulator import Faults, Organization, ScopeKey, Simulator, generate_organization
+
+from .conftest import postgres_database
+from .support import as_json, fetch, run_cli
+
+REGIONS = ("us-east-1", "eu-west-1")
+ROLE = "AppFlowInventoryReader"
+SEED = 23
+PAGE = 3  # profiles per page: every scope holds 5..12 profiles, so it takes 2..4 pages
+
+
+def make_org() -> Organization:
+    """Four accounts x two regions, every scope non-empty and paged in threes."""
+    org = generate_organization(
+        seed=SEED,
+        accounts=4,
+        empty_fraction=0.0,
+        profiles_per_scope=(5, 12),
+        regions=REGIONS,
+        short_page_fraction=0.0,
+    )
+    for account in org.account_list():
+        for region in REGIONS:
+            org.short_page_sizes[(account.id, region)] = PAGE
+    return org
+
+
+def run_args(url: str, *extra: str) -> list[str]:
+    return [
+        "run",
+        "--database-url",
+        url,
+        "--organization",
+        "--role-name",
+        ROLE,
+        "--regions",
+        ",".join(REGIONS),
+        *extra,
+    ]
+
+
+def all_scopes(org: Organization) -> list[ScopeKey]:
+    return [(a.id, r) for a in org.account_list() for r in REGIONS]
+
+
+def truth(org: Organization, scope: ScopeKey) -> dict[str, dict[str, Any]]:
+    """The profiles the simulator holds in one scope, by ARN."""
+    return {str(p["connectorProfileArn"]): p for p in org.profiles(*scope)}
+
+
+def canonical_hash(snapshot: Any) -> str:
+    text = json.dumps(snapshot, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def assert_history_consistent(url: str) -> dict[str, list[dict[str, Any]]]:
+    """Check every ARN's version chain against its `connector_profiles` row; return the chains.
+
+    Versions run 1..n, start with the one `created`, alternate sensibly (`restored` only after
+    `deleted`), chain `valid_to` to the next `valid_from`, and the last one is the row's state.
+    """
+    rows = {
+        r["connector_profile_arn"]: r
+        for r in fetch(
+            url,
+            "SELECT connector_profile_arn, version, content_hash, deleted_at, properties "
+            "FROM connector_profiles",
+        )
+    }
+    chains: dict[str, list[dict[str, Any]]] = {arn: [] for arn in rows}
+    for v in fetch(
+        url,
+        "SELECT connector_profile_arn, version, change_type, valid_from, valid_to, "
+        "snapshot, content_hash, changed_fields FROM connector_profile_versions "
+        "ORDER BY connector_profile_arn, version",
+    ):
+        assert v["connector_profile_arn"] in chains, f"version without profile row: {v}"
+        chains[v["connector_profile_arn"]].append(v)
+    for arn, chain in chains.items():
+        kinds = [v["change_type"] for v in chain]
+        assert [v["version"] for v in chain] == list(range(1, len(chain) + 1)), arn
+        assert kinds[:1] == ["created"], (arn, kinds)
+        assert kinds.count("created") == 1, (arn, kinds)
+        for before, after in itertools.pairwise(chain):
+            assert before["valid_to"] == after["valid_from"], (arn, before, after)
+            allowed = {"restored"} if before["change_type"] == "deleted" else {"updated", "deleted"}
+            assert after["change_type"] in allowed, (arn, kinds)
+            if after["change_type"] == "deleted":
+                assert as_json(after["snapshot"]) == as_json(before["snapshot"]), arn
+                assert after["content_hash"] == before["content_hash"], arn
+            if after["change_type"] == "updated":
+                assert after["content_hash"] != before["content_hash"], arn
+                assert as_json(after["changed_fields"]), arn
+        last = chain[-1]
+        assert last["valid_to"] is None, arn
+        for v in chain:
+            assert canonical_hash(as_json(v["snapshot"])) == v["content_hash"], (arn, v["version"])
+        row = rows[arn]
+        assert row["version"] == last["version"], arn
+        assert row["content_hash"] == last["content_hash"], arn
+        assert (row["deleted_at"] is not None) == (last["change_type"] == "deleted"), arn
+        snapshot = as_json(last["snapshot"])
+        assert as_json(row["properties"]) == (snapshot.get("connectorProfileProperties") or {})
+    return chains
+
+
+def last_run(url: str) -> dict[str, Any]:
+    runs = fetch(url, "SELECT * FROM collection_runs ORDER BY started_at DESC")
+    return runs[0]
+
+
+def last_scopes(url: str) -> dict[ScopeKey, dict[str, Any]]:
+    run_id = last_run(url)["run_id"]
+    rows = fetch(url, "SELECT * FROM collection_scopes WHERE run_id = :run_id", run_id=run_id)
+    return {(r["account_id"], r["region"]): r for r in rows}
+
+
+def profile_rows(url: str) -> dict[str, dict[str, Any]]:
+    return {r["connector_profile_arn"]: r for r in fetch(url, "SELECT * FROM connector_profiles")}
+
+
+def remove_first_profiles(org: Organization, scopes: list[ScopeKey]) -> dict[ScopeKey, str]:
+    """Delete one profile (the one on the first page) of each scope in the simulator."""
+    removed: dict[ScopeKey, str] = {}
+    for scope in scopes:
+        profile = org.profiles(*scope)[0]
+        assert org.delete_profile(*scope, str(profile["connectorProfileName"]))
+        removed[scope] = str(profile["connectorProfileArn"])
+    return removed
+
+
+def assert_inventory(
+    url: str,
+    org: Organization,
+    baseline: Mapping[str, Mapping[str, Any]],
+    removed: Mapping[ScopeKey, str],
+    *,
+    failed: Mapping[ScopeKey, str] | None = None,
+    allowed_codes: frozenset[str] = frozenset(),
+) -> dict[ScopeKey, dict[str, Any]]:
+    """The database after a faulty run, against the simulator's truth.
+
+    `failed` names exactly which scopes must have failed and with which error code; without
+    it, any scope may fail with a code in `allowed_codes`. Returns the run's scope rows.
+    """
+    scopes = last_scopes(url)
+    assert set(scopes) == set(all_scopes(org))
+    failures = {key: s["error_code"] for key, s in scopes.items() if s["status"] != "succeeded"}
+    if failed is not None:
+        assert failures == dict(failed)
+    else:
+        assert set(failures.values()) <= allowed_codes, failures
+    for key in failures:
+        assert scopes[key]["status"] == "failed"
+        assert not scopes[key]["complete"]
+    rows = profile_rows(url)
+    expected_deleted = set()
+    for key, scope_row in scopes.items():
+        listed = truth(org, key)
+        stored_here = {arn for arn, r in rows.items() if (r["account_id"], r["region"]) == key}
+        live_here = {arn for arn in stored_here if rows[arn]["deleted_at"] is None}
+        if key in failures:
+            # An incomplete listing deletes nothing: the scope keeps what the clean run saw.
+            before = {arn for arn, r in baseline.items() if (r["account_id"], r["region"]) == key}
+            assert live_here == before, key
+        else:
+            assert scope_row["complete"], key
+            assert scope_row["profiles"] == len(listed), key
+            assert live_here == set(listed), key
+            if key in removed:
+                expected_deleted.add(removed[key])
+            for arn, profile in listed.items():
+                assert as_json(rows[arn]["properties"]) == profile.get(
+                    "connectorProfileProperties", {}
+                )
+                assert rows[arn]["connector_profile_name"] == profile["connectorProfileName"]
+    deleted = {arn for arn, r in rows.items() if r["deleted_at"] is not None}
+    assert deleted == expected_deleted
+    chains = assert_history_consistent(url)
+    # The clean run created each profile once; the faulty run added only `deleted` versions.
+    assert set(chains) == set(baseline)
+    for arn, chain in chains.items():
+        kinds = [v["change_type"] for v in chain]
+        assert kinds == (["created", "deleted"] if arn in expected_deleted else ["created"])
+    return scopes
+
+
+def clean_run(url: str) -> None:
+    """One clean `collector run` of `make_org()` into `url`."""
+    org = make_org()
+    with Simulator(org) as sim, pytest.MonkeyPatch.context() as patch:
+        for key, value in sim.env().items():
+            patch.setenv(key, value)
+        assert main(run_args(url)) == 0
+    stored = fetch(url, "SELECT count(*) AS n FROM connector_profiles")
+    assert stored == [{"n": len(org.all_profiles())}]
+
+
+async def _postgres_admin(*statements: str) -> None:
+    url = sa.make_url(os.environ["COLLECTOR_TEST_POSTGRES_URL"])
+    conn = await asyncpg.connect(
+        host=url.host, port=url.port, user=url.username, database=url.database
+    )
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+class Baselines:
+    """Inventories after one clean run, made once per module and copied for each test."""
+
+    def __init__(self, directory: Path) -> None:
+        self.sqlite = directory / "inventory.db"
+        clean_run(f"sqlite:///{self.sqlite}")
+        self._template: Iterator[str] | None = None
+        self._template_name = ""
+
+    def copy_to(self, url: str) -> None:
+        """Make the (empty) database at `url` a copy of the clean inventory."""
+        if url.startswith("sqlite:///"):
+            shutil.copyfile(self.sqlite, url.removeprefix("sqlite:///"))
+            return
+        if self._template is None:
+            self._template = postgres_database()
+            template_url = next(self._template)
+            clean_run(template_url)
+            self._template_name = str(sa.make_url(template_url).database)
+        name = sa.make_url(url).database
+        asyncio.run(
+            _postgres_admin(
+                f'DROP DATABASE "{name}" WITH (FORCE)',
+                f'CREATE DATABASE "{name}" TEMPLATE "{self._template_name}"',
+            )
+        )
+
+    def close(self) -> None:
+        if self._template is not None:
+            next(self._template, None)
+
+
+@pytest.fixture(scope="module")
+def baseline_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Baselines]:
+    baselines = Baselines(tmp_path_factory.mktemp("baseline"))
+    try:
+        yield baselines
+    finally:
+        baselines.close()
+
+
+@pytest.fixture
+def org() -> Organization:
+    return make_org()
+
+
+@pytest.fixture
+def faults() -> Faults:
+    return Faults(seed=SEED)
+
+
+@pytest.fixture
+def sim(org: Organization, faults: Faults) -> Iterator[Simulator]:
+    with Simulator(org, faults=faults) as simulator:
+        yield simulator
+
+
+def clean_start(url: str, baseline_db: Baselines, sim: Simulator) -> dict[str, dict[str, Any]]:
+    """The inventory after a first clean run (a copy of the module's), as rows by ARN."""
+    baseline_db.copy_to(url)
+    rows = profile_rows(url)
+    assert set(rows) == {str(p["connectorProfileArn"]) for _, p in sim.org.all_profiles()}
+    sim.stats.reset()
+    return rows
+
+
+def both_rates(total: float) -> float:
+    """The 429 and 500 rates that together fail a request with probability `total`."""
+    return 1 - math.sqrt(1 - total)
+
+
+def collect_at_error_rate(
+    url: str,
+    rate: float,
+    attempts: int,
+    baseline_db: Baselines,
+    sim: Simulator,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A faulty run at a combined 500/429 `rate` after a clean one, checked against the truth."""
+    org, faults = sim.org, sim.faults
+    baseline = clean_start(url, baseline_db, sim)
+    if rate >= 0.5:
+        # One page per scope: at this rate the backoff of a long scope would dominate the run.
+        org.short_page_sizes.clear()
+    removed = remove_first_profiles(org, all_scopes(org))
+    faults.error_rate_429 = faults.error_rate_500 = both_rates(rate)
+    result = run_cli(run_args(url, "--max-attempts", str(attempts)), sim.env(), monkeypatch, capsys)
+    injected = sim.stats.statuses[429] + sim.stats.statuses[500]
+    assert injected > 0
+    allowed = frozenset({"throttled", "server_error"}) if rate >= 0.5 else frozenset()
+    scopes = assert_inventory(url, org, baseline, removed, allowed_codes=allowed)
+    failed = [s for s in scopes.values() if s["status"] == "failed"]
+    assert result.code == (1 if failed else 0), result.err
+    for s in failed:
+        assert s["attempts"] >= attempts
+    for s in scopes.values():
+        assert s["attempts"] >= s["pages"]
+    # Every injected error was retried, except the last one of each scope that gave up.
+    assert last_run(url)["retries"] == injected - len(failed)
+
+
+@pytest.mark.parametrize(("rate", "attempts"), [(0.05, 10), (0.5, 15)])
+def test_server_errors_and_throttling_at_rate(
+    rate: float,
+    attempts: int,
+    sqlite_url: str,
+    baseline_db: Baselines,
+    sim: Simulator,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Random 500s and 429s are retried page by page; what was listed is stored exactly once."""
+    collect_at_error_rate(sqlite_url, rate, attempts, baseline_db, sim, monkeypatch, capsys)
+
+
+def test_server_errors_and_throttling_at_twenty_percent(
+    database_url: str,
+    baseline_db: Baselines,
+    sim: Simulator,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """At a 20% 500/429 rate every scope is listed completely, on either database."""
+    collect_at_error_rate(database_url, 0.2, 12, baseline_db, sim, monkeypatch, capsys)
+
+
+def faulty_scope(org: Organization) -> ScopeKey:
+    """The scope single-scope faults hit: the one with the most pages (at least three)."""
+    scope = max(all_scopes(org), key=lambda key: (len(org.profiles(*key)), key))
+    assert len(org.profiles(*scope)) > 2 * PAGE + 1
+    return scope
+
+
+def test_dropped_connections_are_retried(
+    sqlite_url: str,
+    baseline_db: Baselines,
+    org: Organization,
+    faults: Faults,
+    sim: Simulator,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Connections closed without an answer are retried until every scope is listed completely."""
+    baseline = clean_start(sqlite_url, baseline_db, sim)
+    removed = remove_first_profiles(org, all_scopes(org))
+    faults.drop_rate = 0.2
+    result = run_cli(run_args(sqlite_url, "--max-attempts", "10"), sim.env(), monkeypatch, capsys)
+    assert result.code == 0, result.err
+    dropped = sim.stats.statuses[0]
+    assert dropped > 0
+    assert_inventory(sqlite_url, org, baseline, removed, failed={})
+    assert last_run(sqlite_url)["retries"] == dropped
+
+
+def test_slow_scope_times_out_and_deletes_nothing(
+    sqlite_url: str,
+    baseline_db: Baselines,
+    org: Organization,
+    faults: Faults,
+    sim: Simulator,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A scope slower than --read-timeout fails as `timeout` and deletes nothing."""
+    baseline = clean_start(sqlite_url, baseline_db, sim)
+    slow = faulty_scope(org)
+    removed = remove_first_profiles(org, [slow])
+    faults.slow_scopes.add(slow)
+    faults.slow_seconds = 3.0
+    args = run_args(sqlite_url, "--read-timeout", "0.5", "--max-attempts", "2")
+    result = run_cli(args, sim.env(), monkeypatch, capsys)
+    assert result.code == 1
+    scopes = assert_inventory(sqlite_url, org, baseline, removed, failed={slow: "timeout"})
+    assert scopes[slow]["attempts"] == 2
+    assert scopes[slow]["pages"] == 0
+
+
+def test_malformed_json_is_retried(
+    sqlite_url: str,
+    baseline_db: Baselines,
+    org: Organization,
+    faults: Faults,
+    sim: Simulator,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Bodies cut short are retried like server errors, and every scope is still listed."""
+    baseline = clean_start(sqlite_url, baseline_db, sim)
+    removed = remove_first_profiles(org, all_scopes(org))
+    faults.malformed_json_rate = 0.2
+    result = run_cli(run_args(sqlite_url, "--max-attempts", "10"), sim.env(), monkeypatch, capsys)
+    assert result.code == 0, result.err
+    assert_inventory(sqlite_url, org, baseline, removed, failed={})
+    # Only the malformed bodies were retried (the simulator counts them as 200s).
+    assert last_run(sqlite_url)["retries"] > 0
+
+
+def test_malformed_json_is_never_an_empty_scope(
+    database_url: str,
+    baseline_db: Baselines,
+    org: Organization,
+    faults: Faults,
+    sim: Simulator,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """When every body is cut short, each scope fails as `invalid_response` and none is emptied."""
+    baseline = clean_start(database_url, baseline_db, sim)
+    removed = remove_first_profiles(org, all_scopes(org))
+    faults.malformed_json_rate = 1.0
+    result = run_cli(run_args(database_url, "--max-attempts", "2"), sim.env(), monkeypatch, capsys)
+    assert result.code == 1
+    every = {scope: "invalid_response" for scope in all_scopes(org)}
+    scopes = assert_inventory(database_url, org, baseline, removed, failed=every)
+    assert {s["attempts"] for s in scopes.values()} == {2}
+    assert {s["pages"] for s in scopes.values()} == {0}
+    assert last_run(database_url)["status"] == "failed"
+
+
+def test_repeated_next_token_keeps_what_was_listed(
+    database_url: str,
+    baseline_db: Baselines,
+    org: Organization,
+    faults: Faults,
+    sim: Simulator,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A page that hands back its own token fails the scope as `invalid_response`, not retried."""
+    baseline = clean_start(database_url, baseline_db, sim)
+    looping = faulty_scope(org)
+    removed = remove_first_profiles(org, [looping])
+    faults.repeat_token_scopes[looping] = 2
+    result = run_cli(run_args(database_url), sim.env(), monkeypatch, capsys)
+    assert result.code == 1
+    scopes = assert_inventory(
+        database_url, org, baseline, removed, failed={looping: "invalid_response"}
+    )
+    assert (scopes[looping]["pages"], scopes[looping]["attempts"]) == (2, 2)
+    # The two pages read before the loop was noticed were applied: those profiles were seen.
+    listed = [str(p["connectorProfileArn"]) for p in org.profiles(*looping)[: 2 * PAGE]]
+    assert scopes[looping]["profiles"] == len(listed)
+    rows = profile_rows(database_url)
+    for arn, row in rows.items():
+        if (row["account_id"], row["region"]) == looping:
+            moved = row["last_seen_at"] != baseline[arn]["last_seen_at"]
+            assert moved == (arn in listed), arn
+
+
+def test_invalid_next_token_is_a_validation_error(
+    sqlite_url: str,
+    baseline_db: Baselines,
+    org: Organization,
+    faults: Faults,
+    sim: Simulator,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A rejected nextToken fails the scope as `validation_error` at once, without retries."""
+    baseline = clean_start(sqlite_url, baseline_db, sim)
+    rejected = faulty_scope(org)
+    removed = remove_first_profiles(org, [rejected])
+    faults.invalid_token_after_pages[rejected] = 1
+    result = run_cli(run_args(sqlite_url, "--max-attempts", "5"), sim.env(), monkeypatch, capsys)
+    assert result.code == 1
+    scopes = assert_inventory(
+        sqlite_url, org, baseline, removed, failed={rejected: "validation_error"}
+    )
+    row = scopes[rejected]
+    assert (row["pages"], row["attempts"], row["profiles"]) == (1, 2, PAGE)
+    assert row["aws_error_code"] == "ValidationException"
+
+
+def test_endless_throttling_uses_every_attempt(
+    sqlite_url: str,
+    baseline_db: Baselines,
+    org: Organization,
+    faults: Faults,
+    sim: Simulator,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A scope that is always throttled fails as `throttled` after exactly --max-attempts calls."""
+    baseline = clean_start(sqlite_url, baseline_db, sim)
+    throttled = faulty_scope(org)
+    removed = remove_first_profiles(org, [throttled])
+    faults.failing_scopes[throttled] = "ThrottlingException"
+    result = run_cli(run_args(sqlite_url, "--max-attempts", "3"), sim.env(), monkeypatch, capsys)
+    assert result.code == 1
+    scopes = assert_inventory(sqlite_url, org, baseline, removed, failed={throttled: "throttled"})
+    assert scopes[throttled]["attempts"] == 3
+    assert scopes[throttled]["aws_error_code"] == "ThrottlingException"
+    assert sim.stats.scopes[throttled] == 3
+    assert last_run(sqlite_url)["status"] == "partial"
+
+
+def test_denied_assume_role_fails_every_region_of_the_account(
+    database_url: str,
+    baseline_db: Baselines,
+    org: Organization,
+    faults: Faults,
+    sim: Simulator,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """An account whose role cannot be assumed fails in each region as `assume_role_failed`."""
+    baseline = clean_start(database_url, baseline_db, sim)
+    denied = org.account_list()[2].id
+    removed = remove_first_profiles(org, [(denied, r) for r in REGIONS])
+    faults.deny_assume_role.add(denied)
+    result = run_cli(run_args(database_url), sim.env(), monkeypatch, capsys)
+    assert result.code == 1
+    failed = {(denied, r): "assume_role_failed" for r in REGIONS}
+    scopes = assert_inventory(database_url, org, baseline, removed, failed=failed)
+    assert {scopes[key]["aws_error_code"] for key in failed} == {"AccessDenied"}
+    # One AssumeRole per account, the refused one included: not one per region.
+    assert sim.stats.count("sts", "AssumeRole") == len(org.account_list())
+    assert all(sim.stats.scopes[key] == 0 for key in failed)
+
+
+def test_credentials_expiring_mid_run_are_refreshed(
+    sqlite_url: str,
+    baseline_db: Baselines,
+    org: Organization,
+    faults: Faults,
+    sim: Simulator,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Role credentials that reach botocore's refresh window mid-run are re-assumed; all succeed."""
+    baseline = clean_start(sqlite_url, baseline_db, sim)
+    removed = remove_first_profiles(org, all_scopes(org))
+    # Credentials live 901 s: botocore refreshes 900 s before expiry, so within a second of
+    # being issued they are due. One scope per account answers each page 1.1 s late and
+    # takes two pages, so every account's second page needs fresh credentials.
+    sim.credential_lifetime_cap = 901.0
+    faults.slow_seconds = 1.1
+    for account in org.account_list():
+        slow = (account.id, "us-east-1")
+        faults.slow_scopes.add(slow)
+        org.short_page_sizes[slow] = math.ceil(len(org.profiles(*slow)) / 2)
+    result = run_cli(run_args(sqlite_url), sim.env(), monkeypatch, capsys)
+    assert result.code == 0, result.err
+    assert_inventory(sqlite_url, org, baseline, removed, failed={})
+    accounts = len(org.account_list())
+    assert sim.stats.count("sts", "AssumeRole") >= 2 * accounts
+    assert set(sim.stats.statuses) == {200}
