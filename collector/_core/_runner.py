@@ -42,6 +42,11 @@ EXIT_INTERRUPTED = 4
 
 # Scopes written per transaction. Each scope stays atomic; grouping saves a commit per scope.
 WRITE_BATCH = 64
+# ...and at most this many profiles, so a batch of large scopes stays small in memory.
+WRITE_BATCH_PROFILES = 2000
+# Finished scopes waiting for the writer. Small on purpose: when the writer falls behind,
+# workers wait rather than pile up listings in memory.
+PENDING_SCOPES = 16
 
 
 def utcnow() -> datetime:
@@ -344,7 +349,7 @@ async def _fan_out(
     observer: RunObserver | None,
 ) -> None:
     limiter = anyio.CapacityLimiter(settings.concurrency)
-    send, receive = anyio.create_memory_object_stream[ScopeOutcome](settings.concurrency)
+    send, receive = anyio.create_memory_object_stream[ScopeOutcome](PENDING_SCOPES)
 
     async def collect(scope: Scope) -> None:
         async with limiter:
@@ -379,11 +384,13 @@ async def _write_all(
     async with receive:
         async for first in receive:
             batch = [first]
-            while len(batch) < WRITE_BATCH:
+            profiles = len(first.records)
+            while len(batch) < WRITE_BATCH and profiles < WRITE_BATCH_PROFILES:
                 try:
                     batch.append(receive.receive_nowait())
                 except (anyio.WouldBlock, anyio.EndOfStream):
                     break
+                profiles += len(batch[-1].records)
             # A batch in hand is written to the end even if the run is being stopped: its
             # scopes are complete, and a transaction cut mid-way would hold SQLite's lock.
             with anyio.CancelScope(shield=True):
