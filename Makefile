@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck unit bench clean
+.PHONY: demo test lint typecheck bench soak clean
 
 $(BIN)/collector: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ typecheck: $(VENV)/.test-deps
 
 test: lint typecheck
 	scripts/with-postgres $(BIN)/python -m pytest -q
+
+# The long soak: 50 runs with random faults and mutations, on SQLite and PostgreSQL.
+soak: $(VENV)/.test-deps
+	COLLECTOR_SOAK_RUNS=50 scripts/with-postgres $(BIN)/python -m pytest -q tests/test_soak.py
 
 bench: $(VENV)/.test-deps
 	$(BIN)/python -m benchmarks
