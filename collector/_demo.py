@@ -80,6 +80,7 @@ def _timed_run(settings: Any, title: str) -> RunResult:
     scopes = result.scopes
     print(
         f"{title}: {sum(scopes.values())} scopes ({scopes['succeeded']} ok, "
+        f"{scopes['skipped']} skipped as opt-in regions not enabled, "
         f"{scopes['failed']} failed) in {time.monotonic() - started:.1f}s, "
         f"{result.requests} requests ({result.retries} retried), "
         f"{result.profiles_seen} profiles; {result.changes['created']} created, "
