@@ -349,7 +349,9 @@ async def _fan_out(
     observer: RunObserver | None,
 ) -> None:
     limiter = anyio.CapacityLimiter(settings.concurrency)
-    send, receive = anyio.create_memory_object_stream[ScopeOutcome](PENDING_SCOPES)
+    send, receive = anyio.create_memory_object_stream[ScopeOutcome](
+        min(PENDING_SCOPES, settings.concurrency)
+    )
 
     async def collect(scope: Scope) -> None:
         async with limiter:
