@@ -348,32 +348,45 @@ async def _fan_out(
     listing_filter: ListingFilter,
     observer: RunObserver | None,
 ) -> None:
-    limiter = anyio.CapacityLimiter(settings.concurrency)
     send, receive = anyio.create_memory_object_stream[ScopeOutcome](
         min(PENDING_SCOPES, settings.concurrency)
     )
+    # A fixed pool of workers pulling from one queue of scopes, rather than a task per scope:
+    # 16,000 waiting tasks cost memory, and a worker that finishes a scope hands it to the
+    # writer before taking the next, so listings never pile up behind a slow writer.
+    pending = iter(scopes)
 
-    async def collect(scope: Scope) -> None:
-        async with limiter:
-            try:
-                credentials = await aws.account_credentials(scope.account_id)
-                outcome = await _skip_if_disabled(aws, scope, credentials, now)
-            except AwsError as error:
-                outcome = _failed(scope, error, now())
-            if outcome is None:
-                client = await aws.appflow(scope.region)
-                with acting_as(credentials):
-                    outcome = await list_scope(client, scope, listing_filter, retry, now)
-        await send.send(outcome)
+    async def work() -> None:
+        for scope in pending:
+            await send.send(await _collect_scope(aws, scope, listing_filter, retry, now))
 
     try:
         async with anyio.create_task_group() as group:
             group.start_soon(_write_all, settings, store, result, receive, observer)
             async with send, anyio.create_task_group() as workers:
-                for scope in scopes:
-                    workers.start_soon(collect, scope)
+                for _ in range(min(settings.concurrency, len(scopes))):
+                    workers.start_soon(work)
     except BaseExceptionGroup as group_error:
         raise unwrap_group(group_error) from None
+
+
+async def _collect_scope(
+    aws: AwsClients,
+    scope: Scope,
+    listing_filter: ListingFilter,
+    retry: RetryPolicy,
+    now: Callable[[], datetime],
+) -> ScopeOutcome:
+    try:
+        credentials = await aws.account_credentials(scope.account_id)
+        outcome = await _skip_if_disabled(aws, scope, credentials, now)
+    except AwsError as error:
+        return _failed(scope, error, now())
+    if outcome is not None:
+        return outcome
+    client = await aws.appflow(scope.region)
+    with acting_as(credentials):
+        return await list_scope(client, scope, listing_filter, retry, now)
 
 
 async def _write_all(
