@@ -11,7 +11,7 @@ $(BIN)/collector: pyproject.toml
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
-$(VENV)/.test-deps: $(BIN)/collector
+$(VENV)/.test-deps: $(BIN)/collector pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
@@ -21,6 +21,7 @@ demo: $(BIN)/collector
 lint: $(VENV)/.test-deps
 	$(BIN)/ruff check collector migrations tests $(wildcard benchmarks)
 	$(BIN)/ruff format --check collector migrations tests $(wildcard benchmarks)
+	$(BIN)/lint-imports
 
 typecheck: $(VENV)/.test-deps
 	$(BIN)/mypy

@@ -6,11 +6,12 @@ interface; this module is the small API behind it, for embedding a run in other 
 
 from __future__ import annotations
 
-from ._core._database import upgrade
-from ._core._errors import AwsError, CollectorError, ConfigError, DatabaseError, ErrorKind
-from ._core._retry import RetryPolicy
-from ._core._runner import RunResult, run_collection
-from ._core._settings import Settings, load_settings
+from ._aws import RetryPolicy
+from ._config import Settings, load_settings
+from ._errors import AwsError, CollectorError, ConfigError, DatabaseError, ErrorKind
+from ._model.run import ExitCode, RunResult, RunStatus
+from ._service import run_collection
+from ._store import upgrade
 
 __all__ = [
     "AwsError",
@@ -18,8 +19,10 @@ __all__ = [
     "ConfigError",
     "DatabaseError",
     "ErrorKind",
+    "ExitCode",
     "RetryPolicy",
     "RunResult",
+    "RunStatus",
     "Settings",
     "load_settings",
     "run_collection",

@@ -1,19 +1,23 @@
 """alembic environment: async engines, batch mode on SQLite, the schema's naming convention.
 
 `collector db upgrade` passes an open connection in `config.attributes["connection"]`.
-Run by hand, alembic takes the database URL from `-x url=...` or `COLLECTOR_DATABASE_URL`.
+Run by hand (`alembic upgrade head` from the repository root), alembic takes the database
+URL from `-x database_url=...` or `COLLECTOR_DATABASE_URL`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import sys
 
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from collector._core._database import create_engine
-from collector._core._schema import metadata
+from collector._errors import CollectorError
+from collector._store.engine import open_engine
+from collector._store.errors import translated
+from collector._store.schema import metadata
 
 
 def _configure(connection: Connection) -> None:
@@ -28,12 +32,18 @@ def _configure(connection: Connection) -> None:
 
 
 async def _run_with_own_engine(url: str) -> None:
-    engine = create_engine(url)
-    try:
-        async with engine.begin() as connection:
-            await connection.run_sync(_configure)
-    finally:
-        await engine.dispose()
+    async with open_engine(url) as engine:
+        with translated(engine):
+            async with engine.begin() as connection:
+                await connection.run_sync(_configure)
+
+
+def _url() -> str:
+    given = context.get_x_argument(as_dictionary=True)
+    url = given.get("database_url") or given.get("url") or os.environ.get("COLLECTOR_DATABASE_URL")
+    if not url:
+        sys.exit("alembic: give -x database_url=URL or set COLLECTOR_DATABASE_URL")
+    return url
 
 
 def main() -> None:
@@ -41,10 +51,10 @@ def main() -> None:
     if connection is not None:
         _configure(connection)
         return
-    url = context.get_x_argument(as_dictionary=True).get("url") or os.environ.get(
-        "COLLECTOR_DATABASE_URL", "sqlite:///collector.db"
-    )
-    asyncio.run(_run_with_own_engine(url))
+    try:
+        asyncio.run(_run_with_own_engine(_url()))
+    except CollectorError as error:
+        sys.exit(f"alembic: {error}")
 
 
 main()

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from collector._cli import main
-from collector._core._database import create_engine
+from collector._store import create_engine
 
 
 @dataclass(frozen=True)

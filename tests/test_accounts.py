@@ -9,18 +9,12 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from collector._core._accounts import (
-    AccountInfo,
-    OrganizationCalls,
-    OrganizationScope,
-    accounts_under,
-    organization_accounts,
-    organization_scope,
-    with_regions,
-)
-from collector._core._errors import AwsError, ConfigError, ErrorKind
-from collector._core._retry import Attempts, RetryPolicy
-from collector._core._settings import Settings
+from collector._aws.organizations import OrganizationCalls, organization_accounts
+from collector._aws.retry import Attempts, RetryPolicy
+from collector._config import Settings
+from collector._errors import AwsError, ConfigError, ErrorKind
+from collector._model.organization import AccountInfo, OrganizationScope, accounts_under
+from collector._service.accounts import organization_scope, with_regions
 
 ROOT = "r-ab12"
 # root

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from collector._core._diff import StoredProfile, dedupe, plan_scope
-from collector._core._normalize import ProfileRecord, normalize_profile
+from collector._model.history import StoredProfile, dedupe, plan_scope
+from collector._model.profiles import ProfileRecord, normalize_profile
 
 ACCOUNT = "012345678901"
 REGION = "us-east-1"

@@ -10,8 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection
 
 from collector import upgrade
-from collector._core._database import create_engine, head_revision
-from collector._core._schema import metadata
+from collector._store import create_engine, head_revision
+from collector._store.schema import metadata
 
 
 def _differences(connection: Connection) -> list[Any]:

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from collector._core._normalize import (
+from collector._model.profiles import (
     ProfileDataError,
     changed_paths,
     content_hash,

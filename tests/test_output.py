@@ -7,8 +7,8 @@ import json
 import logging
 from datetime import UTC, datetime
 
-from collector._core._scopes import Scope, ScopeOutcome, ScopeStatus
-from collector._output import JsonFormatter, Progress
+from collector._cli.output import JsonFormatter, Progress
+from collector._model.scopes import Scope, ScopeOutcome, ScopeStatus
 
 
 class _Terminal(io.StringIO):

@@ -28,16 +28,15 @@ from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from collector import upgrade
-from collector._core._database import create_engine
-from collector._core._normalize import ProfileDataError, normalize_profile
-from collector._core._schema import (
+from collector._model.profiles import ProfileDataError, normalize_profile
+from collector._model.scopes import Scope, ScopeOutcome, ScopeStatus
+from collector._store import Store, create_engine
+from collector._store.schema import (
     collection_scopes,
     connector_profile_properties,
     connector_profile_versions,
     connector_profiles,
 )
-from collector._core._scopes import Scope, ScopeOutcome, ScopeStatus
-from collector._core._store import Store
 from collector.simulator import APPFLOW_REGIONS, CONNECTOR_TYPES, PROPERTY_BLOCK_KEYS
 
 T = TypeVar("T")

@@ -22,10 +22,10 @@ import pytest
 import sqlalchemy as sa
 
 from collector._cli import main
-from collector._core._errors import DatabaseError
-from collector._core._normalize import iso_utc, make_snapshot
-from collector._core._queries import read_connection
-from collector._core._schema import accounts as accounts_table
+from collector._errors import DatabaseError
+from collector._model.profiles import iso_utc, make_snapshot
+from collector._store import read_connection
+from collector._store.schema import accounts as accounts_table
 from collector.simulator import (
     Organization,
     Profile,

@@ -13,14 +13,9 @@ import pytest
 from botocore import exceptions as boto
 from botocore.parsers import ResponseParserError
 
-from collector._core._errors import (
-    RETRYABLE_KINDS,
-    AwsError,
-    ErrorKind,
-    classify_client_error,
-    translate,
-)
-from collector._core._retry import Attempts, RetryPolicy, call_with_retries
+from collector._aws.errors import classify_client_error, translate
+from collector._aws.retry import Attempts, RetryPolicy, call_with_retries
+from collector._errors import RETRYABLE_KINDS, AwsError, ErrorKind
 
 URL = "https://appflow.us-east-1.amazonaws.com/describe-connector-profiles"
 OPERATION = "DescribeConnectorProfiles"

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from collector._core._errors import ConfigError
-from collector._core._listing import ListingFilter
-from collector._core._regions import APPFLOW_REGIONS
-from collector._core._settings import Settings, load_settings
+from collector._aws.profiles import ListingFilter
+from collector._config import Settings, load_settings
+from collector._errors import ConfigError
+from collector._model.regions import APPFLOW_REGIONS
 
 ACCOUNT_A = "111111111111"
 ACCOUNT_B = "222222222222"

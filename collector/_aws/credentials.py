@@ -1,0 +1,151 @@
+"""Whose credentials a call is signed with: the task's account, resolved per call.
+
+The collector shares one client per region between accounts (clients are costly to build),
+so a client's credentials object cannot be one account's. It is `_ActingCredentials`,
+which resolves on every call to the credentials the current task acts as (`acting_as`, a
+context variable: each task has its own).
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import anyio
+from aiobotocore.credentials import (
+    AioCredentialResolver,
+    AioCredentials,
+    AioRefreshableCredentials,
+)
+
+from .._errors import AwsError, ErrorKind
+from .retry import Attempts, RetryPolicy, call_with_retries
+
+_acting_credentials: contextvars.ContextVar[Any] = contextvars.ContextVar(
+    "collector_acting_credentials"
+)
+
+
+class _ActingCredentials(AioCredentials):  # type: ignore[misc]
+    """Credentials that are whichever account's the current task is acting as."""
+
+    def __init__(self) -> None:
+        super().__init__(access_key="", secret_key="", method="collector-acting-as")
+
+    async def get_frozen_credentials(self) -> Any:
+        return await _current().get_frozen_credentials()
+
+
+class _ActingProvider:
+    METHOD = "collector-acting-as"
+    CANONICAL_NAME = "collector-acting-as"
+
+    async def load(self) -> _ActingCredentials:
+        return _ActingCredentials()
+
+
+def acting_resolver() -> AioCredentialResolver:
+    """A credential resolver for sessions whose clients act as the current task's account."""
+    return AioCredentialResolver(providers=[_ActingProvider()])
+
+
+def _current() -> Any:
+    try:
+        return _acting_credentials.get()
+    except LookupError:
+        raise RuntimeError("AWS call made outside acting_as()") from None
+
+
+@contextmanager
+def acting_as(credentials: Any) -> Iterator[None]:
+    """Make calls from this task use `credentials` (task-local: each task has its own)."""
+    token = _acting_credentials.set(credentials)
+    try:
+        yield
+    finally:
+        _acting_credentials.reset(token)
+
+
+ROLE_SESSION_NAME = "appflow-inventory"
+# botocore refreshes credentials 15 minutes before they expire, so anything shorter than
+# that would be refreshed on every call.
+ROLE_SESSION_SECONDS = 3600
+
+
+class AssumedRoles:
+    """Each account's role, assumed once per run and refreshed by botocore near expiry.
+
+    A failure is remembered, so an account whose role cannot be assumed costs one
+    AssumeRole (with its retries), not one per region.
+    """
+
+    def __init__(
+        self,
+        sts: Any,
+        role_name: str,
+        external_id: str | None,
+        retry: RetryPolicy,
+        counter: Attempts,
+    ) -> None:
+        self._sts = sts
+        self._role_name = role_name
+        self._external_id = external_id
+        self._retry = retry
+        self._counter = counter
+        self._credentials: dict[str, Any] = {}
+        self._locks: dict[str, anyio.Lock] = {}
+
+    async def credentials(self, account_id: str) -> Any:
+        """Refreshable credentials for the role in `account_id`; raises `AwsError`."""
+        lock = self._locks.setdefault(account_id, anyio.Lock())
+        async with lock:
+            cached = self._credentials.get(account_id)
+            if cached is None:
+                try:
+                    metadata = await self._assume_role(account_id)
+                    cached = AioRefreshableCredentials.create_from_metadata(
+                        metadata,
+                        refresh_using=lambda: self._assume_role(account_id),
+                        method="assume-role",
+                    )
+                except AwsError as error:
+                    cached = error
+                self._credentials[account_id] = cached
+        if isinstance(cached, AwsError):
+            raise cached
+        return cached
+
+    async def _assume_role(self, account_id: str) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "RoleArn": f"arn:aws:iam::{account_id}:role/{self._role_name}",
+            "RoleSessionName": ROLE_SESSION_NAME,
+            "DurationSeconds": ROLE_SESSION_SECONDS,
+        }
+        if self._external_id:
+            params["ExternalId"] = self._external_id
+        try:
+            response = await call_with_retries(
+                lambda: self._sts.assume_role(**params), self._retry, self._counter
+            )
+        except AwsError as error:
+            if error.kind in (
+                ErrorKind.ACCESS_DENIED,
+                ErrorKind.VALIDATION_ERROR,
+                ErrorKind.UNKNOWN,
+            ):
+                raise AwsError(
+                    ErrorKind.ASSUME_ROLE_FAILED,
+                    error.code,
+                    f"cannot assume {params['RoleArn']}: {error.message}",
+                ) from error
+            raise
+        credentials = response["Credentials"]
+        expiration = credentials["Expiration"]
+        return {
+            "access_key": credentials["AccessKeyId"],
+            "secret_key": credentials["SecretAccessKey"],
+            "token": credentials["SessionToken"],
+            "expiry_time": expiration if isinstance(expiration, str) else expiration.isoformat(),
+        }

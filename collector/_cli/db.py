@@ -1,0 +1,19 @@
+"""`collector db upgrade`: apply pending migrations, and nothing else."""
+
+from __future__ import annotations
+
+import argparse
+
+import anyio
+
+from .._config import load_settings, redact
+from .._model.run import ExitCode
+from .._service import upgrade_database
+from .flags import given_flags
+
+
+def run_db_upgrade(args: argparse.Namespace) -> int:
+    settings = load_settings(given_flags(args, "database_url"), allowed=frozenset({"database_url"}))
+    anyio.run(upgrade_database, settings.database_url)
+    print(f"database {redact(settings.database_url)} is up to date")
+    return ExitCode.OK

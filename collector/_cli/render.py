@@ -1,0 +1,161 @@
+"""Rows for people and programs: aligned tables, JSON, JSON lines, CSV; the run summary.
+
+Times are ISO-8601 UTC; JSON objects have sorted keys, so SQLite and PostgreSQL (whose jsonb
+reorders keys) print the same document.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, Protocol, TextIO
+
+from .._model.profiles import iso_utc
+from .._model.run import RunResult
+
+Row = Mapping[Any, Any]  # a result row by column name (RowMapping)
+
+
+class Writer(Protocol):
+    """Rows in one output format: `row` for each, then `close` once."""
+
+    def row(self, row: Row) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def writer_for(fmt: str, columns: Sequence[str], out: TextIO) -> Writer:
+    writers: dict[str, Callable[[Sequence[str], TextIO], Writer]] = {
+        "table": TableWriter,
+        "json": JsonWriter,
+        "jsonl": JsonLinesWriter,
+        "csv": CsvWriter,
+    }
+    return writers[fmt](columns, out)
+
+
+class TableWriter:
+    """Aligned columns under a header; it must see every row first to know the widths."""
+
+    def __init__(self, columns: Sequence[str], out: TextIO, indent: str = "") -> None:
+        self._columns = columns
+        self._out = out
+        self._indent = indent
+        self._lines: list[list[str]] = [list(columns)]
+
+    def row(self, row: Row) -> None:
+        self._lines.append([_table_cell(row[c]) for c in self._columns])
+
+    def close(self) -> None:
+        widths = [max(len(line[i]) for line in self._lines) for i in range(len(self._columns))]
+        for line in self._lines:
+            cells = (cell.ljust(width) for cell, width in zip(line, widths, strict=True))
+            self._out.write(self._indent + "  ".join(cells).rstrip() + "\n")
+
+
+class JsonWriter:
+    """One JSON list, one object per line, written as rows arrive."""
+
+    def __init__(self, columns: Sequence[str], out: TextIO) -> None:
+        self._columns = columns
+        self._out = out
+        self._count = 0
+
+    def row(self, row: Row) -> None:
+        self._out.write("[\n" if self._count == 0 else ",\n")
+        self._out.write(json.dumps({c: _plain(row[c]) for c in self._columns}))
+        self._count += 1
+
+    def close(self) -> None:
+        self._out.write("\n]\n" if self._count else "[]\n")
+
+
+class JsonLinesWriter:
+    """One JSON object per line."""
+
+    def __init__(self, columns: Sequence[str], out: TextIO) -> None:
+        self._columns = columns
+        self._out = out
+
+    def row(self, row: Row) -> None:
+        self._out.write(json.dumps({c: _plain(row[c]) for c in self._columns}) + "\n")
+
+    def close(self) -> None:
+        self._out.flush()
+
+
+class CsvWriter:
+    """A header, then one line per row; empty for NULL, JSON text for lists and objects."""
+
+    def __init__(self, columns: Sequence[str], out: TextIO) -> None:
+        self._columns = columns
+        self._out = out
+        self._csv = csv.writer(out, lineterminator="\n")
+        self._started = False
+
+    def row(self, row: Row) -> None:
+        self._header()
+        self._csv.writerow([_csv_cell(row[c]) for c in self._columns])
+
+    def close(self) -> None:
+        self._header()
+        self._out.flush()
+
+    def _header(self) -> None:
+        # Written with the first row, so a query that fails prints nothing at all.
+        if not self._started:
+            self._csv.writerow(self._columns)
+            self._started = True
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-ready value: times as ISO-8601 UTC, object keys sorted."""
+    if isinstance(value, datetime):
+        return iso_utc(value)
+    if isinstance(value, Mapping):
+        return {key: _plain(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Mapping | list):
+        return json.dumps(_plain(value), ensure_ascii=False, separators=(",", ":"))
+    return str(_plain(value))
+
+
+def _table_cell(value: Any) -> str:
+    if value is None or value == []:
+        return "-"
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return ",".join(value)
+    return _csv_cell(value)
+
+
+def format_summary(result: RunResult, seconds: float) -> str:
+    """The end-of-run summary a person reads in cron mail or a job log."""
+    scopes = result.scopes
+    lines = [
+        f"run {result.run_id} {result.status} in {seconds:.1f}s: "
+        f"{sum(scopes.values())} scopes ({scopes['succeeded']} succeeded, "
+        f"{scopes['failed']} failed, {scopes['skipped']} skipped), "
+        f"{result.profiles_seen} profiles seen; "
+        f"{result.changes['created']} created, {result.changes['updated']} updated, "
+        f"{result.changes['deleted']} deleted, {result.changes['restored']} restored; "
+        f"{result.requests} requests, {result.retries} retries"
+    ]
+    if result.error:
+        lines.append(f"error: {result.error}")
+    for outcome in sorted(result.failures, key=lambda o: o.scope)[:50]:
+        lines.append(
+            f"  failed {outcome.scope.account_id} {outcome.scope.region} "
+            f"{outcome.error_code}: {outcome.error_message}"
+        )
+    if len(result.failures) > 50:
+        lines.append(f"  ... and {len(result.failures) - 50} more (see collection_scopes)")
+    return "\n".join(lines)

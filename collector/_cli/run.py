@@ -1,0 +1,74 @@
+"""`collector run`: one collection pass, stopped cleanly by SIGTERM or SIGINT."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import time
+from pathlib import Path
+
+import anyio
+
+from .._config import Settings, load_settings
+from .._errors import unwrap_group
+from .._model.run import RunResult
+from .._service import run_collection
+from .flags import given_flags
+from .metrics import render_run_metrics, write_atomically
+from .output import Progress, configure_logging
+from .render import format_summary
+
+log = logging.getLogger("collector")
+
+
+def run_run(args: argparse.Namespace) -> int:
+    settings = load_settings(given_flags(args))
+    configure_logging(settings.log_format, args.verbose)
+    started = time.monotonic()
+    progress = Progress()
+    try:
+        result = anyio.run(_run_until_signalled, settings, progress)
+    finally:
+        progress.close()
+    if settings.metrics_file:
+        _write_metrics(settings, result)
+    print(format_summary(result, time.monotonic() - started))
+    return result.exit_code
+
+
+async def _run_until_signalled(settings: Settings, progress: Progress) -> RunResult:
+    """Run once; SIGTERM or SIGINT stops the run cleanly instead of killing it mid-write."""
+    stop = anyio.Event()
+    try:
+        return await _run_with_stop(settings, progress, stop)
+    except BaseExceptionGroup as group:
+        raise unwrap_group(group) from None
+
+
+async def _run_with_stop(settings: Settings, progress: Progress, stop: anyio.Event) -> RunResult:
+    async with anyio.create_task_group() as group:
+        with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+
+            async def watch() -> None:
+                async for signum in signals:
+                    log.warning(
+                        "received %s: stopping the run",
+                        signal.Signals(signum).name,
+                        extra={"event": "signal"},
+                    )
+                    stop.set()
+
+            group.start_soon(watch)
+            result = await run_collection(settings, stop=stop, observer=progress)
+            group.cancel_scope.cancel()
+    return result
+
+
+def _write_metrics(settings: Settings, result: RunResult) -> None:
+    assert settings.metrics_file is not None
+    labels = {"shard": str(settings.shard)} if settings.shard else {}
+    try:
+        write_atomically(Path(settings.metrics_file), render_run_metrics(result, labels))
+    except OSError as exc:
+        log.error("cannot write metrics file %s: %s", settings.metrics_file, exc.strerror)

@@ -1,0 +1,20 @@
+"""Settings: the option table, where values come from, and every check on them.
+
+Standard library only: settings are checked before anything connects anywhere.
+"""
+
+from .database_url import DatabaseUrl, parse_database_url, redact
+from .options import OPTIONS, Option
+from .settings import Settings, check_account_id
+from .sources import load_settings
+
+__all__ = [
+    "OPTIONS",
+    "DatabaseUrl",
+    "Option",
+    "Settings",
+    "check_account_id",
+    "load_settings",
+    "parse_database_url",
+    "redact",
+]

@@ -1,0 +1,113 @@
+"""The option table: one entry per setting, giving its flag, variable, TOML key and type.
+
+The name (a `Settings` field) gives the flag (`--max-attempts`), the environment variable
+(`COLLECTOR_MAX_ATTEMPTS`) and the TOML key (`max_attempts`); `coerce` turns a value from any
+of the three into the option's type.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .._errors import ConfigError
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One setting: its type, and how `--help` shows it.
+
+    The name (a `Settings` field) gives the flag (`--max-attempts`), the environment variable
+    (`COLLECTOR_MAX_ATTEMPTS`) and the TOML key (`max_attempts`).
+    """
+
+    kind: str  # "str", "int", "float", "bool" or "list"
+    help: str
+    metavar: str | None = None
+    repeatable: bool = False
+
+    @staticmethod
+    def flag(name: str) -> str:
+        return "--" + name.replace("_", "-")
+
+
+OPTIONS: dict[str, Option] = {
+    "database_url": Option(
+        "str",
+        "SQLAlchemy URL: sqlite:///inventory.db or postgresql://user:pw@host/db "
+        "(default sqlite:///collector.db)",
+        "URL",
+    ),
+    "accounts": Option("list", "accounts to collect, 12-digit ids", "ID,..."),
+    "organization": Option("bool", "discover the accounts with Organizations ListAccounts"),
+    "exclude_accounts": Option("list", "accounts not to collect (still recorded)", "ID,..."),
+    "organizational_units": Option(
+        "list", "with --organization: only accounts under these OUs or root, recursively", "OU,..."
+    ),
+    "exclude_organizational_units": Option(
+        "list", "with --organization: not accounts under these OUs, recursively", "OU,..."
+    ),
+    "role_name": Option("str", "role to assume in each account", "NAME"),
+    "external_id": Option("str", "external id for AssumeRole", "ID"),
+    "regions": Option("list", "AppFlow regions to list (default all)", "R,...|all"),
+    "concurrency": Option("int", "scopes listed at once (default 100)", "N"),
+    "max_attempts": Option("int", "attempts per API call, first included (default 5)", "N"),
+    "connector_type": Option("str", "targeted refresh: only this connector type", "T"),
+    "profile_name": Option(
+        "list", "targeted refresh: only this profile (repeatable)", "NAME", repeatable=True
+    ),
+    "connect_timeout": Option("float", "TCP connect timeout (default 10)", "SECONDS"),
+    "read_timeout": Option("float", "read timeout per request (default 30)", "SECONDS"),
+    "deadline": Option(
+        "float", "stop the whole run after this long, recorded as interrupted", "SECONDS"
+    ),
+    "log_format": Option("str", "text (default) or json: one JSON object per line", "FORMAT"),
+    "metrics_file": Option("str", "write Prometheus metrics (textfile collector) here", "PATH"),
+    "shard": Option("str", "collect only shard INDEX of COUNT (accounts split by hash)", "I/N"),
+    "run_label": Option("str", "label grouping the runs of one scheduled pass", "LABEL"),
+}
+OPTION_KINDS = {name: option.kind for name, option in OPTIONS.items()}
+# Settings only a config file can give: a table per account has no natural flag or variable.
+FILE_ONLY_KEYS = frozenset({"account_regions"})
+
+
+def coerce(name: str, value: Any, where: str) -> Any:
+    kind = OPTION_KINDS[name]
+    if kind == "list":
+        items = value.split(",") if isinstance(value, str) else value
+        if isinstance(items, tuple | list) and all(isinstance(i, str) for i in items):
+            stripped = tuple(i.strip() for i in items)
+            if name == "profile_name" and not all(stripped):
+                # Dropping an empty name would turn a targeted refresh into a full listing.
+                raise ConfigError(f"{where} contains an empty profile name")
+            return tuple(i for i in stripped if i)
+        raise ConfigError(f"{where} must be a list of strings or a comma-separated string")
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in (
+            "1",
+            "true",
+            "yes",
+            "on",
+            "0",
+            "false",
+            "no",
+            "off",
+        ):
+            return value.lower() in ("1", "true", "yes", "on")
+        raise ConfigError(f"{where} must be true or false, not {value!r}")
+    if kind in ("int", "float"):
+        if isinstance(value, bool) or (kind == "int" and isinstance(value, float)):
+            raise ConfigError(
+                f"{where} must be {'an integer' if kind == 'int' else 'a number'}, not {value!r}"
+            )
+        try:
+            return int(value) if kind == "int" else float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(
+                f"{where} must be {'an integer' if kind == 'int' else 'a number'}, not {value!r}"
+            ) from None
+    if not isinstance(value, str):
+        raise ConfigError(f"{where} must be a string, not {value!r}")
+    return value

@@ -1,0 +1,170 @@
+"""Settings for a run, and every check on them.
+
+Every value is checked here, before anything connects anywhere; a bad one raises
+`ConfigError` with one line that names it. Standard library only.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .._errors import ConfigError
+from .._model.regions import APPFLOW_REGIONS
+from .._model.scopes import Shard
+from .database_url import parse_database_url
+from .options import Option
+
+# AWS identifiers are ASCII; Python's \d and \w would also accept other scripts' digits.
+ACCOUNT_ID = re.compile(r"\d{12}", re.ASCII)
+ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
+EXTERNAL_ID = re.compile(r"[\w+=,.@:/-]{2,1224}", re.ASCII)
+PROFILE_NAME = re.compile(r"[\w/!@#+=.-]{1,256}")
+CONNECTOR_TYPE = re.compile(r"[A-Za-z][A-Za-z0-9]{0,63}")
+# Organizations' ParentId pattern: a root (r-...) or an OU (ou-<root part>-<ou part>).
+OU_ID = re.compile(r"r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}", re.ASCII)
+RUN_LABEL = re.compile(r"[A-Za-z0-9_.:+-]{1,64}", re.ASCII)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything one `collector run` needs to know."""
+
+    database_url: str = "sqlite:///collector.db"
+    accounts: tuple[str, ...] = ()
+    organization: bool = False
+    exclude_accounts: tuple[str, ...] = ()
+    organizational_units: tuple[str, ...] = ()
+    exclude_organizational_units: tuple[str, ...] = ()
+    account_regions: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """(account id, its regions) pairs, sorted: a tuple rather than a dict keeps this hashable."""
+    role_name: str | None = None
+    external_id: str | None = None
+    regions: tuple[str, ...] = APPFLOW_REGIONS
+    concurrency: int = 100
+    max_attempts: int = 5
+    connector_type: str | None = None
+    profile_name: tuple[str, ...] = field(default=())
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    deadline: float | None = None
+    log_format: str = "text"
+    metrics_file: str | None = None
+    shard: Shard | None = None
+    run_label: str | None = None
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.connector_type or self.profile_name)
+
+    def regions_for(self, account_id: str) -> tuple[str, ...]:
+        """The regions to list in an account: its own from `account_regions`, else `regions`."""
+        for account, regions in self.account_regions:
+            if account == account_id:
+                return regions
+        return self.regions
+
+
+def check_account_id(account: str, where: str = "") -> str:
+    """`account` if it is a 12-digit account id (leading zeros are real), else `ConfigError`."""
+    if not ACCOUNT_ID.fullmatch(account):
+        raise ConfigError(f"{where}account id {account!r} is not 12 digits")
+    return account
+
+
+def validate(values: dict[str, Any]) -> Settings:
+    settings = Settings(
+        **{**values, "regions": regions_of(values.get("regions")), "shard": _shard(values)}
+    )
+    parse_database_url(settings.database_url)
+    for account in settings.accounts:
+        check_account_id(account)
+    if len(set(settings.accounts)) != len(settings.accounts):
+        raise ConfigError("--accounts lists the same account more than once")
+    if settings.accounts and settings.organization:
+        raise ConfigError("--accounts and --organization cannot be used together")
+    if len(settings.accounts) > 1 and not settings.role_name:
+        raise ConfigError("several --accounts need --role-name to assume a role in each")
+    if "accounts" in values and not settings.accounts:
+        raise ConfigError("--accounts is empty")
+    _validate_scoping(settings, values)
+    if settings.role_name is not None and not ROLE_NAME.fullmatch(settings.role_name):
+        raise ConfigError(f"role name {settings.role_name!r} is not a valid IAM role name")
+    if settings.external_id is not None and not EXTERNAL_ID.fullmatch(settings.external_id):
+        raise ConfigError("external id must be 2 to 1224 characters of [\\w+=,.@:/-]")
+    if settings.concurrency < 1:
+        raise ConfigError(f"--concurrency must be at least 1, not {settings.concurrency}")
+    if settings.max_attempts < 1:
+        raise ConfigError(f"--max-attempts must be at least 1, not {settings.max_attempts}")
+    _validate_operations(settings)
+    for name in ("connect_timeout", "read_timeout"):
+        if not 0 < getattr(settings, name) < math.inf:
+            raise ConfigError(f"--{name.replace('_', '-')} must be positive")
+    if settings.connector_type is not None and not CONNECTOR_TYPE.fullmatch(
+        settings.connector_type
+    ):
+        raise ConfigError(f"connector type {settings.connector_type!r} is not a valid name")
+    for name in settings.profile_name:
+        if not PROFILE_NAME.fullmatch(name):
+            raise ConfigError(f"profile name {name!r} does not match [\\w/!@#+=.-]{{1,256}}")
+    return settings
+
+
+def _validate_operations(settings: Settings) -> None:
+    if settings.deadline is not None and not 0 < settings.deadline < math.inf:
+        raise ConfigError(
+            f"--deadline must be a positive number of seconds, not {settings.deadline}"
+        )
+    if settings.log_format not in ("text", "json"):
+        raise ConfigError(f"--log-format must be text or json, not {settings.log_format!r}")
+    if settings.run_label is not None and not RUN_LABEL.fullmatch(settings.run_label):
+        raise ConfigError("--run-label must be 1 to 64 characters of [A-Za-z0-9_.:+-]")
+
+
+def _validate_scoping(settings: Settings, values: Mapping[str, Any]) -> None:
+    """The options that narrow which accounts are collected."""
+    for account in settings.exclude_accounts:
+        check_account_id(account, "--exclude-accounts: ")
+    for name in ("exclude_accounts", "organizational_units", "exclude_organizational_units"):
+        # An empty list given on purpose is more likely a mistake than a wish for no scoping.
+        if name in values and not getattr(settings, name):
+            raise ConfigError(f"{Option.flag(name)} is empty")
+    for name in ("organizational_units", "exclude_organizational_units"):
+        ous: tuple[str, ...] = getattr(settings, name)
+        for ou in ous:
+            if not OU_ID.fullmatch(ou):
+                raise ConfigError(
+                    f"{Option.flag(name)}: {ou!r} is not an OU id (ou-xxxx-xxxxxxxx) "
+                    "or a root id (r-xxxx)"
+                )
+        if ous and not settings.organization:
+            raise ConfigError(f"{Option.flag(name)} needs --organization")
+
+
+def regions_of(given: tuple[str, ...] | None, label: str = "--regions") -> tuple[str, ...]:
+    if given is None or tuple(given) == ("all",):
+        return APPFLOW_REGIONS
+    if not given:
+        raise ConfigError(f"{label} is empty")
+    for region in given:
+        if region == "all":
+            raise ConfigError(f"{label} all cannot be combined with other regions")
+        if region not in APPFLOW_REGIONS:
+            raise ConfigError(
+                f"{label}: region {region!r} is not an AppFlow region "
+                f"(known: {', '.join(APPFLOW_REGIONS)})"
+            )
+    return tuple(dict.fromkeys(given))
+
+
+def _shard(values: Mapping[str, Any]) -> Shard | None:
+    text = values.get("shard")
+    if text is None:
+        return None
+    try:
+        return Shard.parse(text)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None

@@ -1,0 +1,91 @@
+"""The errors the collector raises on purpose. Standard library only.
+
+Hierarchy::
+
+    CollectorError
+    ├── ConfigError        bad flags, environment or config file (exit 2)
+    ├── DatabaseError      database unreachable, locked or unusable (exit 3)
+    │   └── RefusedDataError   the database refused a scope's values (that scope fails)
+    └── AwsError           one failed AWS call, classified for `collection_scopes.error_code`
+
+Each adapter translates its own library's exceptions into these, in one place:
+`collector._aws.errors` for botocore and aiohttp, `collector._store.errors` for SQLAlchemy
+and the drivers. Nothing above the adapters ever sees a library exception.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class CollectorError(Exception):
+    """Base class of every error the collector raises on purpose."""
+
+
+class ConfigError(CollectorError):
+    """A usage or configuration error, reported as one line."""
+
+
+class DatabaseError(CollectorError):
+    """The database cannot be used for this run. The message never holds a password."""
+
+
+class RefusedDataError(DatabaseError):
+    """The database refused the values written (too long, invalid), not the connection."""
+
+
+class ErrorKind(StrEnum):
+    """Stable classification stored in `collection_scopes.error_code`."""
+
+    ASSUME_ROLE_FAILED = "assume_role_failed"
+    ACCESS_DENIED = "access_denied"
+    CREDENTIALS_EXPIRED = "credentials_expired"
+    REGION_NOT_ENABLED = "region_not_enabled"
+    THROTTLED = "throttled"
+    SERVER_ERROR = "server_error"
+    VALIDATION_ERROR = "validation_error"
+    TIMEOUT = "timeout"
+    CONNECTION_ERROR = "connection_error"
+    INVALID_RESPONSE = "invalid_response"
+    UNKNOWN = "unknown"
+
+
+# Retrying these can succeed; everything else fails the same way every time.
+RETRYABLE_KINDS = frozenset(
+    {
+        ErrorKind.THROTTLED,
+        ErrorKind.SERVER_ERROR,
+        ErrorKind.TIMEOUT,
+        ErrorKind.CONNECTION_ERROR,
+        ErrorKind.INVALID_RESPONSE,
+    }
+)
+
+
+class AwsError(CollectorError):
+    """One AWS call that failed, with AWS's own code and our classification."""
+
+    def __init__(self, kind: ErrorKind, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}" if message else code)
+        self.kind = kind
+        self.code = code
+        self.message = message
+
+    @property
+    def retryable(self) -> bool:
+        return self.kind in RETRYABLE_KINDS
+
+
+def unwrap_group(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The error to report from a task group's exception group: ours first, else the first."""
+    leaves: list[BaseException] = []
+
+    def collect(exc: BaseException) -> None:
+        if isinstance(exc, BaseExceptionGroup):
+            for inner in exc.exceptions:
+                collect(inner)
+        else:
+            leaves.append(exc)
+
+    collect(group)
+    return next((e for e in leaves if isinstance(e, CollectorError)), leaves[0])

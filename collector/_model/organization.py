@@ -1,0 +1,63 @@
+"""Which of an organization's accounts a run collects. Pure: the OU walk's I/O is passed in."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+
+ChildrenOf = Callable[[str], Awaitable[tuple[list[str], list[str]]]]
+"""Parent (root or OU) id -> (ids of its child OUs, ids of the accounts directly in it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class AccountInfo:
+    """One row of `accounts`, and the regions this run lists in it (none: not collected)."""
+
+    account_id: str
+    source: str
+    name: str | None = None
+    email: str | None = None
+    state: str | None = None
+    regions: tuple[str, ...] = ()
+
+    @property
+    def collect(self) -> bool:
+        return bool(self.regions)
+
+
+@dataclass(frozen=True, slots=True)
+class OrganizationScope:
+    """Which of the organization's accounts a run collects.
+
+    `included` is None when no OU was asked for (every account); exclusion wins over it.
+    """
+
+    included: frozenset[str] | None = None
+    excluded: frozenset[str] = frozenset()
+
+    def collects(self, account: AccountInfo) -> bool:
+        return (
+            account.state == "ACTIVE"
+            and account.account_id not in self.excluded
+            and (self.included is None or account.account_id in self.included)
+        )
+
+
+async def accounts_under(parents: Iterable[str], children: ChildrenOf) -> frozenset[str]:
+    """The accounts directly in `parents` and in every OU below them, at any depth.
+
+    Each parent is listed once, however often it is reached (an OU named along with one of
+    its ancestors).
+    """
+    accounts: set[str] = set()
+    seen: set[str] = set()
+    pending = list(parents)
+    while pending:
+        parent = pending.pop()
+        if parent in seen:
+            continue
+        seen.add(parent)
+        child_ous, direct = await children(parent)
+        accounts.update(direct)
+        pending.extend(child_ous)
+    return frozenset(accounts)

@@ -1,0 +1,91 @@
+"""One collection pass as a whole: its status, its counts, and what its exit code means."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import IntEnum, StrEnum
+
+from .scopes import ScopeChanges, ScopeOutcome, ScopeStatus
+
+
+class RunStatus(StrEnum):
+    """`collection_runs.status`."""
+
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    PARTIAL = "partial"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+
+
+class ExitCode(IntEnum):
+    """The process exit codes of every `collector` command (README, "Exit codes")."""
+
+    OK = 0
+    """Every scope was collected (or, for other commands, the command did what it was asked)."""
+    PARTIAL = 1
+    """The run finished but some scopes failed; or a read found nothing (`history`)."""
+    USAGE = 2
+    """Usage or configuration error: one line on stderr, nothing done."""
+    CANNOT_RUN = 3
+    """Database unreachable or unusable, another run holds the lock, or an internal error."""
+    INTERRUPTED = 4
+    """Stopped by SIGTERM, SIGINT or --deadline; what was done before is kept."""
+
+
+_EXIT_CODES = {RunStatus.SUCCEEDED: ExitCode.OK, RunStatus.INTERRUPTED: ExitCode.INTERRUPTED}
+
+
+@dataclass(slots=True)
+class RunResult:
+    """What a run did; `exit_code` is the process's."""
+
+    run_id: str
+    started_at: datetime
+    status: RunStatus = RunStatus.RUNNING
+    finished_at: datetime | None = None
+    scopes: Counter[str] = field(default_factory=Counter)
+    changes: Counter[str] = field(default_factory=Counter)
+    profiles_seen: int = 0
+    requests: int = 0
+    retries: int = 0
+    failures: list[ScopeOutcome] = field(default_factory=list)
+    error: str | None = None
+    last_success: datetime | None = None
+    """When the latest fully successful run (of this shard) finished, this one included."""
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return _EXIT_CODES.get(self.status, ExitCode.PARTIAL)
+
+    def tally(self, outcome: ScopeOutcome, changes: ScopeChanges) -> None:
+        self.scopes[outcome.status.value] += 1
+        self.profiles_seen += len(outcome.records)
+        self.requests += outcome.attempts
+        self.retries += outcome.retries
+        for kind in ("created", "updated", "deleted", "restored"):
+            self.changes[kind] += getattr(changes, kind)
+        if outcome.status is ScopeStatus.FAILED:
+            self.failures.append(outcome)
+
+    def finish(
+        self, at: datetime, *, interruption: str | None = None, failure: str | None = None
+    ) -> None:
+        """Set the final status: interrupted, failed (a run-level error, or no scope collected
+        while some failed), partial, or succeeded."""
+        self.finished_at = at
+        if failure is not None:
+            self.error = failure
+        if interruption is not None:
+            self.status = RunStatus.INTERRUPTED
+            self.error = interruption
+        elif self.error is not None or (
+            self.scopes[ScopeStatus.FAILED] and not self.scopes[ScopeStatus.SUCCEEDED]
+        ):
+            self.status = RunStatus.FAILED
+        elif self.scopes[ScopeStatus.FAILED]:
+            self.status = RunStatus.PARTIAL
+        else:
+            self.status = RunStatus.SUCCEEDED

@@ -1,0 +1,20 @@
+"""The database use cases besides collecting: migrating it, and reading the inventory."""
+
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+
+from .._store import Reader, Rows, open_engine, open_reader, upgrade
+
+__all__ = ["Reader", "Rows", "open_inventory", "upgrade_database"]
+
+
+async def upgrade_database(database_url: str) -> None:
+    """Apply pending migrations; `DatabaseError` if the database cannot be used."""
+    async with open_engine(database_url) as engine:
+        await upgrade(engine)
+
+
+def open_inventory(database_url: str) -> AbstractAsyncContextManager[Reader]:
+    """The inventory, read-only; `DatabaseError` unless it holds this collector's schema."""
+    return open_reader(database_url)

@@ -1,0 +1,222 @@
+"""The fan-out: a fixed pool of workers lists scopes, one writer stores them in batches.
+
+Workers hand each finished scope to the writer through a small bounded stream, so memory is
+bounded by the concurrency, not by the size of the fleet, and the database sees one writer.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+import anyio
+from anyio.streams.memory import MemoryObjectReceiveStream
+
+from .._aws import AwsClients, ListingFilter, RetryPolicy, acting_as, list_scope
+from .._config import Settings
+from .._errors import AwsError, ErrorKind, RefusedDataError, unwrap_group
+from .._model.organization import AccountInfo
+from .._model.regions import OPT_IN_APPFLOW_REGIONS
+from .._model.run import RunResult
+from .._model.scopes import Scope, ScopeChanges, ScopeOutcome, ScopeStatus
+from .._store import Store
+
+log = logging.getLogger("collector")
+# Per-scope events: quiet in text logs unless verbose, every one in JSON logs.
+scope_log = logging.getLogger("collector.scope")
+
+# Scopes written per transaction. Each scope stays atomic; grouping saves a commit per scope.
+WRITE_BATCH = 64
+# ...and at most this many profiles, so a batch of large scopes stays small in memory.
+WRITE_BATCH_PROFILES = 2000
+# Finished scopes waiting for the writer. Small on purpose: when the writer falls behind,
+# workers wait rather than pile up listings in memory.
+PENDING_SCOPES = 16
+
+
+class RunObserver(Protocol):
+    """Told about a run's progress, e.g. to draw a progress line."""
+
+    def planned(self, scopes: int) -> None: ...
+
+    def finished(self, outcome: ScopeOutcome) -> None: ...
+
+
+async def fan_out(
+    settings: Settings,
+    aws: AwsClients,
+    store: Store,
+    result: RunResult,
+    retry: RetryPolicy,
+    now: Callable[[], datetime],
+    accounts: Sequence[AccountInfo],
+    observer: RunObserver | None,
+) -> None:
+    """List every scope of `accounts` and write each as it completes."""
+    scopes = [Scope(a.account_id, r) for a in accounts if a.collect for r in a.regions]
+    listing_filter = ListingFilter(
+        connector_type=settings.connector_type, profile_names=settings.profile_name
+    )
+    if observer is not None:
+        observer.planned(len(scopes))
+    send, receive = anyio.create_memory_object_stream[ScopeOutcome](
+        min(PENDING_SCOPES, settings.concurrency)
+    )
+    # A fixed pool of workers pulling from one queue of scopes, rather than a task per scope:
+    # 16,000 waiting tasks cost memory, and a worker that finishes a scope hands it to the
+    # writer before taking the next, so listings never pile up behind a slow writer.
+    pending = iter(scopes)
+
+    async def work() -> None:
+        for scope in pending:
+            await send.send(await _collect_scope(aws, scope, listing_filter, retry, now))
+
+    try:
+        async with anyio.create_task_group() as group:
+            group.start_soon(_write_all, store, result, receive, observer)
+            async with send, anyio.create_task_group() as workers:
+                for _ in range(min(settings.concurrency, len(scopes))):
+                    workers.start_soon(work)
+    except BaseExceptionGroup as group_error:
+        raise unwrap_group(group_error) from None
+
+
+async def _collect_scope(
+    aws: AwsClients,
+    scope: Scope,
+    listing_filter: ListingFilter,
+    retry: RetryPolicy,
+    now: Callable[[], datetime],
+) -> ScopeOutcome:
+    try:
+        credentials = await aws.account_credentials(scope.account_id)
+        outcome = await _skip_if_disabled(aws, scope, credentials, now)
+    except AwsError as error:
+        return _failed(scope, error, now())
+    if outcome is not None:
+        return outcome
+    client = await aws.appflow(scope.region)
+    with acting_as(credentials):
+        return await list_scope(client, scope, listing_filter, retry, now)
+
+
+async def _skip_if_disabled(
+    aws: AwsClients, scope: Scope, credentials: Any, now: Callable[[], datetime]
+) -> ScopeOutcome | None:
+    """A `skipped` outcome if the scope's region is an opt-in region the account has not
+    enabled; None if it should be listed. If the look-up itself fails (say the role may
+    not call ec2:DescribeRegions), the listing goes ahead and speaks for itself."""
+    if scope.region not in OPT_IN_APPFLOW_REGIONS:
+        return None
+    try:
+        status = (await aws.region_opt_in_status(scope.account_id, credentials)).get(scope.region)
+    except AwsError as error:
+        log.debug("cannot look up regions of %s: %s", scope.account_id, error)
+        return None
+    if status != "not-opted-in":
+        return None
+    at = now()
+    return ScopeOutcome(
+        scope,
+        ScopeStatus.SKIPPED,
+        started_at=at,
+        finished_at=at,
+        error_code=ErrorKind.REGION_NOT_ENABLED.value,
+        error_message=f"{scope.region} is an opt-in region this account has not enabled",
+    )
+
+
+async def _write_all(
+    store: Store,
+    result: RunResult,
+    receive: MemoryObjectReceiveStream[ScopeOutcome],
+    observer: RunObserver | None,
+) -> None:
+    async with receive:
+        async for first in receive:
+            batch = [first]
+            profiles = len(first.records)
+            while len(batch) < WRITE_BATCH and profiles < WRITE_BATCH_PROFILES:
+                try:
+                    batch.append(receive.receive_nowait())
+                except (anyio.WouldBlock, anyio.EndOfStream):
+                    break
+                profiles += len(batch[-1].records)
+            # A batch in hand is written to the end even if the run is being stopped: its
+            # scopes are complete, and a transaction cut mid-way would hold SQLite's lock.
+            with anyio.CancelScope(shield=True):
+                written = await _write_batch(store, result.run_id, batch)
+            for outcome, change in written:
+                result.tally(outcome, change)
+                _log_scope(result.run_id, outcome)
+                if observer is not None:
+                    observer.finished(outcome)
+
+
+async def _write_batch(
+    store: Store, run_id: str, batch: list[ScopeOutcome]
+) -> list[tuple[ScopeOutcome, ScopeChanges]]:
+    """Write a batch; if the database refuses some scope's data, fail only that scope.
+
+    A value the database cannot hold (say, a field longer than a column) must not cost the
+    other scopes of the batch, nor end the run. The refused scope is recorded as failed
+    with nothing written, so it cannot delete anything either.
+    """
+    try:
+        return list(zip(batch, await store.write_scopes(run_id, batch), strict=True))
+    except RefusedDataError as error:
+        if len(batch) > 1:
+            return [pair for one in batch for pair in await _write_batch(store, run_id, [one])]
+        refused = batch[0]
+        log.warning("scope %s: the database refused its data: %s", refused.scope, error)
+        failed = ScopeOutcome(
+            refused.scope,
+            ScopeStatus.FAILED,
+            started_at=refused.started_at,
+            finished_at=refused.finished_at,
+            pages=refused.pages,
+            attempts=refused.attempts,
+            retries=refused.retries,
+            error_code=ErrorKind.INVALID_RESPONSE.value,
+            aws_error_code="UnstorableData",
+            error_message=f"the database refused this scope's data: {error}",
+        )
+        return list(zip([failed], await store.write_scopes(run_id, [failed]), strict=True))
+
+
+def _log_scope(run_id: str, outcome: ScopeOutcome) -> None:
+    fields = {
+        "event": f"scope_{outcome.status.value}",
+        "run_id": run_id,
+        "account": outcome.scope.account_id,
+        "region": outcome.scope.region,
+        "duration": round((outcome.finished_at - outcome.started_at).total_seconds(), 3),
+        "attempts": outcome.attempts,
+        "pages": outcome.pages,
+        "profiles": len(outcome.records),
+    }
+    if outcome.status is ScopeStatus.FAILED:
+        fields["error_code"] = outcome.error_code
+        scope_log.warning(
+            "scope %s failed: %s: %s",
+            outcome.scope,
+            outcome.error_code,
+            outcome.error_message,
+            extra=fields,
+        )
+    else:
+        scope_log.info("scope %s %s", outcome.scope, outcome.status.value, extra=fields)
+
+
+def _failed(scope: Scope, error: AwsError, at: datetime) -> ScopeOutcome:
+    return ScopeOutcome(
+        scope,
+        ScopeStatus.FAILED,
+        started_at=at,
+        finished_at=at,
+        error_code=error.kind.value,
+        aws_error_code=error.code,
+        error_message=error.message or error.code,
+    )

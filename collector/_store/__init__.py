@@ -1,0 +1,26 @@
+"""The database adapter: the only code that imports SQLAlchemy, alembic and the drivers.
+
+It raises only `DatabaseError` (with the URL's password masked), `RefusedDataError` and
+`ConfigError`; `errors.translated` is the one place where library exceptions are mapped.
+What differs between SQLite and PostgreSQL is in `dialects/`, one module per database.
+"""
+
+from .engine import create_engine, open_engine
+from .lock import run_lock
+from .migrate import head_revision, upgrade
+from .reader import Reader, Row, Rows, open_reader, read_connection
+from .writer import Store
+
+__all__ = [
+    "Reader",
+    "Row",
+    "Rows",
+    "Store",
+    "create_engine",
+    "head_revision",
+    "open_engine",
+    "open_reader",
+    "read_connection",
+    "run_lock",
+    "upgrade",
+]

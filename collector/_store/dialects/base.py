@@ -1,0 +1,46 @@
+"""The contract each supported database fulfils."""
+
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+
+class Dialect(Protocol):
+    """One database: how to connect, upsert, sort, lock and read its errors."""
+
+    name: str
+    driver: str
+    """The async DBAPI driver SQLAlchemy uses for it (`aiosqlite`, `asyncpg`)."""
+
+    def engine(self, url: sa.URL) -> AsyncEngine:
+        """An async engine tuned for one writer and a handful of readers."""
+        ...
+
+    def insert(self, table: sa.Table) -> Any:
+        """`INSERT` with `on_conflict_do_update` (only the arguments both dialects share)."""
+        ...
+
+    def text_order(self, column: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
+        """`column` for ORDER BY, sorting by code point as every dialect must agree."""
+        ...
+
+    async def make_read_only(self, conn: AsyncConnection) -> None:
+        """Make a connection refuse writes."""
+        ...
+
+    def run_lock(self, engine: AsyncEngine, name: str) -> AbstractAsyncContextManager[None]:
+        """Hold lock `name` for a block, or raise `DatabaseError` at once if it is held."""
+        ...
+
+    def refused_data(self, error: DBAPIError) -> bool:
+        """Whether the database refused the values written, rather than failed itself."""
+        ...
+
+    def missing(self, engine: AsyncEngine) -> bool:
+        """Whether the database does not exist yet (reading must not create it)."""
+        ...

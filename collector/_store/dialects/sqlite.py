@@ -1,0 +1,99 @@
+"""SQLite: the embedded default. One file, WAL mode, a file lock beside it for runs."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from ..._errors import DatabaseError
+
+
+class SQLite:
+    name = "sqlite"
+    driver = "aiosqlite"
+
+    def engine(self, url: sa.URL) -> AsyncEngine:
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+        sa.event.listen(engine.sync_engine, "connect", _pragmas)
+        return engine
+
+    def insert(self, table: sa.Table) -> Any:
+        return sqlite.insert(table)
+
+    def text_order(self, column: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
+        return column  # SQLite compares text by code point already
+
+    async def make_read_only(self, conn: AsyncConnection) -> None:
+        await conn.exec_driver_sql("PRAGMA query_only = ON")
+
+    @asynccontextmanager
+    async def run_lock(self, engine: AsyncEngine, name: str) -> AsyncIterator[None]:
+        # The kernel releases an flock when the process ends, however it ends.
+        with _FileLock(Path(f"{database_file(engine)}.{name}.lock")):
+            yield
+
+    def refused_data(self, error: DBAPIError) -> bool:
+        return isinstance(error, DataError | IntegrityError)
+
+    def missing(self, engine: AsyncEngine) -> bool:
+        path = database_file(engine)
+        return path not in ("", ":memory:") and not _is_uri(engine) and not Path(path).exists()
+
+
+def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets readers query while a run writes; NORMAL is durable at each commit in WAL mode
+    # except against power loss, which loses the last commits but never corrupts.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _is_uri(engine: AsyncEngine) -> bool:
+    return str(engine.url.query.get("uri", "")).lower() in ("true", "1")
+
+
+def database_file(engine: AsyncEngine) -> str:
+    """The database file of a SQLite engine, also for `file:...?uri=true` URLs."""
+    database = engine.url.database or ""
+    if _is_uri(engine):
+        database = database.removeprefix("file:").split("?", 1)[0]
+    return database
+
+
+class _FileLock:
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._fd: int | None = None
+
+    def __enter__(self) -> None:
+        try:
+            fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise DatabaseError(f"cannot open lock file {self._path}: {exc.strerror}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise DatabaseError(
+                f"another collector run holds the lock {self._path} on this database"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._fd = fd
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._fd is not None:
+            # Closing releases the lock; the file stays, harmless and reused.
+            os.close(self._fd)
+            self._fd = None
