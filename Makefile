@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck bench soak clean
+.PHONY: demo test test-unit test-integration test-e2e lint typecheck bench soak clean
 
 $(BIN)/collector: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,9 +29,21 @@ typecheck: $(VENV)/.test-deps
 test: lint typecheck
 	scripts/with-postgres $(BIN)/python -m pytest -q
 
+# One layer of tests at a time (`make test` runs all three). Unit tests need no database
+# server, no simulator and no subprocess; integration tests drive the store against SQLite
+# and PostgreSQL; end-to-end tests run the CLI against the simulator.
+test-unit: $(VENV)/.test-deps
+	$(BIN)/python -m pytest -q tests/unit
+
+test-integration: $(VENV)/.test-deps
+	scripts/with-postgres $(BIN)/python -m pytest -q tests/integration
+
+test-e2e: $(VENV)/.test-deps
+	scripts/with-postgres $(BIN)/python -m pytest -q tests/e2e
+
 # The long soak: 50 runs with random faults and mutations, on SQLite and PostgreSQL.
 soak: $(VENV)/.test-deps
-	COLLECTOR_SOAK_RUNS=50 scripts/with-postgres $(BIN)/python -m pytest -q tests/test_soak.py
+	COLLECTOR_SOAK_RUNS=50 scripts/with-postgres $(BIN)/python -m pytest -q tests/e2e/test_soak.py
 
 bench: $(VENV)/.test-deps
 	$(BIN)/python -m benchmarks

@@ -1,18 +1,38 @@
-"""Helpers shared by the end-to-end tests: run the CLI, read the database back."""
+"""Helpers shared by the tests: run the CLI, make and read databases, check version histories.
+
+Test modules and conftest files import from here, and never from each other, so that each
+helper has one home.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import itertools
 import json
-from collections.abc import Mapping, Sequence
+import os
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 import pytest
 import sqlalchemy as sa
 
 from collector._cli import main
 from collector._store import create_engine
+from collector.simulator import Simulator
+
+ROLE = "AppFlowInventoryReader"
+"""The role `collector run` assumes in each member account of a simulated organization."""
+
+POSTGRES_URL = os.environ.get("COLLECTOR_TEST_POSTGRES_URL")
+"""The throwaway server's own database, set by `scripts/with-postgres`."""
+
+# --- the command line ------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -22,19 +42,66 @@ class CliResult:
     err: str
 
 
-def run_cli(
-    args: Sequence[str],
-    env: Mapping[str, str],
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> CliResult:
-    """Run `collector ARGS` in this process with `env` set, as cron would run it."""
-    with monkeypatch.context() as patch:
+def run_args(url: str, regions: str | Iterable[str], *extra: str) -> list[str]:
+    """`collector run` of the whole organization through `ROLE` into `url`.
+
+    `regions` is the `--regions` value ("all", or one region) or a sequence of regions.
+    """
+    listed = regions if isinstance(regions, str) else ",".join(regions)
+    return [
+        "run",
+        "--database-url",
+        url,
+        "--organization",
+        "--role-name",
+        ROLE,
+        "--regions",
+        listed,
+        *extra,
+    ]
+
+
+def collector_command(*args: str) -> list[str]:
+    """`python -m collector ARGS`, to start the collector as its own process."""
+    return [sys.executable, "-m", "collector", *args]
+
+
+def run_main(args: Sequence[str], env: Mapping[str, str]) -> int:
+    """`collector ARGS` in this process with `env` set, as cron would run it; the exit code."""
+    with pytest.MonkeyPatch.context() as patch:
         for key, value in env.items():
             patch.setenv(key, value)
-        code = main(list(args))
-    captured = capsys.readouterr()
-    return CliResult(code, captured.out, captured.err)
+        return main(list(args))
+
+
+@dataclass(frozen=True)
+class Cli:
+    """`collector` run in this process, its output captured (the `cli` fixture)."""
+
+    capsys: pytest.CaptureFixture[str]
+
+    def run(self, args: Sequence[str], env: Mapping[str, str] | None = None) -> CliResult:
+        code = run_main(args, env or {})
+        captured = self.capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    def collect(
+        self, url: str, sim: Simulator, regions: str | Iterable[str], *extra: str
+    ) -> CliResult:
+        """`collector run` of the simulator's organization into `url` (see `run_args`)."""
+        return self.run(run_args(url, regions, *extra), sim.env())
+
+
+def wait_for(condition: Callable[[], bool], what: str, *, timeout: float = 60.0) -> None:
+    """Poll `condition()` until it holds; fail the test if it does not within `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+# --- databases -------------------------------------------------------------------------------
 
 
 def fetch(url: str, sql: str, **params: Any) -> list[dict[str, Any]]:
@@ -55,3 +122,115 @@ def fetch(url: str, sql: str, **params: Any) -> list[dict[str, Any]]:
 def as_json(value: Any) -> Any:
     """JSON columns come back as text on SQLite and decoded on PostgreSQL."""
     return json.loads(value) if isinstance(value, str) else value
+
+
+def postgres_execute(url: str, *statements: str) -> None:
+    """Run `statements` one by one, outside any transaction, in the PostgreSQL database at `url`."""
+
+    async def go() -> None:
+        parsed = sa.make_url(url)
+        conn = await asyncpg.connect(
+            host=parsed.host, port=parsed.port, user=parsed.username, database=parsed.database
+        )
+        try:
+            for statement in statements:
+                await conn.execute(statement)
+        finally:
+            await conn.close()
+
+    asyncio.run(go())
+
+
+def _admin(*statements: str) -> None:
+    assert POSTGRES_URL is not None
+    postgres_execute(POSTGRES_URL, *statements)
+
+
+def _database_name(url: str) -> str:
+    return str(sa.make_url(url).database)
+
+
+def postgres_database(options: str = "") -> Iterator[str]:
+    """A new, empty PostgreSQL database on the test server; dropped afterwards.
+
+    `options` go to CREATE DATABASE (a template, a collation). Without a server this skips
+    the test, or fails it in CI.
+    """
+    if POSTGRES_URL is None:
+        if os.environ.get("CI"):
+            pytest.fail("COLLECTOR_TEST_POSTGRES_URL is not set: run the tests with `make test`")
+        pytest.skip("no PostgreSQL server: run the tests with `make test`")
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    _admin(f'CREATE DATABASE "{name}" {options}')
+    try:
+        yield sa.make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def copy_postgres_database(source: str, target: str) -> None:
+    """Replace the database at URL `target` with a copy of the one at URL `source`."""
+    source_name, target_name = _database_name(source), _database_name(target)
+    _admin(
+        f'DROP DATABASE "{target_name}" WITH (FORCE)',
+        f'CREATE DATABASE "{target_name}" TEMPLATE "{source_name}"',
+    )
+
+
+# --- version histories -----------------------------------------------------------------------
+
+
+def canonical_hash(snapshot: Any) -> str:
+    text = json.dumps(snapshot, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def assert_history_consistent(url: str) -> dict[str, list[dict[str, Any]]]:
+    """Check every ARN's version chain against its `connector_profiles` row; return the chains.
+
+    Versions run 1..n, start with the one `created`, alternate sensibly (`restored` only after
+    `deleted`), chain `valid_to` to the next `valid_from`, and the last one is the row's state.
+    """
+    rows = {
+        r["connector_profile_arn"]: r
+        for r in fetch(
+            url,
+            "SELECT connector_profile_arn, version, content_hash, deleted_at, properties "
+            "FROM connector_profiles",
+        )
+    }
+    chains: dict[str, list[dict[str, Any]]] = {arn: [] for arn in rows}
+    for v in fetch(
+        url,
+        "SELECT connector_profile_arn, version, change_type, valid_from, valid_to, "
+        "snapshot, content_hash, changed_fields FROM connector_profile_versions "
+        "ORDER BY connector_profile_arn, version",
+    ):
+        assert v["connector_profile_arn"] in chains, f"version without profile row: {v}"
+        chains[v["connector_profile_arn"]].append(v)
+    for arn, chain in chains.items():
+        kinds = [v["change_type"] for v in chain]
+        assert [v["version"] for v in chain] == list(range(1, len(chain) + 1)), arn
+        assert kinds[:1] == ["created"], (arn, kinds)
+        assert kinds.count("created") == 1, (arn, kinds)
+        for before, after in itertools.pairwise(chain):
+            assert before["valid_to"] == after["valid_from"], (arn, before, after)
+            allowed = {"restored"} if before["change_type"] == "deleted" else {"updated", "deleted"}
+            assert after["change_type"] in allowed, (arn, kinds)
+            if after["change_type"] == "deleted":
+                assert as_json(after["snapshot"]) == as_json(before["snapshot"]), arn
+                assert after["content_hash"] == before["content_hash"], arn
+            if after["change_type"] == "updated":
+                assert after["content_hash"] != before["content_hash"], arn
+                assert as_json(after["changed_fields"]), arn
+        last = chain[-1]
+        assert last["valid_to"] is None, arn
+        for v in chain:
+            assert canonical_hash(as_json(v["snapshot"])) == v["content_hash"], (arn, v["version"])
+        row = rows[arn]
+        assert row["version"] == last["version"], arn
+        assert row["content_hash"] == last["content_hash"], arn
+        assert (row["deleted_at"] is not None) == (last["change_type"] == "deleted"), arn
+        snapshot = as_json(last["snapshot"])
+        assert as_json(row["properties"]) == (snapshot.get("connectorProfileProperties") or {})
+    return chains

@@ -7,7 +7,7 @@ import json
 import random
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -34,8 +34,9 @@ from collector.simulator import (
     mutate,
 )
 
-ROLE = "AppFlowInventoryReader"
-ROOT = Path(__file__).resolve().parents[1]
+from ..support import ROLE
+
+ROOT = Path(__file__).resolve().parents[2]
 Credentials = tuple[str, str, str | None]
 BASE: Credentials = (BASE_ACCESS_KEY_ID, BASE_SECRET_ACCESS_KEY, None)
 
@@ -141,13 +142,6 @@ class Aws:
             )
         creds = answer["Credentials"]
         return creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]
-
-
-@pytest.fixture
-def sim(org: Organization) -> Iterator[Simulator]:
-    """A running simulator serving `org`."""
-    with Simulator(org) as running:
-        yield running
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sqlite3
 import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,9 +12,7 @@ import pytest
 
 from collector.simulator import Simulator, generate_organization
 
-from .support import fetch, run_cli
-
-ROLE = "AppFlowInventoryReader"
+from ..support import Cli, collector_command, fetch, run_args
 
 
 @pytest.mark.parametrize(
@@ -32,14 +29,9 @@ ROLE = "AppFlowInventoryReader"
         (["frobnicate"], "invalid choice"),
     ],
 )
-def test_bad_input_is_one_line_and_exit_2(
-    args: list[str],
-    message: str,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str, cli: Cli) -> None:
     """Each usage or configuration error exits 2 with one line on stderr naming the problem."""
-    result = run_cli(args, {}, monkeypatch, capsys)
+    result = cli.run(args)
     assert result.code == 2
     lines = result.err.strip().splitlines()
     assert len(lines) == 1, result.err
@@ -47,64 +39,54 @@ def test_bad_input_is_one_line_and_exit_2(
     assert "Traceback" not in result.err
 
 
-def test_unreadable_config_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_unreadable_config_file(tmp_path: Path, cli: Cli) -> None:
     """A config file that is not TOML, or has unknown keys, exits 2 and says which."""
     broken = tmp_path / "broken.toml"
     broken.write_text("concurrency = [unclosed\n")
-    result = run_cli(["run", "--config", str(broken)], {}, monkeypatch, capsys)
+    result = cli.run(["run", "--config", str(broken)])
     assert result.code == 2
     assert "is not valid TOML" in result.err
     unknown = tmp_path / "unknown.toml"
     unknown.write_text('database_url = "sqlite:///x.db"\nconcurency = 5\n')
-    result = run_cli(["run", "--config", str(unknown)], {}, monkeypatch, capsys)
+    result = cli.run(["run", "--config", str(unknown)])
     assert result.code == 2
     assert "unknown key(s): concurency" in result.err
 
 
-def test_unreachable_database_exits_3(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_unreachable_database_exits_3(cli: Cli) -> None:
     """A database that refuses connections exits 3 with one line and no password in it."""
     url = "postgresql://collector:s3cret@127.0.0.1:1/inventory"
     for args in (["run", "--database-url", url], ["db", "upgrade", "--database-url", url]):
-        result = run_cli(args, {}, monkeypatch, capsys)
+        result = cli.run(args)
         assert result.code == 3
         assert len(result.err.strip().splitlines()) == 1
         assert "s3cret" not in result.err
         assert "127.0.0.1:1" in result.err
 
 
-def test_newer_schema_is_refused(
-    sqlite_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_newer_schema_is_refused(sqlite_url: str, cli: Cli) -> None:
     """A database migrated by a newer collector is refused with exit 3, not altered."""
-    assert (
-        run_cli(["db", "upgrade", "--database-url", sqlite_url], {}, monkeypatch, capsys).code == 0
-    )
+    assert cli.run(["db", "upgrade", "--database-url", sqlite_url]).code == 0
     path = sqlite_url.removeprefix("sqlite:///")
     with sqlite3.connect(path) as conn:
         conn.execute("UPDATE alembic_version SET version_num = '9999'")
-    result = run_cli(["db", "upgrade", "--database-url", sqlite_url], {}, monkeypatch, capsys)
+    result = cli.run(["db", "upgrade", "--database-url", sqlite_url])
     assert result.code == 3
     assert "newer than this collector knows" in result.err
 
 
-def test_flags_beat_environment_beat_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_flags_beat_environment_beat_file(tmp_path: Path, cli: Cli) -> None:
     """The database URL comes from the flag over COLLECTOR_DATABASE_URL over the TOML file."""
     config = tmp_path / "collector.toml"
     from_file, from_env, from_flag = (tmp_path / f"{n}.db" for n in ("file", "env", "flag"))
     config.write_text(f'database_url = "sqlite:///{from_file}"\n')
     env = {"COLLECTOR_DATABASE_URL": f"sqlite:///{from_env}"}
-    run_cli(["db", "upgrade", "--config", str(config)], {}, monkeypatch, capsys)
+    cli.run(["db", "upgrade", "--config", str(config)])
     assert from_file.exists()
-    run_cli(["db", "upgrade", "--config", str(config)], env, monkeypatch, capsys)
+    cli.run(["db", "upgrade", "--config", str(config)], env)
     assert from_env.exists()
     args = ["db", "upgrade", "--config", str(config), "--database-url", f"sqlite:///{from_flag}"]
-    run_cli(args, env, monkeypatch, capsys)
+    cli.run(args, env)
     assert from_flag.exists()
 
 
@@ -115,19 +97,7 @@ def test_console_script_in_another_time_zone(tmp_path: Path) -> None:
     with Simulator(org) as sim:
         env = {**os.environ, **sim.env(), "TZ": "Pacific/Kiritimati"}
         done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "collector",
-                "run",
-                "--database-url",
-                url,
-                "--organization",
-                "--role-name",
-                ROLE,
-                "--regions",
-                "us-west-2",
-            ],
+            collector_command(*run_args(url, "us-west-2")),
             env=env,
             capture_output=True,
             text=True,
@@ -151,36 +121,23 @@ def test_console_script_in_another_time_zone(tmp_path: Path) -> None:
             assert abs(stamp - expected[row["connector_profile_arn"]]) < 1e-3
 
 
-def test_assume_role_once_per_account(
-    sqlite_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_assume_role_once_per_account(sqlite_url: str, cli: Cli) -> None:
     """Each account's role is assumed once per run, however many regions are listed."""
-    org = generate_organization(seed=8, accounts=5, regions=("us-east-1", "eu-west-1", "eu-west-2"))
+    regions = ("us-east-1", "eu-west-1", "eu-west-2")
+    org = generate_organization(seed=8, accounts=5, regions=regions)
     with Simulator(org) as sim:
-        args = [
-            "run",
-            "--database-url",
-            sqlite_url,
-            "--organization",
-            "--role-name",
-            ROLE,
-            "--regions",
-            "us-east-1,eu-west-1,eu-west-2",
-        ]
-        assert run_cli(args, sim.env(), monkeypatch, capsys).code == 0
+        assert cli.collect(sqlite_url, sim, regions).code == 0
         assert sim.stats.count("sts", "AssumeRole") == 5
 
 
-def test_caller_account_alone_without_role(
-    sqlite_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_caller_account_alone_without_role(sqlite_url: str, cli: Cli) -> None:
     """Without --role-name the run covers only the current credentials' account."""
     org = generate_organization(seed=9, accounts=3, empty_fraction=0.0, regions=("us-east-1",))
     with Simulator(org) as sim:
         args = ["run", "--database-url", sqlite_url, "--regions", "us-east-1"]
-        assert run_cli(args, sim.env(), monkeypatch, capsys).code == 0
+        assert cli.run(args, sim.env()).code == 0
         assert sim.stats.count("sts", "AssumeRole") == 0
-        wrong = run_cli([*args, "--accounts", "000000000001"], sim.env(), monkeypatch, capsys)
+        wrong = cli.run([*args, "--accounts", "000000000001"], sim.env())
     accounts = fetch(sqlite_url, "SELECT DISTINCT account_id FROM connector_profiles")
     assert [a["account_id"] for a in accounts] == [org.management_account_id]
     assert wrong.code == 2
@@ -190,7 +147,7 @@ def test_caller_account_alone_without_role(
 def test_demo_runs_and_leaves_a_database(tmp_path: Path) -> None:
     """`collector demo` runs both passes, prints what changed and leaves the SQLite file."""
     done = subprocess.run(
-        [sys.executable, "-m", "collector", "demo", "--accounts", "4"],
+        collector_command("demo", "--accounts", "4"),
         cwd=tmp_path,
         capture_output=True,
         text=True,

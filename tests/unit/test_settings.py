@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,7 @@ import pytest
 
 from collector._aws.profiles import ListingFilter
 from collector._config import Settings, load_settings
+from collector._config.options import FILE_ONLY_KEYS, OPTIONS
 from collector._errors import ConfigError
 from collector._model.regions import APPFLOW_REGIONS
 
@@ -578,3 +580,9 @@ def test_account_regions_are_ignored_by_commands_that_do_not_read_them(tmp_path:
     settings = load_settings({"config": str(path)}, {}, allowed=frozenset({"database_url"}))
     assert settings.database_url == "sqlite:///x.db"
     assert settings.account_regions == ()
+
+
+def test_every_setting_has_an_option_or_a_file_key() -> None:
+    """Each `Settings` field is reachable: a flag, variable and TOML key, or a file-only key."""
+    assert set(OPTIONS) | FILE_ONLY_KEYS == {f.name for f in fields(Settings)}
+    assert not set(OPTIONS) & FILE_ONLY_KEYS

@@ -7,18 +7,15 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from collector.simulator import Faults, Organization, Simulator, generate_organization
 
-from .support import fetch, run_cli
+from ..support import Cli, collector_command, fetch, run_args, wait_for
 
-ROLE = "AppFlowInventoryReader"
 REGIONS = ("us-east-1", "eu-west-1", "eu-west-2", "ap-south-1")
 
 
@@ -30,29 +27,14 @@ def org() -> Organization:
 
 
 @pytest.fixture
-def sim(org: Organization) -> Iterator[Simulator]:
-    with Simulator(org, faults=Faults(seed=2)) as simulator:
-        yield simulator
-
-
-def run_args(url: str, *extra: str) -> list[str]:
-    return [
-        "run",
-        "--database-url",
-        url,
-        "--organization",
-        "--role-name",
-        ROLE,
-        "--regions",
-        ",".join(REGIONS),
-        *extra,
-    ]
+def faults() -> Faults:
+    return Faults(seed=2)
 
 
 def start(url: str, sim: Simulator, *extra: str) -> subprocess.Popen[str]:
     """`python -m collector run` as its own process, as cron would start it."""
     return subprocess.Popen(
-        [sys.executable, "-m", "collector", *run_args(url, *extra)],
+        collector_command(*run_args(url, REGIONS, *extra)),
         env={**os.environ, **sim.env()},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -60,13 +42,16 @@ def start(url: str, sim: Simulator, *extra: str) -> subprocess.Popen[str]:
     )
 
 
-def wait_for(condition: Callable[[], bool], timeout: float = 60.0) -> None:
-    """Poll until `condition()` holds; fail the test if it never does."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail("condition not reached in time")
-        time.sleep(0.05)
+def run_to_the_end(url: str, sim: Simulator, timeout: float) -> subprocess.CompletedProcess[str]:
+    """`python -m collector run` as its own process, waited for."""
+    return subprocess.run(
+        collector_command(*run_args(url, REGIONS)),
+        env={**os.environ, **sim.env()},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def scopes_written(url: str) -> int:
@@ -94,16 +79,9 @@ def test_second_run_is_refused_while_the_first_holds_the_lock(
     sim.faults.latency = 0.05
     first = start(database_url, sim, "--concurrency", "2")
     try:
-        wait_for(lambda: scopes_written(database_url) > 0)
+        wait_for(lambda: scopes_written(database_url) > 0, "a first scope")
         began = time.monotonic()
-        second = subprocess.run(
-            [sys.executable, "-m", "collector", *run_args(database_url)],
-            env={**os.environ, **sim.env()},
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        second = run_to_the_end(database_url, sim, timeout=60)
         assert second.returncode == 3
         assert "another collector run holds the lock" in second.stderr
         assert len(second.stderr.strip().splitlines()) == 1
@@ -119,18 +97,11 @@ def test_a_killed_run_does_not_block_the_next(database_url: str, sim: Simulator)
     """After SIGKILL the lock is gone: the next run succeeds and marks the dead run."""
     sim.faults.latency = 0.05
     victim = start(database_url, sim, "--concurrency", "2")
-    wait_for(lambda: scopes_written(database_url) > 0)
+    wait_for(lambda: scopes_written(database_url) > 0, "a first scope")
     victim.kill()
     victim.wait(timeout=30)
     sim.faults.latency = 0.0
-    code = subprocess.run(
-        [sys.executable, "-m", "collector", *run_args(database_url)],
-        env={**os.environ, **sim.env()},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    ).returncode
+    code = run_to_the_end(database_url, sim, timeout=120).returncode
     assert code == 0
     statuses = [
         r["status"]
@@ -140,21 +111,17 @@ def test_a_killed_run_does_not_block_the_next(database_url: str, sim: Simulator)
 
 
 def test_sigterm_interrupts_cleanly(
-    database_url: str,
-    org: Organization,
-    sim: Simulator,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    database_url: str, org: Organization, sim: Simulator, cli: Cli
 ) -> None:
     """SIGTERM ends a run within seconds, exit 4, recorded interrupted, no scope half-done."""
-    assert run_cli(run_args(database_url), sim.env(), monkeypatch, capsys).code == 0
+    assert cli.collect(database_url, sim, REGIONS).code == 0
     for (account, region), profile in org.all_profiles():
         org.delete_profile(account, region, str(profile["connectorProfileName"]))
     sim.faults.latency = 0.05
     before = scopes_written(database_url)
     process = start(database_url, sim, "--concurrency", "2")
     try:
-        wait_for(lambda: scopes_written(database_url) > before + 3)
+        wait_for(lambda: scopes_written(database_url) > before + 3, "four more scopes")
         process.send_signal(signal.SIGTERM)
         began = time.monotonic()
         assert process.wait(timeout=30) == 4
@@ -187,21 +154,11 @@ def test_sigterm_interrupts_cleanly(
     assert {(d["account_id"], d["region"]) for d in deleted} <= listed
 
 
-def test_deadline_bounds_the_run(
-    sqlite_url: str,
-    sim: Simulator,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+def test_deadline_bounds_the_run(sqlite_url: str, sim: Simulator, cli: Cli) -> None:
     """--deadline stops a slow run: exit 4, recorded interrupted with the reason."""
     sim.faults.latency = 0.2
     began = time.monotonic()
-    result = run_cli(
-        run_args(sqlite_url, "--deadline", "1", "--concurrency", "2"),
-        sim.env(),
-        monkeypatch,
-        capsys,
-    )
+    result = cli.collect(sqlite_url, sim, REGIONS, "--deadline", "1", "--concurrency", "2")
     assert result.code == 4
     assert time.monotonic() - began < 15
     run = fetch(sqlite_url, "SELECT status, error_message FROM collection_runs")
@@ -209,17 +166,11 @@ def test_deadline_bounds_the_run(
 
 
 def test_metrics_file_parses_back(
-    database_url: str,
-    org: Organization,
-    sim: Simulator,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    database_url: str, org: Organization, sim: Simulator, tmp_path: Path, cli: Cli
 ) -> None:
     """--metrics-file writes Prometheus text whose values match the recorded run."""
     metrics = tmp_path / "textfile" / "appflow_inventory.prom"
-    args = run_args(database_url, "--metrics-file", str(metrics))
-    assert run_cli(args, sim.env(), monkeypatch, capsys).code == 0
+    assert cli.collect(database_url, sim, REGIONS, "--metrics-file", str(metrics)).code == 0
     samples: dict[str, float] = {}
     for line in metrics.read_text().splitlines():
         if line.startswith("#"):
@@ -238,20 +189,12 @@ def test_metrics_file_parses_back(
 
 
 def test_json_logs_carry_scope_events_and_no_secrets(
-    tmp_path: Path,
-    sim: Simulator,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path, sim: Simulator, cli: Cli
 ) -> None:
     """--log-format json: every line is JSON, scope events name run, account, region, attempts."""
     sim.faults.error_rate_500 = 0.1
     url = f"sqlite:///{tmp_path / 'logs.db'}"
-    result = run_cli(
-        run_args(url, "--log-format", "json", "--max-attempts", "10"),
-        sim.env(),
-        monkeypatch,
-        capsys,
-    )
+    result = cli.collect(url, sim, REGIONS, "--log-format", "json", "--max-attempts", "10")
     assert result.code == 0
     events = [json.loads(line) for line in result.err.splitlines()]
     scope_events = [e for e in events if e["event"] == "scope_succeeded"]
@@ -263,16 +206,12 @@ def test_json_logs_carry_scope_events_and_no_secrets(
 
 
 def test_shards_split_accounts_and_never_delete_across(
-    database_url: str,
-    org: Organization,
-    sim: Simulator,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    database_url: str, org: Organization, sim: Simulator, cli: Cli
 ) -> None:
     """Two shards under one label cover everything once; a shard never deletes another's."""
     for index in (0, 1):
-        args = run_args(database_url, "--shard", f"{index}/2", "--run-label", "nightly-1")
-        assert run_cli(args, sim.env(), monkeypatch, capsys).code == 0
+        args = ("--shard", f"{index}/2", "--run-label", "nightly-1")
+        assert cli.collect(database_url, sim, REGIONS, *args).code == 0
     assert live(database_url) == truth(org)
     scopes = fetch(
         database_url,
@@ -297,8 +236,8 @@ def test_shards_split_accounts_and_never_delete_across(
     for (account, region), profile in org.all_profiles():
         if account not in shard0:
             org.delete_profile(account, region, str(profile["connectorProfileName"]))
-    args = run_args(database_url, "--shard", "0/2", "--run-label", "nightly-2")
-    assert run_cli(args, sim.env(), monkeypatch, capsys).code == 0
+    args = ("--shard", "0/2", "--run-label", "nightly-2")
+    assert cli.collect(database_url, sim, REGIONS, *args).code == 0
     deleted = fetch(
         database_url, "SELECT count(*) AS n FROM connector_profiles WHERE deleted_at IS NOT NULL"
     )

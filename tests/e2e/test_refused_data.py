@@ -3,24 +3,13 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
-
-import pytest
 
 from collector.simulator import Simulator, generate_organization, make_profile
 
-from .conftest import postgres_database
-from .support import fetch, run_cli
+from ..support import Cli, fetch
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    yield from postgres_database()
-
-
-def test_refused_scope_fails_alone(
-    postgres_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_refused_scope_fails_alone(postgres_url: str, cli: Cli) -> None:
     """An ARN longer than its column fails that scope as invalid_response; the rest is stored."""
     org = generate_organization(
         seed=3, accounts=4, empty_fraction=0.0, profiles_per_scope=(2, 5), regions=("us-east-1",)
@@ -30,17 +19,7 @@ def test_refused_scope_fails_alone(
     profile["connectorProfileArn"] = str(profile["connectorProfileArn"]) + "x" * 3000
     org.put_profile(bad_account, "us-east-1", profile)
     with Simulator(org) as sim:
-        args = [
-            "run",
-            "--database-url",
-            postgres_url,
-            "--organization",
-            "--role-name",
-            "AppFlowInventoryReader",
-            "--regions",
-            "us-east-1",
-        ]
-        result = run_cli(args, sim.env(), monkeypatch, capsys)
+        result = cli.collect(postgres_url, sim, "us-east-1")
     assert result.code == 1
     scopes = {
         s["account_id"]: s

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 
 from collector.simulator import Faults, Organization, Simulator, generate_organization, make_profile
 
-from .support import as_json, fetch, run_cli
+from ..support import Cli, as_json, fetch
 
 REGIONS = ("us-east-1", "eu-west-1")
-ROLE = "AppFlowInventoryReader"
 SPECIAL_NAMES = ("team/sales+crm=prod", "ops@eu#1", "a.b-c_d!e/f+g=h@i#j")
 
 
@@ -49,12 +47,6 @@ def faults() -> Faults:
     return Faults(seed=5)
 
 
-@pytest.fixture
-def sim(org: Organization, faults: Faults) -> Iterator[Simulator]:
-    with Simulator(org, faults=faults) as simulator:
-        yield simulator
-
-
 def truth(org: Organization) -> dict[str, dict[str, object]]:
     """Every profile the simulated organization holds, by ARN."""
     return {
@@ -71,36 +63,11 @@ def stored(url: str, *, live: bool = True) -> set[str]:
     return {r["connector_profile_arn"] for r in rows}
 
 
-def collect(
-    url: str,
-    sim: Simulator,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    *extra: str,
-) -> int:
-    args = [
-        "run",
-        "--database-url",
-        url,
-        "--organization",
-        "--role-name",
-        ROLE,
-        "--regions",
-        ",".join(REGIONS),
-        *extra,
-    ]
-    return run_cli(args, sim.env(), monkeypatch, capsys).code
-
-
 def test_clean_run_stores_every_profile(
-    database_url: str,
-    org: Organization,
-    sim: Simulator,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    database_url: str, org: Organization, sim: Simulator, cli: Cli
 ) -> None:
     """A clean run exits 0 and stores exactly the organization's profiles, as version 1."""
-    assert collect(database_url, sim, monkeypatch, capsys) == 0
+    assert cli.collect(database_url, sim, REGIONS).code == 0
     expected = truth(org)
     assert stored(database_url) == set(expected)
     versions = fetch(database_url, "SELECT change_type, version FROM connector_profile_versions")
@@ -115,14 +82,10 @@ def test_clean_run_stores_every_profile(
 
 
 def test_columns_match_what_the_api_returned(
-    database_url: str,
-    org: Organization,
-    sim: Simulator,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    database_url: str, org: Organization, sim: Simulator, cli: Cli
 ) -> None:
     """Each row's columns, properties and snapshot carry what the API said, times in UTC."""
-    assert collect(database_url, sim, monkeypatch, capsys) == 0
+    assert cli.collect(database_url, sim, REGIONS).code == 0
     rows = {
         r["connector_profile_arn"]: r
         for r in fetch(database_url, "SELECT * FROM connector_profiles")
@@ -150,14 +113,10 @@ def test_columns_match_what_the_api_returned(
 
 
 def test_special_names_and_unknown_types_are_stored(
-    database_url: str,
-    org: Organization,
-    sim: Simulator,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    database_url: str, org: Organization, sim: Simulator, cli: Cli
 ) -> None:
     """Names with / + = @ # round-trip, and an unlisted connector type is stored, not dropped."""
-    assert collect(database_url, sim, monkeypatch, capsys) == 0
+    assert cli.collect(database_url, sim, REGIONS).code == 0
     names = {
         r["connector_profile_name"]
         for r in fetch(database_url, "SELECT connector_profile_name FROM connector_profiles")
@@ -181,18 +140,15 @@ def test_special_names_and_unknown_types_are_stored(
 
 
 def test_rerun_without_change_writes_no_versions(
-    database_url: str,
-    sim: Simulator,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    database_url: str, sim: Simulator, cli: Cli
 ) -> None:
     """A second run with nothing changed in AWS adds no version rows but moves last_seen_at."""
-    assert collect(database_url, sim, monkeypatch, capsys) == 0
+    assert cli.collect(database_url, sim, REGIONS).code == 0
     before = fetch(
         database_url, "SELECT count(*) AS n, max(last_seen_at) AS seen FROM connector_profiles"
     )
     versions = fetch(database_url, "SELECT count(*) AS n FROM connector_profile_versions")
-    assert collect(database_url, sim, monkeypatch, capsys) == 0
+    assert cli.collect(database_url, sim, REGIONS).code == 0
     after = fetch(
         database_url, "SELECT count(*) AS n, max(last_seen_at) AS seen FROM connector_profiles"
     )
@@ -202,14 +158,10 @@ def test_rerun_without_change_writes_no_versions(
 
 
 def test_create_update_delete_restore_across_runs(
-    database_url: str,
-    org: Organization,
-    sim: Simulator,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    database_url: str, org: Organization, sim: Simulator, cli: Cli
 ) -> None:
     """Changes in AWS become created, updated, deleted and restored versions, chained."""
-    assert collect(database_url, sim, monkeypatch, capsys) == 0
+    assert cli.collect(database_url, sim, REGIONS).code == 0
     account = org.account_list()[1].id
     victim, changed = org.profiles(account, "us-east-1")[:2]
     org.delete_profile(account, "us-east-1", str(victim["connectorProfileName"]))
@@ -220,9 +172,9 @@ def test_create_update_delete_restore_across_runs(
     )
     fresh = make_profile("Slack", "brand-new", account, "eu-west-1", random.Random(1))
     org.put_profile(account, "eu-west-1", fresh)
-    assert collect(database_url, sim, monkeypatch, capsys) == 0
+    assert cli.collect(database_url, sim, REGIONS).code == 0
     org.put_profile(account, "us-east-1", victim)
-    assert collect(database_url, sim, monkeypatch, capsys) == 0
+    assert cli.collect(database_url, sim, REGIONS).code == 0
 
     def history(arn: object) -> list[dict[str, object]]:
         return fetch(
@@ -258,18 +210,13 @@ def test_create_update_delete_restore_across_runs(
 
 
 def test_transient_faults_lose_nothing(
-    database_url: str,
-    org: Organization,
-    faults: Faults,
-    sim: Simulator,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    database_url: str, org: Organization, faults: Faults, sim: Simulator, cli: Cli
 ) -> None:
     """With 500s, 429s and dropped connections, retries still store every profile once."""
     faults.error_rate_500 = 0.1
     faults.error_rate_429 = 0.1
     faults.drop_rate = 0.05
-    assert collect(database_url, sim, monkeypatch, capsys, "--max-attempts", "12") == 0
+    assert cli.collect(database_url, sim, REGIONS, "--max-attempts", "12").code == 0
     assert stored(database_url) == set(truth(org))
     runs = fetch(database_url, "SELECT retries, requests FROM collection_runs")
     assert runs[0]["retries"] > 0
@@ -280,15 +227,10 @@ def test_transient_faults_lose_nothing(
 
 
 def test_failing_scope_and_denied_account_are_recorded_not_deleted(
-    database_url: str,
-    org: Organization,
-    faults: Faults,
-    sim: Simulator,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    database_url: str, org: Organization, faults: Faults, sim: Simulator, cli: Cli
 ) -> None:
     """Failed scopes exit 1, are recorded with their class, and delete nothing."""
-    assert collect(database_url, sim, monkeypatch, capsys) == 0
+    assert cli.collect(database_url, sim, REGIONS).code == 0
     accounts = [a.id for a in org.account_list()]
     throttled, denied = accounts[1], accounts[2]
     for account in (throttled, denied):
@@ -299,7 +241,7 @@ def test_failing_scope_and_denied_account_are_recorded_not_deleted(
     faults.failing_scopes[(throttled, "eu-west-1")] = "InternalServerException"
     faults.deny_assume_role.add(denied)
 
-    assert collect(database_url, sim, monkeypatch, capsys, "--max-attempts", "2") == 1
+    assert cli.collect(database_url, sim, REGIONS, "--max-attempts", "2").code == 1
 
     scopes = fetch(
         database_url,
@@ -320,33 +262,28 @@ def test_failing_scope_and_denied_account_are_recorded_not_deleted(
 
 
 def test_targeted_refresh_never_deletes(
-    database_url: str,
-    org: Organization,
-    sim: Simulator,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    database_url: str, org: Organization, sim: Simulator, cli: Cli
 ) -> None:
     """A --profile-name or --connector-type run updates what it sees and deletes nothing."""
-    assert collect(database_url, sim, monkeypatch, capsys) == 0
+    assert cli.collect(database_url, sim, REGIONS).code == 0
     account = org.account_list()[1].id
     gone = org.profiles(account, "us-east-1")[0]
     org.delete_profile(account, "us-east-1", str(gone["connectorProfileName"]))
     assert (
-        collect(
+        cli.collect(
             database_url,
             sim,
-            monkeypatch,
-            capsys,
+            REGIONS,
             "--profile-name",
             SPECIAL_NAMES[0],
             "--profile-name",
             SPECIAL_NAMES[1],
-        )
+        ).code
         == 0
     )
-    assert collect(database_url, sim, monkeypatch, capsys, "--connector-type", "Salesforce") == 0
+    assert cli.collect(database_url, sim, REGIONS, "--connector-type", "Salesforce").code == 0
     assert gone["connectorProfileArn"] in stored(database_url)
     runs = fetch(database_url, "SELECT filtered FROM collection_runs ORDER BY started_at")
     assert [bool(r["filtered"]) for r in runs] == [False, True, True]
-    assert collect(database_url, sim, monkeypatch, capsys) == 0
+    assert cli.collect(database_url, sim, REGIONS).code == 0
     assert gone["connectorProfileArn"] not in stored(database_url)

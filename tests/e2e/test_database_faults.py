@@ -9,7 +9,6 @@ PostgreSQL test.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import os
 import shutil
@@ -18,45 +17,32 @@ import stat
 import subprocess
 import sys
 import tempfile
-import time
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 import sqlalchemy as sa
 
 from collector._cli import main
 from collector.simulator import Faults, Organization, Simulator, generate_organization
 
-from .conftest import postgres_database
-from .support import fetch, run_cli
-from .test_faults_e2e import assert_history_consistent
+from ..support import (
+    Cli,
+    assert_history_consistent,
+    collector_command,
+    copy_postgres_database,
+    fetch,
+    postgres_database,
+    postgres_execute,
+    run_args,
+    wait_for,
+)
 
-ROLE = "AppFlowInventoryReader"
 REGIONS = ("us-east-1", "eu-west-1")
 NOBODY = 65534
-
-
-def run_args(url: str, *extra: str) -> list[str]:
-    return [
-        "run",
-        "--database-url",
-        url,
-        "--organization",
-        "--role-name",
-        ROLE,
-        "--regions",
-        ",".join(REGIONS),
-        *extra,
-    ]
-
-
-def collector_command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "collector", *args]
 
 
 def truth_by_scope(org: Organization) -> dict[tuple[str, str], set[str]]:
@@ -173,25 +159,6 @@ def ensure_server_running() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-async def _admin(url: str, statement: str) -> None:
-    parsed = sa.make_url(url)
-    conn = await asyncpg.connect(
-        host=parsed.host, port=parsed.port, user=parsed.username, database="postgres"
-    )
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
-
-
-def wait_for(condition: Callable[[], bool], what: str, *, timeout: float = 60.0) -> None:
-    """Poll `condition()` until it is true, for at most `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.02)
-
-
 @dataclass(frozen=True)
 class StoppedServerRun:
     """A run whose PostgreSQL server was stopped mid-way, and the clean run after it."""
@@ -224,7 +191,7 @@ def stopped_server_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sto
         with Simulator(org, Faults(latency=0.2)) as sim:
             env = {**os.environ, **sim.env()}
             process = subprocess.Popen(
-                collector_command(*run_args(url, "--concurrency", "2")),
+                collector_command(*run_args(url, REGIONS, "--concurrency", "2")),
                 env=env,
                 cwd=cwd,
                 stdout=subprocess.PIPE,
@@ -250,12 +217,10 @@ def stopped_server_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sto
                     process.wait()
                 ensure_server_running()
             crashed = subprocess.CompletedProcess(process.args, process.returncode, out, err)
-            name, copy_name = sa.make_url(url).database, sa.make_url(copy_url).database
-            asyncio.run(_admin(url, f'DROP DATABASE "{copy_name}"'))
-            asyncio.run(_admin(url, f'CREATE DATABASE "{copy_name}" TEMPLATE "{name}"'))
+            copy_postgres_database(url, copy_url)
             sim.faults.latency = 0.0
             second = subprocess.run(
-                collector_command(*run_args(url)),
+                collector_command(*run_args(url, REGIONS)),
                 env=env,
                 cwd=cwd,
                 capture_output=True,
@@ -282,9 +247,7 @@ def test_stopped_postgres_leaves_only_whole_scopes(stopped_server_run: StoppedSe
     assert_committed_scopes_intact(stopped_server_run.after_crash_url, stopped_server_run.org)
 
 
-def test_next_run_after_restart_completes_the_history(
-    stopped_server_run: StoppedServerRun,
-) -> None:
+def test_next_run_after_restart_completes_the_history(stopped_server_run: StoppedServerRun) -> None:
     """The next run after a restart succeeds, creates each profile once, and ends the old run."""
     second = stopped_server_run.second
     assert second.returncode == 0, second.stderr
@@ -344,40 +307,33 @@ def run_unprivileged(args: Sequence[str]) -> tuple[int, str]:
 
 
 @pytest.mark.parametrize("layout", ["file and directory 0444", "file 0444 in a 0555 directory"])
-def test_read_only_sqlite_file_exits_3(
-    layout: str,
-    shared_dir: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+def test_read_only_sqlite_file_exits_3(layout: str, shared_dir: Path, cli: Cli) -> None:
     """A SQLite file its user cannot write exits 3 with one line and is left unchanged."""
     directory = shared_dir / "inventory"
     directory.mkdir()
     db = directory / "inventory.db"
     url = f"sqlite:///{db}"
-    assert run_cli(["db", "upgrade", "--database-url", url], {}, monkeypatch, capsys).code == 0
+    assert cli.run(["db", "upgrade", "--database-url", url]).code == 0
     lock = directory / "inventory.db.run.lock"
     lock.touch()
     lock.chmod(0o666)  # the run lock is not what this test is about: anyone may take it
     before = sha256(db)
     db.chmod(0o444)
     directory.chmod(0o444 if layout.startswith("file and") else 0o555)
-    code, err = run_unprivileged(run_args(url))
+    code, err = run_unprivileged(run_args(url, REGIONS))
     assert_one_line_error(code, err)
     directory.chmod(0o755)
     assert sha256(db) == before
     assert stat.S_IMODE(db.stat().st_mode) == 0o444
 
 
-def test_read_only_sqlite_uri_exits_3(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_read_only_sqlite_uri_exits_3(tmp_path: Path, cli: Cli) -> None:
     """A SQLite URL opened read-only (`?mode=ro&uri=true`) exits 3 naming the read-only database."""
     db = tmp_path / "inventory.db"
     plain = f"sqlite:///{db}"
-    assert run_cli(["db", "upgrade", "--database-url", plain], {}, monkeypatch, capsys).code == 0
+    assert cli.run(["db", "upgrade", "--database-url", plain]).code == 0
     before = fetch(plain, "SELECT count(*) AS n FROM collection_runs")
-    result = run_cli(run_args(f"sqlite:///file:{db}?mode=ro&uri=true"), {}, monkeypatch, capsys)
+    result = cli.run(run_args(f"sqlite:///file:{db}?mode=ro&uri=true", REGIONS))
     line = assert_one_line_error(result.code, result.err)
     assert "readonly" in line or "read-only" in line, line
     assert fetch(plain, "SELECT count(*) AS n FROM collection_runs") == before
@@ -396,13 +352,11 @@ _LIMITED = (
 )
 
 
-def test_full_disk_sqlite_exits_3_and_keeps_whole_scopes(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_full_disk_sqlite_exits_3_and_keeps_whole_scopes(tmp_path: Path, cli: Cli) -> None:
     """When SQLite cannot grow its files the run exits 3, and the file holds only whole scopes."""
     db = tmp_path / "inventory.db"
     url = f"sqlite:///{db}"
-    assert run_cli(["db", "upgrade", "--database-url", url], {}, monkeypatch, capsys).code == 0
+    assert cli.run(["db", "upgrade", "--database-url", url]).code == 0
     org = generate_organization(
         seed=41,
         accounts=6,
@@ -415,7 +369,7 @@ def test_full_disk_sqlite_exits_3_and_keeps_whole_scopes(
         env = {**os.environ, **sim.env()}
         limit = str(160 * 1024)
         full = subprocess.run(
-            [sys.executable, "-c", _LIMITED, limit, *run_args(url, "--concurrency", "2")],
+            [sys.executable, "-c", _LIMITED, limit, *run_args(url, REGIONS, "--concurrency", "2")],
             env=env,
             cwd=tmp_path,
             capture_output=True,
@@ -428,7 +382,7 @@ def test_full_disk_sqlite_exits_3_and_keeps_whole_scopes(
         with sqlite3.connect(db) as conn:
             assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
         run = assert_committed_scopes_intact(url, org)
-        again = run_cli(run_args(url), sim.env(), monkeypatch, capsys)
+        again = cli.collect(url, sim, REGIONS)
     assert again.code == 0, again.err
     assert_recovered(url, org, run["run_id"])
 
@@ -436,33 +390,16 @@ def test_full_disk_sqlite_exits_3_and_keeps_whole_scopes(
 # --- PostgreSQL migrated by newer code -------------------------------------------------------
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    yield from postgres_database()
-
-
-def test_newer_postgres_schema_is_refused(
-    postgres_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_newer_postgres_schema_is_refused(postgres_url: str, cli: Cli) -> None:
     """A PostgreSQL database migrated by a newer collector is refused with exit 3, not altered."""
     upgrade = ["db", "upgrade", "--database-url", postgres_url]
-    assert run_cli(upgrade, {}, monkeypatch, capsys).code == 0
+    assert cli.run(upgrade).code == 0
 
-    async def stamp_future() -> None:
-        parsed = sa.make_url(postgres_url)
-        conn = await asyncpg.connect(
-            host=parsed.host, port=parsed.port, user=parsed.username, database=parsed.database
-        )
-        try:
-            await conn.execute("UPDATE alembic_version SET version_num = '9999'")
-        finally:
-            await conn.close()
-
-    asyncio.run(stamp_future())
+    postgres_execute(postgres_url, "UPDATE alembic_version SET version_num = '9999'")
     tables = "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
     before = sorted(r["table_name"] for r in fetch(postgres_url, tables))
-    for args in (run_args(postgres_url), upgrade):
-        result = run_cli(args, {}, monkeypatch, capsys)
+    for args in (run_args(postgres_url, REGIONS), upgrade):
+        result = cli.run(args)
         line = assert_one_line_error(result.code, result.err)
         assert "newer than this collector knows" in line
     assert fetch(postgres_url, "SELECT version_num FROM alembic_version") == [

@@ -11,7 +11,6 @@ import csv
 import io
 import json
 import random
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
@@ -21,7 +20,6 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from collector._cli import main
 from collector._errors import DatabaseError
 from collector._model.profiles import iso_utc, make_snapshot
 from collector._store import read_connection
@@ -34,12 +32,14 @@ from collector.simulator import (
     make_profile,
 )
 
-from .conftest import POSTGRES_URL, _admin, postgres_database
-from .support import CliResult, as_json, fetch, run_cli
+from ..support import Cli, CliResult, as_json, fetch, postgres_database, run_args, run_main
 
 REGIONS = ("us-east-1", "eu-west-1")
-ROLE = "AppFlowInventoryReader"
 Versions = set[tuple[str, int, str]]  # (arn, version, change_type)
+# Options of a PostgreSQL database that sorts text by English rules, as most installations do.
+# Such a collation orders case and punctuation unlike SQLite, which is what the commands'
+# ordering must not depend on.
+ENGLISH = "TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'"
 
 
 @dataclass(frozen=True)
@@ -113,14 +113,10 @@ def tell_story(url: str) -> Story:
 def collect(url: str, sim: Simulator, org: Organization) -> dict[str, Profile]:
     """One `collector run` pass; returns the profiles it should have seen, by ARN.
 
-    It calls `main` rather than `run_cli` because the story is built once per module, outside
-    any one test's output capture.
+    It calls `run_main` rather than the `cli` fixture because the story is built once per
+    module, outside any one test's output capture.
     """
-    args = ["run", "--database-url", url, "--organization", "--role-name", ROLE]
-    with pytest.MonkeyPatch.context() as patch:
-        for key, value in sim.env().items():
-            patch.setenv(key, value)
-        assert main([*args, "--regions", ",".join(REGIONS)]) == 0
+    assert run_main(run_args(url, REGIONS), sim.env()) == 0
     return {
         str(p["connectorProfileArn"]): p
         for account in org.account_list()
@@ -136,30 +132,8 @@ def sqlite_story(tmp_path_factory: pytest.TempPathFactory) -> Story:
 
 @pytest.fixture(scope="module")
 def postgresql_story() -> Iterator[Story]:
-    for url in english_postgres_database():
+    for url in postgres_database(ENGLISH):
         yield tell_story(url)
-
-
-def english_postgres_database() -> Iterator[str]:
-    """A PostgreSQL database that sorts text by English rules, as most installations do.
-
-    Such a collation orders case and punctuation unlike SQLite, which is what the commands'
-    ordering must not depend on.
-    """
-    if POSTGRES_URL is None:
-        yield from postgres_database()  # skips, or fails in CI, as every PostgreSQL test does
-        return
-    name = f"t_{uuid.uuid4().hex[:16]}"
-    asyncio.run(
-        _admin(
-            f'CREATE DATABASE "{name}" TEMPLATE template0 LOCALE_PROVIDER icu '
-            "ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'"
-        )
-    )
-    try:
-        yield sa.make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -173,13 +147,12 @@ class Reader:
     """Runs read-side commands against one database, as a user would."""
 
     url: str
-    monkeypatch: pytest.MonkeyPatch
-    capsys: pytest.CaptureFixture[str]
+    cli: Cli
 
     def run(self, *args: str, env: dict[str, str] | None = None) -> CliResult:
         command, *rest = args
         url = [] if env is not None else ["--database-url", self.url]
-        return run_cli([command, *url, *rest], env or {}, self.monkeypatch, self.capsys)
+        return self.cli.run([command, *url, *rest], env)
 
     def json(self, *args: str) -> list[dict[str, Any]]:
         result = self.run(*args, "--format", "json")
@@ -189,10 +162,8 @@ class Reader:
 
 
 @pytest.fixture
-def reader(
-    story: Story, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> Reader:
-    return Reader(story.url, monkeypatch, capsys)
+def reader(story: Story, cli: Cli) -> Reader:
+    return Reader(story.url, cli)
 
 
 def at(moment: datetime) -> str:
@@ -513,15 +484,12 @@ def test_reads_change_nothing_in_the_database(story: Story, reader: Reader) -> N
 
 
 def test_results_are_the_same_on_sqlite_and_postgresql(
-    sqlite_story: Story,
-    postgresql_story: Story,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    sqlite_story: Story, postgresql_story: Story, cli: Cli
 ) -> None:
     """The same history gives the same output on both backends, but for times and run ids."""
 
     def outputs(story: Story) -> list[Any]:
-        read = Reader(story.url, monkeypatch, capsys)
+        read = Reader(story.url, cli)
         collected = ("valid_from", "valid_to", "run_id", "first_seen_at", "last_seen_at")
 
         def scrub(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -560,14 +528,10 @@ def test_results_are_the_same_on_sqlite_and_postgresql(
     ],
 )
 def test_bad_input_exits_2_with_one_line(
-    args: list[str],
-    message: str,
-    sqlite_url: str,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    args: list[str], message: str, sqlite_url: str, cli: Cli
 ) -> None:
     """A bad WHEN, account or format exits 2 with one line on stderr, and opens no database."""
-    result = run_cli([*args, "--database-url", sqlite_url], {}, monkeypatch, capsys)
+    result = cli.run([*args, "--database-url", sqlite_url])
     assert result.code == 2
     assert len(result.err.strip().splitlines()) == 1, result.err
     assert message in result.err
@@ -584,13 +548,10 @@ def test_bad_input_exits_2_with_one_line(
     ],
 )
 def test_a_database_without_the_schema_exits_3(
-    args: list[str],
-    database_url: str,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    args: list[str], database_url: str, cli: Cli
 ) -> None:
     """Reading a database never migrated exits 3 and asks for `db upgrade`, creating nothing."""
-    result = run_cli([*args, "--database-url", database_url], {}, monkeypatch, capsys)
+    result = cli.run([*args, "--database-url", database_url])
     assert (result.code, result.out) == (3, "")
     assert "run `collector db upgrade` first" in result.err
     assert len(result.err.strip().splitlines()) == 1, result.err
@@ -604,11 +565,9 @@ def test_a_database_without_the_schema_exits_3(
         assert tables == [{"n": 0}]
 
 
-def test_read_connections_refuse_writes(
-    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_read_connections_refuse_writes(database_url: str, cli: Cli) -> None:
     """The connection every read command uses rejects writes on both backends."""
-    upgrade = run_cli(["db", "upgrade", "--database-url", database_url], {}, monkeypatch, capsys)
+    upgrade = cli.run(["db", "upgrade", "--database-url", database_url])
     assert upgrade.code == 0, upgrade.err
 
     async def write() -> None:

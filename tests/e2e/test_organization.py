@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,9 +16,8 @@ from collector.simulator import (
     make_profile,
 )
 
-from .support import CliResult, fetch, run_cli
+from ..support import ROLE, Cli, fetch
 
-ROLE = "AppFlowInventoryReader"
 REGION = "us-east-1"
 
 
@@ -29,23 +27,6 @@ def org() -> Organization:
     return generate_organization(
         seed=21, accounts=45, empty_fraction=0.7, profiles_per_scope=(1, 3), regions=(REGION,)
     )
-
-
-@pytest.fixture
-def sim(org: Organization) -> Iterator[Simulator]:
-    with Simulator(org) as simulator:
-        yield simulator
-
-
-def collect(
-    url: str,
-    sim: Simulator,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    *extra: str,
-) -> CliResult:
-    args = ["run", "--database-url", url, "--organization", "--role-name", ROLE, *extra]
-    return run_cli([*args, "--regions", REGION], sim.env(), monkeypatch, capsys)
 
 
 def recorded(url: str) -> dict[str, dict[str, object]]:
@@ -91,14 +72,10 @@ def under(org: Organization, parent: str) -> set[str]:
 
 
 def test_every_page_of_accounts_is_recorded_and_collected(
-    sqlite_url: str,
-    org: Organization,
-    sim: Simulator,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    sqlite_url: str, org: Organization, sim: Simulator, cli: Cli
 ) -> None:
     """All 45 accounts, over three ListAccounts pages, are recorded with name, email and state."""
-    assert collect(sqlite_url, sim, monkeypatch, capsys).code == 0
+    assert cli.collect(sqlite_url, sim, REGION).code == 0
     assert sim.stats.count("organizations", "ListAccounts") == 3
     rows = recorded(sqlite_url)
     assert len(rows) == 45
@@ -116,9 +93,7 @@ def test_every_page_of_accounts_is_recorded_and_collected(
     assert run["requests"] == 3 + 2 * 45  # ListAccounts, then AssumeRole and one page each
 
 
-def test_inactive_accounts_are_recorded_but_not_collected(
-    sqlite_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_inactive_accounts_are_recorded_but_not_collected(sqlite_url: str, cli: Cli) -> None:
     """Suspended, closed and pending accounts are in `accounts` but get no scope and no call."""
     org = generate_organization(
         seed=5,
@@ -139,7 +114,7 @@ def test_inactive_accounts_are_recorded_but_not_collected(
         profile = make_profile("Slack", "left-behind", account, REGION, random.Random(1))
         org.put_profile(account, REGION, profile)
     with Simulator(org) as sim:
-        assert collect(sqlite_url, sim, monkeypatch, capsys).code == 0
+        assert cli.collect(sqlite_url, sim, REGION).code == 0
         assert listed(sim) == active(org)
     rows = recorded(sqlite_url)
     assert {a: rows[a]["state"] for a in inactive} == inactive
@@ -150,15 +125,11 @@ def test_inactive_accounts_are_recorded_but_not_collected(
 
 
 def test_excluded_accounts_are_recorded_but_not_collected(
-    sqlite_url: str,
-    org: Organization,
-    sim: Simulator,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    sqlite_url: str, org: Organization, sim: Simulator, cli: Cli
 ) -> None:
     """`--exclude-accounts` keeps accounts out of the listing but still records them."""
     excluded = members(org)[:3]
-    result = collect(sqlite_url, sim, monkeypatch, capsys, "--exclude-accounts", ",".join(excluded))
+    result = cli.collect(sqlite_url, sim, REGION, "--exclude-accounts", ",".join(excluded))
     assert result.code == 0
     assert set(excluded) <= set(recorded(sqlite_url))
     assert collected(sqlite_url) == set(org.accounts) - set(excluded)
@@ -166,26 +137,19 @@ def test_excluded_accounts_are_recorded_but_not_collected(
 
 
 def test_excluded_accounts_apply_to_an_explicit_list(
-    sqlite_url: str,
-    org: Organization,
-    sim: Simulator,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    sqlite_url: str, org: Organization, sim: Simulator, cli: Cli
 ) -> None:
     """Without `--organization`, an excluded account of `--accounts` is recorded, not listed."""
     kept, dropped = members(org)[:2]
     args = ["run", "--database-url", sqlite_url, "--role-name", ROLE, "--regions", REGION]
     args += ["--accounts", f"{kept},{dropped}", "--exclude-accounts", dropped]
-    assert run_cli(args, sim.env(), monkeypatch, capsys).code == 0
+    assert cli.run(args, sim.env()).code == 0
     assert set(recorded(sqlite_url)) == {kept, dropped}
     assert collected(sqlite_url) == {kept}
 
 
 def test_organizational_units_include_nested_ous(
-    sqlite_url: str,
-    org: Organization,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    sqlite_url: str, org: Organization, cli: Cli
 ) -> None:
     """An OU brings in the accounts of its child OUs at any depth, and nothing else."""
     names = ous(org)
@@ -196,9 +160,7 @@ def test_organizational_units_include_nested_ous(
     org.accounts[at_root].parent_id = org.root_id
     org.accounts[in_sandbox].parent_id = names["Sandbox"]
     with Simulator(org) as sim:
-        result = collect(
-            sqlite_url, sim, monkeypatch, capsys, "--organizational-units", names["Workloads"]
-        )
+        result = cli.collect(sqlite_url, sim, REGION, "--organizational-units", names["Workloads"])
     assert result.code == 0
     expected = under(org, names["Workloads"]) & active(org)
     assert nested in expected
@@ -208,24 +170,15 @@ def test_organizational_units_include_nested_ous(
 
 
 def test_root_id_is_accepted_as_an_organizational_unit(
-    sqlite_url: str,
-    org: Organization,
-    sim: Simulator,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    sqlite_url: str, org: Organization, sim: Simulator, cli: Cli
 ) -> None:
     """Naming the root as an OU collects every active account."""
-    result = collect(sqlite_url, sim, monkeypatch, capsys, "--organizational-units", org.root_id)
+    result = cli.collect(sqlite_url, sim, REGION, "--organizational-units", org.root_id)
     assert result.code == 0
     assert collected(sqlite_url) == active(org)
 
 
-def test_excluded_ou_wins_over_included_ou(
-    sqlite_url: str,
-    org: Organization,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+def test_excluded_ou_wins_over_included_ou(sqlite_url: str, org: Organization, cli: Cli) -> None:
     """An excluded OU (and the OUs below it) stays out even inside an included OU."""
     names = ous(org)
     payments = add_ou(org, "Payments", names["Prod"])
@@ -234,11 +187,10 @@ def test_excluded_ou_wins_over_included_ou(
     org.accounts[in_payments].parent_id = payments
     org.accounts[in_prod].parent_id = names["Prod"]
     with Simulator(org) as sim:
-        result = collect(
+        result = cli.collect(
             sqlite_url,
             sim,
-            monkeypatch,
-            capsys,
+            REGION,
             "--organizational-units",
             names["Workloads"],
             "--exclude-organizational-units",
@@ -253,10 +205,7 @@ def test_excluded_ou_wins_over_included_ou(
 
 
 def test_ou_listings_are_read_to_the_last_page(
-    sqlite_url: str,
-    org: Organization,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    sqlite_url: str, org: Organization, cli: Cli
 ) -> None:
     """An OU with 25 child OUs and 30 accounts is walked over every page of both listings."""
     names = ous(org)
@@ -268,11 +217,10 @@ def test_ou_listings_are_read_to_the_last_page(
     for account, child in zip(accounts[25:], children[-5:], strict=True):
         org.accounts[account].parent_id = child
     with Simulator(org) as sim:
-        result = collect(
+        result = cli.collect(
             sqlite_url,
             sim,
-            monkeypatch,
-            capsys,
+            REGION,
             "--organizational-units",
             team,
             "--exclude-organizational-units",
@@ -286,12 +234,7 @@ def test_ou_listings_are_read_to_the_last_page(
 
 
 def test_per_account_regions_from_the_config_file(
-    sqlite_url: str,
-    org: Organization,
-    sim: Simulator,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    sqlite_url: str, org: Organization, sim: Simulator, tmp_path: Path, cli: Cli
 ) -> None:
     """`[account_regions]` gives an account its own regions (or all) in place of `regions`."""
     two, everywhere = members(org)[:2]
@@ -306,7 +249,7 @@ def test_per_account_regions_from_the_config_file(
         f'"{everywhere}" = "all"\n',
         encoding="utf-8",
     )
-    result = run_cli(["run", "--config", str(config)], sim.env(), monkeypatch, capsys)
+    result = cli.run(["run", "--config", str(config)], sim.env())
     assert result.code == 0, result.err
     scopes: dict[str, set[str]] = {}
     for row in fetch(sqlite_url, "SELECT account_id, region FROM collection_scopes"):
@@ -330,14 +273,10 @@ def test_per_account_regions_from_the_config_file(
     ],
 )
 def test_scoping_usage_errors_exit_2_with_one_line(
-    sqlite_url: str,
-    args: list[str],
-    message: str,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    sqlite_url: str, args: list[str], message: str, cli: Cli
 ) -> None:
     """A bad scoping option exits 2 with one line naming it, before anything is collected."""
-    result = run_cli(["run", "--database-url", sqlite_url, *args], {}, monkeypatch, capsys)
+    result = cli.run(["run", "--database-url", sqlite_url, *args])
     assert result.code == 2
     lines = result.err.strip().splitlines()
     assert len(lines) == 1, result.err
@@ -355,18 +294,13 @@ def test_scoping_usage_errors_exit_2_with_one_line(
     ],
 )
 def test_bad_account_regions_exit_2_with_one_line(
-    sqlite_url: str,
-    tmp_path: Path,
-    table: str,
-    message: str,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    sqlite_url: str, tmp_path: Path, table: str, message: str, cli: Cli
 ) -> None:
     """A bad `[account_regions]` entry exits 2 with one line naming the file and the entry."""
     config = tmp_path / "collector.toml"
     config.write_text(f"[account_regions]\n{table}\n", encoding="utf-8")
     args = ["run", "--database-url", sqlite_url, "--config", str(config)]
-    result = run_cli(args, {}, monkeypatch, capsys)
+    result = cli.run(args)
     assert result.code == 2
     lines = result.err.strip().splitlines()
     assert len(lines) == 1, result.err
@@ -374,15 +308,10 @@ def test_bad_account_regions_exit_2_with_one_line(
     assert str(config) in lines[0]
 
 
-def test_unknown_organizational_unit_exits_2(
-    sqlite_url: str,
-    sim: Simulator,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+def test_unknown_organizational_unit_exits_2(sqlite_url: str, sim: Simulator, cli: Cli) -> None:
     """An OU id that is not in the organization exits 2 with one line naming it."""
     missing = "ou-zz99-notthere"
-    result = collect(sqlite_url, sim, monkeypatch, capsys, "--organizational-units", missing)
+    result = cli.collect(sqlite_url, sim, REGION, "--organizational-units", missing)
     assert result.code == 2
     lines = result.err.strip().splitlines()
     assert len(lines) == 1, result.err
@@ -390,9 +319,7 @@ def test_unknown_organizational_unit_exits_2(
     assert not listed(sim)
 
 
-def test_organization_of_a_thousand_accounts(
-    sqlite_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_organization_of_a_thousand_accounts(sqlite_url: str, cli: Cli) -> None:
     """1,000 accounts, 20 of them inactive, are all recorded and the 980 active ones listed."""
     org = generate_organization(
         seed=1000,
@@ -403,7 +330,7 @@ def test_organization_of_a_thousand_accounts(
         regions=(REGION,),
     )
     with Simulator(org) as sim:
-        assert collect(sqlite_url, sim, monkeypatch, capsys).code == 0
+        assert cli.collect(sqlite_url, sim, REGION).code == 0
         assert sim.stats.count("organizations", "ListAccounts") == 50
     assert len(recorded(sqlite_url)) == 1000
     scopes = fetch(sqlite_url, "SELECT status, count(*) AS n FROM collection_scopes GROUP BY 1")

@@ -8,29 +8,28 @@ recorded with its class, and nothing from an incomplete listing is marked delete
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
-import itertools
-import json
 import math
-import os
 import shutil
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
-import sqlalchemy as sa
 
-from collector._cli import main
 from collector.simulator import Faults, Organization, ScopeKey, Simulator, generate_organization
 
-from .conftest import postgres_database
-from .support import as_json, fetch, run_cli
+from ..support import (
+    Cli,
+    as_json,
+    assert_history_consistent,
+    copy_postgres_database,
+    fetch,
+    postgres_database,
+    run_args,
+    run_main,
+)
 
 REGIONS = ("us-east-1", "eu-west-1")
-ROLE = "AppFlowInventoryReader"
 SEED = 23
 PAGE = 3  # profiles per page: every scope holds 5..12 profiles, so it takes 2..4 pages
 
@@ -51,20 +50,6 @@ def make_org() -> Organization:
     return org
 
 
-def run_args(url: str, *extra: str) -> list[str]:
-    return [
-        "run",
-        "--database-url",
-        url,
-        "--organization",
-        "--role-name",
-        ROLE,
-        "--regions",
-        ",".join(REGIONS),
-        *extra,
-    ]
-
-
 def all_scopes(org: Organization) -> list[ScopeKey]:
     return [(a.id, r) for a in org.account_list() for r in REGIONS]
 
@@ -72,62 +57,6 @@ def all_scopes(org: Organization) -> list[ScopeKey]:
 def truth(org: Organization, scope: ScopeKey) -> dict[str, dict[str, Any]]:
     """The profiles the simulator holds in one scope, by ARN."""
     return {str(p["connectorProfileArn"]): p for p in org.profiles(*scope)}
-
-
-def canonical_hash(snapshot: Any) -> str:
-    text = json.dumps(snapshot, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def assert_history_consistent(url: str) -> dict[str, list[dict[str, Any]]]:
-    """Check every ARN's version chain against its `connector_profiles` row; return the chains.
-
-    Versions run 1..n, start with the one `created`, alternate sensibly (`restored` only after
-    `deleted`), chain `valid_to` to the next `valid_from`, and the last one is the row's state.
-    """
-    rows = {
-        r["connector_profile_arn"]: r
-        for r in fetch(
-            url,
-            "SELECT connector_profile_arn, version, content_hash, deleted_at, properties "
-            "FROM connector_profiles",
-        )
-    }
-    chains: dict[str, list[dict[str, Any]]] = {arn: [] for arn in rows}
-    for v in fetch(
-        url,
-        "SELECT connector_profile_arn, version, change_type, valid_from, valid_to, "
-        "snapshot, content_hash, changed_fields FROM connector_profile_versions "
-        "ORDER BY connector_profile_arn, version",
-    ):
-        assert v["connector_profile_arn"] in chains, f"version without profile row: {v}"
-        chains[v["connector_profile_arn"]].append(v)
-    for arn, chain in chains.items():
-        kinds = [v["change_type"] for v in chain]
-        assert [v["version"] for v in chain] == list(range(1, len(chain) + 1)), arn
-        assert kinds[:1] == ["created"], (arn, kinds)
-        assert kinds.count("created") == 1, (arn, kinds)
-        for before, after in itertools.pairwise(chain):
-            assert before["valid_to"] == after["valid_from"], (arn, before, after)
-            allowed = {"restored"} if before["change_type"] == "deleted" else {"updated", "deleted"}
-            assert after["change_type"] in allowed, (arn, kinds)
-            if after["change_type"] == "deleted":
-                assert as_json(after["snapshot"]) == as_json(before["snapshot"]), arn
-                assert after["content_hash"] == before["content_hash"], arn
-            if after["change_type"] == "updated":
-                assert after["content_hash"] != before["content_hash"], arn
-                assert as_json(after["changed_fields"]), arn
-        last = chain[-1]
-        assert last["valid_to"] is None, arn
-        for v in chain:
-            assert canonical_hash(as_json(v["snapshot"])) == v["content_hash"], (arn, v["version"])
-        row = rows[arn]
-        assert row["version"] == last["version"], arn
-        assert row["content_hash"] == last["content_hash"], arn
-        assert (row["deleted_at"] is not None) == (last["change_type"] == "deleted"), arn
-        snapshot = as_json(last["snapshot"])
-        assert as_json(row["properties"]) == (snapshot.get("connectorProfileProperties") or {})
-    return chains
 
 
 def last_run(url: str) -> dict[str, Any]:
@@ -214,24 +143,10 @@ def assert_inventory(
 def clean_run(url: str) -> None:
     """One clean `collector run` of `make_org()` into `url`."""
     org = make_org()
-    with Simulator(org) as sim, pytest.MonkeyPatch.context() as patch:
-        for key, value in sim.env().items():
-            patch.setenv(key, value)
-        assert main(run_args(url)) == 0
+    with Simulator(org) as sim:
+        assert run_main(run_args(url, REGIONS), sim.env()) == 0
     stored = fetch(url, "SELECT count(*) AS n FROM connector_profiles")
     assert stored == [{"n": len(org.all_profiles())}]
-
-
-async def _postgres_admin(*statements: str) -> None:
-    url = sa.make_url(os.environ["COLLECTOR_TEST_POSTGRES_URL"])
-    conn = await asyncpg.connect(
-        host=url.host, port=url.port, user=url.username, database=url.database
-    )
-    try:
-        for statement in statements:
-            await conn.execute(statement)
-    finally:
-        await conn.close()
 
 
 class Baselines:
@@ -241,7 +156,7 @@ class Baselines:
         self.sqlite = directory / "inventory.db"
         clean_run(f"sqlite:///{self.sqlite}")
         self._template: Iterator[str] | None = None
-        self._template_name = ""
+        self._template_url = ""
 
     def copy_to(self, url: str) -> None:
         """Make the (empty) database at `url` a copy of the clean inventory."""
@@ -250,16 +165,9 @@ class Baselines:
             return
         if self._template is None:
             self._template = postgres_database()
-            template_url = next(self._template)
-            clean_run(template_url)
-            self._template_name = str(sa.make_url(template_url).database)
-        name = sa.make_url(url).database
-        asyncio.run(
-            _postgres_admin(
-                f'DROP DATABASE "{name}" WITH (FORCE)',
-                f'CREATE DATABASE "{name}" TEMPLATE "{self._template_name}"',
-            )
-        )
+            self._template_url = next(self._template)
+            clean_run(self._template_url)
+        copy_postgres_database(self._template_url, url)
 
     def close(self) -> None:
         if self._template is not None:
@@ -285,12 +193,6 @@ def faults() -> Faults:
     return Faults(seed=SEED)
 
 
-@pytest.fixture
-def sim(org: Organization, faults: Faults) -> Iterator[Simulator]:
-    with Simulator(org, faults=faults) as simulator:
-        yield simulator
-
-
 def clean_start(url: str, baseline_db: Baselines, sim: Simulator) -> dict[str, dict[str, Any]]:
     """The inventory after a first clean run (a copy of the module's), as rows by ARN."""
     baseline_db.copy_to(url)
@@ -311,8 +213,7 @@ def collect_at_error_rate(
     attempts: int,
     baseline_db: Baselines,
     sim: Simulator,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     """A faulty run at a combined 500/429 `rate` after a clean one, checked against the truth."""
     org, faults = sim.org, sim.faults
@@ -322,7 +223,7 @@ def collect_at_error_rate(
         org.short_page_sizes.clear()
     removed = remove_first_profiles(org, all_scopes(org))
     faults.error_rate_429 = faults.error_rate_500 = both_rates(rate)
-    result = run_cli(run_args(url, "--max-attempts", str(attempts)), sim.env(), monkeypatch, capsys)
+    result = cli.collect(url, sim, REGIONS, "--max-attempts", str(attempts))
     injected = sim.stats.statuses[429] + sim.stats.statuses[500]
     assert injected > 0
     allowed = frozenset({"throttled", "server_error"}) if rate >= 0.5 else frozenset()
@@ -339,27 +240,17 @@ def collect_at_error_rate(
 
 @pytest.mark.parametrize(("rate", "attempts"), [(0.05, 10), (0.5, 15)])
 def test_server_errors_and_throttling_at_rate(
-    rate: float,
-    attempts: int,
-    sqlite_url: str,
-    baseline_db: Baselines,
-    sim: Simulator,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    rate: float, attempts: int, sqlite_url: str, baseline_db: Baselines, sim: Simulator, cli: Cli
 ) -> None:
     """Random 500s and 429s are retried page by page; what was listed is stored exactly once."""
-    collect_at_error_rate(sqlite_url, rate, attempts, baseline_db, sim, monkeypatch, capsys)
+    collect_at_error_rate(sqlite_url, rate, attempts, baseline_db, sim, cli)
 
 
 def test_server_errors_and_throttling_at_twenty_percent(
-    database_url: str,
-    baseline_db: Baselines,
-    sim: Simulator,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    database_url: str, baseline_db: Baselines, sim: Simulator, cli: Cli
 ) -> None:
     """At a 20% 500/429 rate every scope is listed completely, on either database."""
-    collect_at_error_rate(database_url, 0.2, 12, baseline_db, sim, monkeypatch, capsys)
+    collect_at_error_rate(database_url, 0.2, 12, baseline_db, sim, cli)
 
 
 def faulty_scope(org: Organization) -> ScopeKey:
@@ -375,14 +266,13 @@ def test_dropped_connections_are_retried(
     org: Organization,
     faults: Faults,
     sim: Simulator,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     """Connections closed without an answer are retried until every scope is listed completely."""
     baseline = clean_start(sqlite_url, baseline_db, sim)
     removed = remove_first_profiles(org, all_scopes(org))
     faults.drop_rate = 0.2
-    result = run_cli(run_args(sqlite_url, "--max-attempts", "10"), sim.env(), monkeypatch, capsys)
+    result = cli.collect(sqlite_url, sim, REGIONS, "--max-attempts", "10")
     assert result.code == 0, result.err
     dropped = sim.stats.statuses[0]
     assert dropped > 0
@@ -396,8 +286,7 @@ def test_slow_scope_times_out_and_deletes_nothing(
     org: Organization,
     faults: Faults,
     sim: Simulator,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     """A scope slower than --read-timeout fails as `timeout` and deletes nothing."""
     baseline = clean_start(sqlite_url, baseline_db, sim)
@@ -405,8 +294,7 @@ def test_slow_scope_times_out_and_deletes_nothing(
     removed = remove_first_profiles(org, [slow])
     faults.slow_scopes.add(slow)
     faults.slow_seconds = 3.0
-    args = run_args(sqlite_url, "--read-timeout", "0.5", "--max-attempts", "2")
-    result = run_cli(args, sim.env(), monkeypatch, capsys)
+    result = cli.collect(sqlite_url, sim, REGIONS, "--read-timeout", "0.5", "--max-attempts", "2")
     assert result.code == 1
     scopes = assert_inventory(sqlite_url, org, baseline, removed, failed={slow: "timeout"})
     assert scopes[slow]["attempts"] == 2
@@ -419,14 +307,13 @@ def test_malformed_json_is_retried(
     org: Organization,
     faults: Faults,
     sim: Simulator,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     """Bodies cut short are retried like server errors, and every scope is still listed."""
     baseline = clean_start(sqlite_url, baseline_db, sim)
     removed = remove_first_profiles(org, all_scopes(org))
     faults.malformed_json_rate = 0.2
-    result = run_cli(run_args(sqlite_url, "--max-attempts", "10"), sim.env(), monkeypatch, capsys)
+    result = cli.collect(sqlite_url, sim, REGIONS, "--max-attempts", "10")
     assert result.code == 0, result.err
     assert_inventory(sqlite_url, org, baseline, removed, failed={})
     # Only the malformed bodies were retried (the simulator counts them as 200s).
@@ -439,14 +326,13 @@ def test_malformed_json_is_never_an_empty_scope(
     org: Organization,
     faults: Faults,
     sim: Simulator,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     """When every body is cut short, each scope fails as `invalid_response` and none is emptied."""
     baseline = clean_start(database_url, baseline_db, sim)
     removed = remove_first_profiles(org, all_scopes(org))
     faults.malformed_json_rate = 1.0
-    result = run_cli(run_args(database_url, "--max-attempts", "2"), sim.env(), monkeypatch, capsys)
+    result = cli.collect(database_url, sim, REGIONS, "--max-attempts", "2")
     assert result.code == 1
     every = {scope: "invalid_response" for scope in all_scopes(org)}
     scopes = assert_inventory(database_url, org, baseline, removed, failed=every)
@@ -461,15 +347,14 @@ def test_repeated_next_token_keeps_what_was_listed(
     org: Organization,
     faults: Faults,
     sim: Simulator,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     """A page that hands back its own token fails the scope as `invalid_response`, not retried."""
     baseline = clean_start(database_url, baseline_db, sim)
     looping = faulty_scope(org)
     removed = remove_first_profiles(org, [looping])
     faults.repeat_token_scopes[looping] = 2
-    result = run_cli(run_args(database_url), sim.env(), monkeypatch, capsys)
+    result = cli.collect(database_url, sim, REGIONS)
     assert result.code == 1
     scopes = assert_inventory(
         database_url, org, baseline, removed, failed={looping: "invalid_response"}
@@ -491,15 +376,14 @@ def test_invalid_next_token_is_a_validation_error(
     org: Organization,
     faults: Faults,
     sim: Simulator,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     """A rejected nextToken fails the scope as `validation_error` at once, without retries."""
     baseline = clean_start(sqlite_url, baseline_db, sim)
     rejected = faulty_scope(org)
     removed = remove_first_profiles(org, [rejected])
     faults.invalid_token_after_pages[rejected] = 1
-    result = run_cli(run_args(sqlite_url, "--max-attempts", "5"), sim.env(), monkeypatch, capsys)
+    result = cli.collect(sqlite_url, sim, REGIONS, "--max-attempts", "5")
     assert result.code == 1
     scopes = assert_inventory(
         sqlite_url, org, baseline, removed, failed={rejected: "validation_error"}
@@ -515,15 +399,14 @@ def test_endless_throttling_uses_every_attempt(
     org: Organization,
     faults: Faults,
     sim: Simulator,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     """A scope that is always throttled fails as `throttled` after exactly --max-attempts calls."""
     baseline = clean_start(sqlite_url, baseline_db, sim)
     throttled = faulty_scope(org)
     removed = remove_first_profiles(org, [throttled])
     faults.failing_scopes[throttled] = "ThrottlingException"
-    result = run_cli(run_args(sqlite_url, "--max-attempts", "3"), sim.env(), monkeypatch, capsys)
+    result = cli.collect(sqlite_url, sim, REGIONS, "--max-attempts", "3")
     assert result.code == 1
     scopes = assert_inventory(sqlite_url, org, baseline, removed, failed={throttled: "throttled"})
     assert scopes[throttled]["attempts"] == 3
@@ -538,15 +421,14 @@ def test_denied_assume_role_fails_every_region_of_the_account(
     org: Organization,
     faults: Faults,
     sim: Simulator,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     """An account whose role cannot be assumed fails in each region as `assume_role_failed`."""
     baseline = clean_start(database_url, baseline_db, sim)
     denied = org.account_list()[2].id
     removed = remove_first_profiles(org, [(denied, r) for r in REGIONS])
     faults.deny_assume_role.add(denied)
-    result = run_cli(run_args(database_url), sim.env(), monkeypatch, capsys)
+    result = cli.collect(database_url, sim, REGIONS)
     assert result.code == 1
     failed = {(denied, r): "assume_role_failed" for r in REGIONS}
     scopes = assert_inventory(database_url, org, baseline, removed, failed=failed)
@@ -562,8 +444,7 @@ def test_credentials_expiring_mid_run_are_refreshed(
     org: Organization,
     faults: Faults,
     sim: Simulator,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
 ) -> None:
     """Role credentials that reach botocore's refresh window mid-run are re-assumed; all succeed."""
     baseline = clean_start(sqlite_url, baseline_db, sim)
@@ -577,7 +458,7 @@ def test_credentials_expiring_mid_run_are_refreshed(
         slow = (account.id, "us-east-1")
         faults.slow_scopes.add(slow)
         org.short_page_sizes[slow] = math.ceil(len(org.profiles(*slow)) / 2)
-    result = run_cli(run_args(sqlite_url), sim.env(), monkeypatch, capsys)
+    result = cli.collect(sqlite_url, sim, REGIONS)
     assert result.code == 0, result.err
     assert_inventory(sqlite_url, org, baseline, removed, failed={})
     accounts = len(org.account_list())

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import random
 
-import pytest
-
 from collector.simulator import Simulator, generate_organization, make_profile
 
-from .support import fetch, run_cli
+from ..support import Cli, fetch
 
 
-def test_opt_in_region_not_enabled_is_skipped_not_failed(
-    sqlite_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_opt_in_region_not_enabled_is_skipped_not_failed(sqlite_url: str, cli: Cli) -> None:
     """Accounts without af-south-1 get a `skipped` scope; enabled ones are listed; exit 0."""
     org = generate_organization(
         seed=4,
@@ -31,17 +27,7 @@ def test_opt_in_region_not_enabled_is_skipped_not_failed(
         make_profile("Slack", "cape-town", enabled, "af-south-1", random.Random(1)),
     )
     with Simulator(org) as sim:
-        args = [
-            "run",
-            "--database-url",
-            sqlite_url,
-            "--organization",
-            "--role-name",
-            "AppFlowInventoryReader",
-            "--regions",
-            "all",
-        ]
-        assert run_cli(args, sim.env(), monkeypatch, capsys).code == 0
+        assert cli.collect(sqlite_url, sim, "all").code == 0
         describe_regions_calls = sim.stats.count("ec2", "DescribeRegions")
     scopes = fetch(
         sqlite_url,

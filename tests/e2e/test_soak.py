@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import random
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -29,13 +28,11 @@ from collector.simulator import (
     mutate,
 )
 
-from .support import as_json, fetch
-from .test_faults_e2e import assert_history_consistent, canonical_hash
+from ..support import ROLE, as_json, assert_history_consistent, canonical_hash, fetch
 
 RUNS = int(os.environ.get("COLLECTOR_SOAK_RUNS", "8"))
 SEED = int(os.environ.get("COLLECTOR_SOAK_SEED", "2026"))
 REGIONS = ("us-east-1", "eu-west-1")
-ROLE = "AppFlowInventoryReader"
 # Short backoff: the soak is about state, not about waiting; attempts are still counted.
 RETRY = RetryPolicy(max_attempts=6, base_delay=0.005, max_delay=0.05)
 
@@ -201,11 +198,16 @@ def org() -> Organization:
 
 
 @pytest.fixture
-def sim(org: Organization, monkeypatch: pytest.MonkeyPatch) -> Iterator[Simulator]:
-    with Simulator(org, Faults(seed=SEED)) as simulator:
-        for key, value in simulator.env().items():
-            monkeypatch.setenv(key, value)
-        yield simulator
+def faults() -> Faults:
+    return Faults(seed=SEED)
+
+
+@pytest.fixture
+def sim(sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> Simulator:
+    """The simulator, named by the environment: the soak calls `run_collection` directly."""
+    for key, value in sim.env().items():
+        monkeypatch.setenv(key, value)
+    return sim
 
 
 def test_soak_ends_equal_to_the_simulator(
