@@ -1,8 +1,10 @@
-"""The plain script a team would write to inventory AppFlow connector profiles.
+"""The script a careful engineer writes to inventory AppFlow connector profiles with boto3.
 
-boto3 with a pool of 32 threads, one task per account: assume the reader role, then list
-every AppFlow region page by page; the main thread writes rows to SQLite. Endpoints and base
-credentials come from the standard AWS variables (`AWS_ENDPOINT_URL_<SERVICE>` included).
+One boto3 Session for the whole run (service models load once), 32 threads with one task per
+account: assume the reader role once, then for each AppFlow region build a client from the
+shared session with the role's credentials and follow `nextToken` page by page. The main
+thread writes rows to SQLite with `executemany`. Endpoints and base credentials come from the
+standard AWS variables (`AWS_ENDPOINT_URL_<SERVICE>` included).
 
     python -m benchmarks.baseline --database inventory.db
 """
@@ -13,6 +15,7 @@ import argparse
 import json
 import sqlite3
 import sys
+import threading
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from typing import Any
@@ -24,24 +27,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 THREADS = 32
 ROLE_NAME = "AppFlowInventoryReader"
 TABLE = "profiles"
-REGIONS = (
-    "af-south-1",
-    "ap-northeast-1",
-    "ap-northeast-2",
-    "ap-south-1",
-    "ap-southeast-1",
-    "ap-southeast-2",
-    "ca-central-1",
-    "eu-central-1",
-    "eu-west-1",
-    "eu-west-2",
-    "eu-west-3",
-    "sa-east-1",
-    "us-east-1",
-    "us-east-2",
-    "us-west-1",
-    "us-west-2",
-)
+CONFIG = Config(max_pool_connections=THREADS)
 
 SCHEMA = f"""CREATE TABLE IF NOT EXISTS {TABLE} (
     arn TEXT PRIMARY KEY,
@@ -57,27 +43,40 @@ INSERT = f"INSERT OR REPLACE INTO {TABLE} VALUES (?, ?, ?, ?, ?, ?, ?)"
 Row = tuple[str, str, str, str | None, str | None, str, str | None]
 
 
-def active_accounts(session: boto3.Session) -> list[str]:
+class Clients:
+    """Clients built from one shared Session; boto3 Sessions are not thread-safe, so
+    building a client takes a lock (using one does not)."""
+
+    def __init__(self, session: boto3.Session) -> None:
+        self._session = session
+        self._lock = threading.Lock()
+
+    def client(self, service: str, region: str | None = None, **credentials: Any) -> Any:
+        with self._lock:
+            return self._session.client(service, region_name=region, config=CONFIG, **credentials)
+
+
+def active_accounts(clients: Clients) -> list[str]:
     """Ids of the organization's ACTIVE accounts, every page of ListAccounts."""
-    client = session.client("organizations")
+    paginator = clients.client("organizations").get_paginator("list_accounts")
     ids: list[str] = []
-    for page in client.get_paginator("list_accounts").paginate():
+    for page in paginator.paginate():
         ids += [str(a["Id"]) for a in page["Accounts"] if a.get("State") == "ACTIVE"]
     return ids
 
 
-def account_session(sts: Any, account_id: str, role_name: str) -> boto3.Session:
-    """A session on the credentials of the account's role."""
+def role_credentials(sts: Any, account_id: str, role_name: str) -> dict[str, str]:
+    """The account role's credentials, as keyword arguments for a client."""
     response = sts.assume_role(
         RoleArn=f"arn:aws:iam::{account_id}:role/{role_name}",
         RoleSessionName="appflow-inventory-script",
     )
     credentials = response["Credentials"]
-    return boto3.Session(
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-    )
+    return {
+        "aws_access_key_id": credentials["AccessKeyId"],
+        "aws_secret_access_key": credentials["SecretAccessKey"],
+        "aws_session_token": credentials["SessionToken"],
+    }
 
 
 def to_row(profile: dict[str, Any], account_id: str, region: str) -> Row:
@@ -94,9 +93,8 @@ def to_row(profile: dict[str, Any], account_id: str, region: str) -> Row:
     )
 
 
-def list_region(session: boto3.Session, account_id: str, region: str) -> list[Row]:
+def list_region(client: Any, account_id: str, region: str) -> list[Row]:
     """Every profile of one region of the account, following `nextToken`."""
-    client = session.client("appflow", region_name=region)
     rows: list[Row] = []
     params: dict[str, Any] = {"maxResults": 100}
     while True:
@@ -108,14 +106,17 @@ def list_region(session: boto3.Session, account_id: str, region: str) -> list[Ro
         params["nextToken"] = token
 
 
-def collect_account(sts: Any, account_id: str, role_name: str) -> tuple[list[Row], list[str]]:
+def collect_account(
+    clients: Clients, sts: Any, regions: Sequence[str], account_id: str, role_name: str
+) -> tuple[list[Row], list[str]]:
     """Rows of every region of one account, and one message per region that failed."""
-    session = account_session(sts, account_id, role_name)
+    credentials = role_credentials(sts, account_id, role_name)
     rows: list[Row] = []
     errors: list[str] = []
-    for region in REGIONS:
+    for region in regions:
         try:
-            rows += list_region(session, account_id, region)
+            client = clients.client("appflow", region, **credentials)
+            rows += list_region(client, account_id, region)
         except (ClientError, BotoCoreError) as exc:
             errors.append(f"{account_id} {region}: {exc}")
     return rows, errors
@@ -132,14 +133,18 @@ def _outcome(
 
 def collect(database: str, role_name: str) -> int:
     """List every account into `database`; returns the number of failures."""
-    base = boto3.Session()
-    sts = base.client("sts", config=Config(max_pool_connections=THREADS))
-    accounts = active_accounts(base)
+    session = boto3.Session()
+    clients = Clients(session)
+    regions = session.get_available_regions("appflow")
+    sts = clients.client("sts")
+    accounts = active_accounts(clients)
     db = sqlite3.connect(database)
     db.execute(SCHEMA)
     stored = failures = 0
     with ThreadPoolExecutor(max_workers=THREADS) as pool:
-        futures = {pool.submit(collect_account, sts, a, role_name): a for a in accounts}
+        futures = {
+            pool.submit(collect_account, clients, sts, regions, a, role_name): a for a in accounts
+        }
         for future in as_completed(futures):
             rows, errors = _outcome(future, futures[future])
             db.executemany(INSERT, rows)
