@@ -38,6 +38,11 @@ OPTIONS: dict[str, Option] = {
         "(default sqlite:///collector.db)",
         "URL",
     ),
+    # Database secrets kept off the command line: the URL read from a file (a mounted
+    # Kubernetes Secret, say), instead of --database-url.
+    "database_url_file": Option(
+        "str", "read the database URL from this file (instead of --database-url)", "PATH"
+    ),
     "accounts": Option("list", "accounts to collect, 12-digit ids", "ID,..."),
     "organization": Option("bool", "discover the accounts with Organizations ListAccounts"),
     "exclude_accounts": Option("list", "accounts not to collect (still recorded)", "ID,..."),

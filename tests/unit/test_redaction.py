@@ -6,7 +6,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from collector._aws.errors import translate
-from collector._config import redact_secrets
+from collector._config import redact, redact_secrets
 
 KEY_ID = "ASIAQWERTYUIOPASDFGH"
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
@@ -72,6 +72,12 @@ def test_ordinary_text_is_left_alone() -> None:
         "arn:aws:iam::123456789012:role/AppFlowInventoryReader"
     )
     assert redact_secrets(text) == text
+
+
+def test_redact_masks_the_whole_password_of_a_url() -> None:
+    """`redact` masks a password with an unencoded `@` up to the host, and `password=`."""
+    assert redact("postgresql://u:pa55@word@db/x") == "postgresql://u:***@db/x"
+    assert redact("postgresql://u@db/x?password=s3cret") == "postgresql://u@db/x?password=***"
 
 
 def test_aws_error_messages_are_masked_before_they_are_stored() -> None:
