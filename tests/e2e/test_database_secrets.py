@@ -6,6 +6,7 @@ The password-protected server is one of the tests' own: `scram-sha-256` for the 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 from ..support import Cli, PostgresCluster, fetch, postgres_cluster
 
 PASSWORD = "s3cret-Pa55"
+URL_WITH_PASSWORD = re.compile(r"\w+://[^\s:/@]+:[^\s/@]+@")
 
 
 @pytest.fixture(scope="module")
@@ -152,3 +154,12 @@ def test_unencoded_at_in_password_is_refused(where: str, tmp_path: Path, cli: Cl
     assert "xyzzy" not in result.err
     encoded = "postgresql://inventory:pa55%40xyzzy@127.0.0.1:1/inventory"
     assert cli.run(["db", "upgrade", "--database-url", encoded]).code == 3
+
+
+def test_readme_examples_keep_passwords_out_of_argv() -> None:
+    """No example in the README (its code blocks) puts a password in a database URL."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    blocks = readme.split("```")[1::2]
+    assert any("collector run" in block for block in blocks)
+    for block in blocks:
+        assert not URL_WITH_PASSWORD.search(block), block
