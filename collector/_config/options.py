@@ -34,8 +34,9 @@ class Option:
 OPTIONS: dict[str, Option] = {
     "database_url": Option(
         "str",
-        "SQLAlchemy URL: sqlite:///inventory.db or postgresql://user:pw@host/db "
-        "(default sqlite:///collector.db)",
+        "SQLAlchemy URL: sqlite:///inventory.db or "
+        "postgresql://user@host/db?sslmode=verify-full (default sqlite:///collector.db; "
+        "keep passwords off the command line: --database-url-file, PGPASSWORD)",
         "URL",
     ),
     # Database secrets kept off the command line: the URL read from a file (a mounted
