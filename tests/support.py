@@ -7,15 +7,21 @@ helper has one home.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import itertools
 import json
 import os
+import shutil
+import socket
+import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -175,6 +181,115 @@ def copy_postgres_database(source: str, target: str) -> None:
         f'DROP DATABASE "{target_name}" WITH (FORCE)',
         f'CREATE DATABASE "{target_name}" TEMPLATE "{source_name}"',
     )
+
+
+@dataclass(frozen=True)
+class PostgresCluster:
+    """A PostgreSQL server of a test's own, on 127.0.0.1 (see `postgres_cluster`)."""
+
+    port: int
+    data: Path
+    """The data directory; the server's Unix socket is in it too."""
+
+    def admin(self, *statements: str, database: str = "postgres") -> None:
+        """Run `statements` as the superuser `collector`, through the trusted Unix socket."""
+
+        async def go() -> None:
+            conn = await asyncpg.connect(
+                host=str(self.data), port=self.port, user="collector", database=database
+            )
+            try:
+                for statement in statements:
+                    await conn.execute(statement)
+            finally:
+                await conn.close()
+
+        asyncio.run(go())
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.contextmanager
+def postgres_cluster(
+    hba: Sequence[str],
+    settings: Mapping[str, str] | None = None,
+    files: Mapping[str, Path] | None = None,
+) -> Iterator[PostgresCluster]:
+    """A new PostgreSQL server with its own `pg_hba.conf` lines and settings; removed after.
+
+    `files` are copied into the data directory (a server certificate and key, say) before
+    the server starts; settings can name them relative to it. The superuser `collector`
+    is trusted on the Unix socket. Without server binaries this skips the test (fails in CI).
+    """
+    pg_bin = os.environ.get("COLLECTOR_TEST_PG_BIN")
+    if not pg_bin:
+        if os.environ.get("CI"):
+            pytest.fail("COLLECTOR_TEST_PG_BIN is not set: run the tests with `make test`")
+        pytest.skip("no PostgreSQL server binaries: run the tests with `make test`")
+    # PostgreSQL refuses to run as root: then the server runs as the `postgres` user.
+    as_owner = ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
+    top = Path(tempfile.mkdtemp(prefix="collector-pgtest."))
+    top.chmod(0o755)
+    data = top / "db"
+    if as_owner:
+        shutil.chown(top, "postgres")
+
+    def run(*command: str) -> None:
+        done = subprocess.run([*as_owner, *command], capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"{command[0]} failed: {done.stdout}{done.stderr}")
+
+    port = _free_port()
+    try:
+        run(f"{pg_bin}/initdb", "-D", str(data), "-U", "collector", "--auth=trust", "-E", "UTF8")
+        (data / "pg_hba.conf").write_text("local all all trust\n" + "\n".join(hba) + "\n")
+        for name, source in (files or {}).items():
+            shutil.copy(source, data / name)
+            (data / name).chmod(0o600)
+        if as_owner:
+            for path in data.iterdir():
+                shutil.chown(path, "postgres")
+        options = {"listen_addresses": "127.0.0.1", "port": str(port), "fsync": "off"}
+        options.update(settings or {})
+        options["unix_socket_directories"] = str(data)
+        flags = " ".join(f"-c {key}={value}" for key, value in options.items())
+        run(
+            f"{pg_bin}/pg_ctl",
+            "-D",
+            str(data),
+            "-l",
+            str(top / "server.log"),
+            "-w",
+            "-o",
+            flags,
+            "start",
+        )
+        yield PostgresCluster(port, data)
+    finally:
+        subprocess.run(
+            [*as_owner, f"{pg_bin}/pg_ctl", "-D", str(data), "-m", "immediate", "stop"],
+            capture_output=True,
+            check=False,
+        )
+        shutil.rmtree(top, ignore_errors=True)
+
+
+# --- simulated AWS ---------------------------------------------------------------------------
+
+
+def issued_credentials(sim: Simulator) -> list[tuple[str, str, str]]:
+    """(access key id, secret access key, session token) of every role the simulator let
+    someone assume so far."""
+    identities = sim._state.credentials._issued.values()
+    return [
+        (i.session.access_key_id, i.session.secret_access_key, i.session.session_token)
+        for i in identities
+        if i.session is not None
+    ]
 
 
 # --- version histories -----------------------------------------------------------------------

@@ -10,6 +10,7 @@ import aiohttp
 from botocore import exceptions as boto
 from botocore.parsers import ResponseParserError
 
+from .._config import redact_secrets
 from .._errors import AwsError, ErrorKind
 
 _THROTTLING_CODES = frozenset(
@@ -60,9 +61,21 @@ def classify_client_error(code: str, status: int) -> ErrorKind:
 
 
 def translate(exc: BaseException) -> AwsError | None:
-    """Map a botocore or transport exception to an `AwsError`; None if it is not one."""
+    """Map a botocore or transport exception to an `AwsError`; None if it is not one.
+
+    The message is stored and shown, so secrets in it are masked: AWS's SignatureDoesNotMatch
+    quotes the canonical request (session token included), and a response that cannot be
+    parsed is quoted as it came (AssumeRole's holds credentials).
+    """
     if isinstance(exc, AwsError):
         return exc
+    error = _translate(exc)
+    if error is None:
+        return None
+    return AwsError(error.kind, error.code, redact_secrets(error.message))
+
+
+def _translate(exc: BaseException) -> AwsError | None:
     if isinstance(exc, boto.ClientError):
         error = exc.response.get("Error", {})
         code = str(error.get("Code") or "Unknown")

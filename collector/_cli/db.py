@@ -13,7 +13,10 @@ from .flags import given_flags
 
 
 def run_db_upgrade(args: argparse.Namespace) -> int:
-    settings = load_settings(given_flags(args, "database_url"), allowed=frozenset({"database_url"}))
+    settings = load_settings(
+        given_flags(args, "database_url", "database_url_file"),
+        allowed=frozenset({"database_url"}),
+    )
     anyio.run(upgrade_database, settings.database_url)
     print(f"database {redact(settings.database_url)} is up to date")
     return ExitCode.OK

@@ -18,12 +18,16 @@ from typing import Any
 import anyio
 
 from .._config import Settings, load_settings, parse_database_url
+from .._errors import ConfigError
 from .._model.run import ExitCode, RunResult
-from .._service import Reader, Rows, open_inventory, run_collection
+from .._service import Reader, Rows, is_labelled_inventory, open_inventory, run_collection
 from ..simulator import Faults, MutationSummary, Simulator, generate_organization, mutate
 from .render import TableWriter
 
 ROLE_NAME = "AppFlowInventoryReader"
+# Every run of the demo carries this label: it is how the demo knows a file is its own
+# database, the only kind it removes to start afresh.
+DEMO_RUN_LABEL = "demo"
 
 SQL_TO_TRY = """\
 -- Which Salesforce profiles point at a sandbox?
@@ -46,9 +50,7 @@ FROM connector_profiles WHERE private_connection_status = 'FAILED' AND deleted_a
 def run_demo(database_url: str, accounts: int) -> int:
     path = parse_database_url(database_url).sqlite_file
     if path is not None:
-        # The demo starts from an empty inventory each time.
-        for suffix in ("", "-wal", "-shm"):
-            Path(path + suffix).unlink(missing_ok=True)
+        _remove_previous_demo(path)
     org = generate_organization(
         seed=20261127, accounts=accounts, empty_fraction=0.7, profiles_per_scope=(1, 6)
     )
@@ -56,7 +58,12 @@ def run_demo(database_url: str, accounts: int) -> int:
     with Simulator(org, faults=faults) as sim:
         os.environ.update(sim.env())
         settings = load_settings(
-            {"database_url": database_url, "organization": True, "role_name": ROLE_NAME}
+            {
+                "database_url": database_url,
+                "organization": True,
+                "role_name": ROLE_NAME,
+                "run_label": DEMO_RUN_LABEL,
+            }
         )
         print(
             f"Simulated AWS on {sim.endpoint_url}: an organization of {accounts} accounts, "
@@ -73,6 +80,20 @@ def run_demo(database_url: str, accounts: int) -> int:
         second = _timed_run(settings, "Second pass")
     anyio.run(_report, database_url, second)
     return ExitCode.OK
+
+
+def _remove_previous_demo(path: str) -> None:
+    """Start from an empty inventory, removing only a database an earlier demo made."""
+    files = [Path(path + suffix) for suffix in ("", "-wal", "-shm")]
+    if not any(file.exists() or file.is_symlink() for file in files):
+        return
+    if not is_labelled_inventory(path, DEMO_RUN_LABEL):
+        raise ConfigError(
+            f"{path} exists and is not a database made by `collector demo`; "
+            "remove it or give another --database-url"
+        )
+    for file in files:
+        file.unlink(missing_ok=True)
 
 
 def _timed_run(settings: Settings, title: str) -> RunResult:

@@ -14,10 +14,11 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import NoReturn
 
-from .._config import OPTIONS, Option
+from .._config import OPTIONS, Option, redact_secrets
 from .._errors import CollectorError, ConfigError
 from .._model.run import ExitCode
 from .db import run_db_upgrade
+from .escape import escape_control
 from .output import configure_logging
 from .query import QUERY_COMMANDS, add_query_commands, run_query_command
 from .run import run_run
@@ -51,12 +52,18 @@ def add_options(parser: argparse.ArgumentParser, names: Iterable[str]) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="collector", description="Inventory of AWS AppFlow connector profiles.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
+    parser.add_argument(
+        "--debug-aws",
+        action="store_true",
+        help="also log the AWS SDK's requests and responses (credentials masked)",
+    )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     add_options(commands.add_parser("run", help="run one collection pass"), OPTIONS)
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, parser_class=_Parser)
     add_options(
-        db_commands.add_parser("upgrade", help="apply pending migrations"), ["database_url"]
+        db_commands.add_parser("upgrade", help="apply pending migrations"),
+        ["database_url", "database_url_file"],
     )
     add_query_commands(commands)
     demo = commands.add_parser("demo", help="collect a simulated organization into SQLite")
@@ -68,21 +75,26 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        configure_logging("text", args.verbose)
+        configure_logging("text", args.verbose, debug_aws=args.debug_aws)
         return _dispatch(args)
     except ConfigError as error:
-        print(f"collector: error: {error}", file=sys.stderr)
+        _say(f"error: {error}")
         return ExitCode.USAGE
     except CollectorError as error:
-        print(f"collector: cannot run: {error}", file=sys.stderr)
+        _say(f"cannot run: {error}")
         return ExitCode.CANNOT_RUN
     except KeyboardInterrupt:
-        print("collector: interrupted", file=sys.stderr)
+        _say("interrupted")
         return ExitCode.INTERRUPTED
     except Exception as exc:  # a bug: say so in one line; -v shows where
         logging.getLogger("collector").debug("internal error", exc_info=True)
-        print(f"collector: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        _say(f"internal error: {type(exc).__name__}: {exc}")
         return ExitCode.CANNOT_RUN
+
+
+def _say(message: str) -> None:
+    """One line on stderr: secrets masked, and nothing a driver or AWS said can break it."""
+    print(f"collector: {escape_control(redact_secrets(message))}", file=sys.stderr)
 
 
 def _dispatch(args: argparse.Namespace) -> int:

@@ -9,10 +9,75 @@ import time
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from .._config import redact_secrets
 from .._model.scopes import ScopeOutcome, ScopeStatus
+from .escape import escape_control
 
 # Attributes every LogRecord has; anything else on a record came from `extra=`.
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message"}
+# The AWS SDK and its HTTP stack: at DEBUG they log signed requests and whole responses
+# (AssumeRole's among them), so they stay at WARNING unless `--debug-aws` asks for them.
+AWS_LOGGERS = ("botocore", "aiobotocore", "urllib3", "aiohttp")
+# Other libraries' chatter, shown with -v.
+LIBRARY_LOGGERS = ("alembic", "sqlalchemy", "asyncio")
+
+
+class RedactingFilter(logging.Filter):
+    """Masks credentials, tokens and passwords in a record before any handler writes it.
+
+    The message is rendered and masked, and so are the exception text and `extra` fields:
+    whatever the formatter, nothing it reads still holds a secret.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # arguments that do not fit the format: keep the format alone
+            message = f"{record.msg} (unformattable log arguments)"
+        record.msg, record.args = redact_secrets(message), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact_secrets(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact_secrets(record.stack_info)
+        for key, value in list(vars(record).items()):
+            if key not in _STANDARD:
+                setattr(record, key, _redacted(value))
+        return True
+
+
+def _redacted(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, dict):
+        return {str(k): _redacted(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redacted(v) for v in value]
+    return redact_secrets(str(value))
+
+
+class TextFormatter(logging.Formatter):
+    """`time LEVEL message`, one line per record whatever the message holds.
+
+    Control characters are written as escapes, so text from AWS can neither drive the
+    terminal nor start a line that looks like a log line of its own; an exception's
+    traceback follows on indented lines.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        record.message = escape_control(record.getMessage())
+        record.asctime = self.formatTime(record, self.datefmt)
+        line = self.formatMessage(record)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        details = [record.exc_text or "", self.formatStack(record.stack_info or "")]
+        for block in details:
+            line += "".join("\n    " + escape_control(text) for text in block.splitlines())
+        return line
 
 
 class JsonFormatter(logging.Formatter):
@@ -27,23 +92,32 @@ class JsonFormatter(logging.Formatter):
         }
         document.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
         document.setdefault("event", "log")
-        if record.exc_info:
-            document["exception"] = self.formatException(record.exc_info).splitlines()[-1]
+        text = record.exc_text
+        if record.exc_info and not text:
+            text = self.formatException(record.exc_info)
+        if text:
+            document["exception"] = text.splitlines()[-1]
         return json.dumps(document, default=str)
 
 
-def configure_logging(log_format: str, verbose: bool, stream: TextIO | None = None) -> None:
-    """Text logs by default, JSON lines with `json`. Library chatter stays at WARNING."""
+def configure_logging(
+    log_format: str, verbose: bool, stream: TextIO | None = None, *, debug_aws: bool = False
+) -> None:
+    """Text logs by default, JSON lines with `json`, every record through `RedactingFilter`.
+
+    Library chatter stays at WARNING; `verbose` shows the collector's debug lines and the
+    database libraries'; `debug_aws` the AWS SDK's (requests and responses, still masked).
+    """
     handler = logging.StreamHandler(stream or sys.stderr)
-    if log_format == "json":
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    handler.addFilter(RedactingFilter())
+    handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
-    for noisy in ("botocore", "aiobotocore", "alembic", "sqlalchemy", "asyncio"):
+    for noisy in LIBRARY_LOGGERS:
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
+    for aws in AWS_LOGGERS:
+        logging.getLogger(aws).setLevel(logging.DEBUG if debug_aws else logging.WARNING)
     # Text logs carry failures only; JSON logs carry every scope for pipelines to count.
     scope_level = logging.INFO if (verbose or log_format == "json") else logging.WARNING
     logging.getLogger("collector.scope").setLevel(scope_level)

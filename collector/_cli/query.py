@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import stat
 import sys
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -23,6 +25,7 @@ from .._config import OPTIONS, Option, check_account_id, load_settings
 from .._errors import CollectorError, ConfigError
 from .._model.run import ExitCode
 from .._service import Reader, Rows, open_inventory
+from .escape import escape_control
 from .flags import given_flags
 from .render import writer_for
 from .when import WHEN_FORMS, parse_when
@@ -63,8 +66,9 @@ def _command(
 ) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = commands.add_parser(name, help=summary, description=summary)
     parser.add_argument("--config", metavar="FILE", help="TOML file with option values")
-    option = OPTIONS["database_url"]
-    parser.add_argument(Option.flag("database_url"), metavar=option.metavar, help=option.help)
+    for name in ("database_url", "database_url_file"):
+        option = OPTIONS[name]
+        parser.add_argument(Option.flag(name), metavar=option.metavar, help=option.help)
     return parser
 
 
@@ -81,6 +85,11 @@ def _format_option(parser: argparse.ArgumentParser, formats: Sequence[str]) -> N
     parser.add_argument(
         "--format", choices=formats, default=formats[0], help=f"default {formats[0]}"
     )
+    parser.add_argument(
+        "--csv-raw",
+        action="store_true",
+        help="CSV cells exactly as stored: no leading ' on cells starting with = + - @",
+    )
 
 
 def run_query_command(args: argparse.Namespace) -> int:
@@ -90,7 +99,10 @@ def run_query_command(args: argparse.Namespace) -> int:
     of an ARN the database has never seen prints a line on stderr and returns 1. Bad input
     raises `ConfigError` (exit 2); an unusable database raises `DatabaseError` (exit 3).
     """
-    settings = load_settings(given_flags(args, "database_url"), allowed=frozenset({"database_url"}))
+    settings = load_settings(
+        given_flags(args, "database_url", "database_url_file"),
+        allowed=frozenset({"database_url"}),
+    )
     command = _COMMANDS[args.command]
     try:
         return command(args, settings.database_url)
@@ -107,7 +119,12 @@ def _changes(args: argparse.Namespace, database_url: str) -> int:
     if until is not None and until <= since:
         raise ConfigError("--until must be later than --since")
     accounts = _accounts(args.account)
-    _print(database_url, lambda inventory: inventory.changes(since, until, accounts), args.format)
+    _print(
+        database_url,
+        lambda inventory: inventory.changes(since, until, accounts),
+        args.format,
+        csv_raw=args.csv_raw,
+    )
     return ExitCode.OK
 
 
@@ -119,9 +136,10 @@ def _history(args: argparse.Namespace, database_url: str) -> int:
     # One profile's versions are few: read them all so "unknown ARN" is known before output.
     columns, rows = anyio.run(read)
     if not rows:
-        print(f"collector: no versions of {args.arn} in the inventory", file=sys.stderr)
+        shown = escape_control(args.arn)
+        print(f"collector: no versions of {shown} in the inventory", file=sys.stderr)
         return ExitCode.PARTIAL
-    writer = writer_for(args.format, columns, sys.stdout)
+    writer = writer_for(args.format, columns, sys.stdout, csv_raw=args.csv_raw)
     for row in rows:
         writer.row(row)
     writer.close()
@@ -136,6 +154,7 @@ def _show(args: argparse.Namespace, database_url: str) -> int:
         database_url,
         lambda inventory: inventory.inventory(as_of, accounts, with_snapshot=with_snapshot),
         args.format,
+        csv_raw=args.csv_raw,
     )
     return ExitCode.OK
 
@@ -147,6 +166,7 @@ def _export(args: argparse.Namespace, database_url: str) -> int:
             lambda inventory: inventory.export(include_deleted=args.include_deleted),
             args.format,
             out,
+            csv_raw=args.csv_raw,
         )
     return ExitCode.OK
 
@@ -156,13 +176,15 @@ def _print(
     query: Callable[[Reader], Rows],
     fmt: str,
     out: TextIO | None = None,
+    *,
+    csv_raw: bool = False,
 ) -> None:
     """Stream a query's rows to `out` (stdout) in format `fmt`."""
 
     async def go() -> None:
         async with open_inventory(database_url) as inventory:
             rows = query(inventory)
-            writer = writer_for(fmt, rows.columns, out or sys.stdout)
+            writer = writer_for(fmt, rows.columns, out or sys.stdout, csv_raw=csv_raw)
             async for row in rows:
                 writer.row(row)
             writer.close()
@@ -194,14 +216,31 @@ def _output(path: str | None) -> Iterator[TextIO]:
         with _open(target, path) as out:
             yield out
         return
-    # A sibling name, so the final rename stays on one file system and is atomic.
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    # A new file of our own beside the target (so the rename stays on one file system and
+    # is atomic): mkstemp creates it exclusively, mode 0600, under an unpredictable name, so
+    # nothing planted in the directory is followed or overwritten.
     try:
-        with _open(temporary, path) as out:
+        fd, temporary = tempfile.mkstemp(
+            dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
+        )
+    except OSError as exc:
+        raise ConfigError(f"--output {path}: {exc.strerror or exc}") from None
+    try:
+        with _written(os.fdopen(fd, "w", encoding="utf-8", newline=""), path) as out:
+            _keep_mode(fd, target)
             yield out
         os.replace(temporary, target)
     finally:
-        temporary.unlink(missing_ok=True)
+        Path(temporary).unlink(missing_ok=True)
+
+
+def _keep_mode(fd: int, target: Path) -> None:
+    """Give the new file the mode of the file it replaces; a new export stays 0600."""
+    try:
+        mode = target.stat().st_mode
+    except FileNotFoundError:
+        return
+    os.fchmod(fd, stat.S_IMODE(mode))
 
 
 @contextmanager
@@ -210,6 +249,12 @@ def _open(target: Path, shown: str) -> Iterator[TextIO]:
         out = target.open("w", encoding="utf-8", newline="")
     except OSError as exc:
         raise ConfigError(f"--output {shown}: {exc.strerror or exc}") from None
+    with _written(out, shown) as written:
+        yield written
+
+
+@contextmanager
+def _written(out: TextIO, shown: str) -> Iterator[TextIO]:
     try:
         with out:
             yield out

@@ -12,8 +12,10 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol, TextIO
 
+from .._config import redact_secrets
 from .._model.profiles import iso_utc
 from .._model.run import RunResult
+from .escape import escape_control, neutralize_formula
 
 Row = Mapping[Any, Any]  # a result row by column name (RowMapping)
 
@@ -26,12 +28,14 @@ class Writer(Protocol):
     def close(self) -> None: ...
 
 
-def writer_for(fmt: str, columns: Sequence[str], out: TextIO) -> Writer:
+def writer_for(fmt: str, columns: Sequence[str], out: TextIO, *, csv_raw: bool = False) -> Writer:
+    """The writer of format `fmt`; `csv_raw` turns off CSV's formula neutralization."""
+    if fmt == "csv":
+        return CsvWriter(columns, out, raw=csv_raw)
     writers: dict[str, Callable[[Sequence[str], TextIO], Writer]] = {
         "table": TableWriter,
         "json": JsonWriter,
         "jsonl": JsonLinesWriter,
-        "csv": CsvWriter,
     }
     return writers[fmt](columns, out)
 
@@ -87,17 +91,26 @@ class JsonLinesWriter:
 
 
 class CsvWriter:
-    """A header, then one line per row; empty for NULL, JSON text for lists and objects."""
+    """A header, then one line per row; empty for NULL, JSON text for lists and objects.
 
-    def __init__(self, columns: Sequence[str], out: TextIO) -> None:
+    A cell a spreadsheet would read as a formula (starting with `=`, `+`, `-`, `@`, tab or
+    CR) gets a leading `'`, unless `raw`.
+    """
+
+    def __init__(self, columns: Sequence[str], out: TextIO, *, raw: bool = False) -> None:
         self._columns = columns
         self._out = out
         self._csv = csv.writer(out, lineterminator="\n")
+        # csv quotes a cell holding "\n" but not one holding a bare "\r", which readers take
+        # for the end of the row: such rows are written with every cell quoted.
+        self._quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
         self._started = False
+        self._cell: Callable[[Any], str] = _csv_cell if raw else _safe_csv_cell
 
     def row(self, row: Row) -> None:
         self._header()
-        self._csv.writerow([_csv_cell(row[c]) for c in self._columns])
+        cells = [self._cell(row[c]) for c in self._columns]
+        (self._quoted if any("\r" in cell for cell in cells) else self._csv).writerow(cells)
 
     def close(self) -> None:
         self._header()
@@ -129,12 +142,16 @@ def _csv_cell(value: Any) -> str:
     return str(_plain(value))
 
 
+def _safe_csv_cell(value: Any) -> str:
+    return neutralize_formula(_csv_cell(value))
+
+
 def _table_cell(value: Any) -> str:
     if value is None or value == []:
         return "-"
     if isinstance(value, list) and all(isinstance(item, str) for item in value):
-        return ",".join(value)
-    return _csv_cell(value)
+        return escape_control(",".join(value))
+    return escape_control(_csv_cell(value))
 
 
 def format_summary(result: RunResult, seconds: float) -> str:
@@ -150,12 +167,17 @@ def format_summary(result: RunResult, seconds: float) -> str:
         f"{result.requests} requests, {result.retries} retries"
     ]
     if result.error:
-        lines.append(f"error: {result.error}")
+        lines.append(f"error: {_shown(result.error)}")
     for outcome in sorted(result.failures, key=lambda o: o.scope)[:50]:
         lines.append(
             f"  failed {outcome.scope.account_id} {outcome.scope.region} "
-            f"{outcome.error_code}: {outcome.error_message}"
+            f"{outcome.error_code}: {_shown(str(outcome.error_message))}"
         )
     if len(result.failures) > 50:
         lines.append(f"  ... and {len(result.failures) - 50} more (see collection_scopes)")
     return "\n".join(lines)
+
+
+def _shown(message: str) -> str:
+    """An error message from AWS or a driver, fit for one line of the summary."""
+    return escape_control(redact_secrets(message))

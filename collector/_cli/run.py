@@ -24,7 +24,7 @@ log = logging.getLogger("collector")
 
 def run_run(args: argparse.Namespace) -> int:
     settings = load_settings(given_flags(args))
-    configure_logging(settings.log_format, args.verbose)
+    configure_logging(settings.log_format, args.verbose, debug_aws=args.debug_aws)
     started = time.monotonic()
     progress = Progress()
     try:

@@ -5,6 +5,7 @@ Standard library only: settings are checked before anything connects anywhere.
 
 from .database_url import DatabaseUrl, parse_database_url, redact
 from .options import OPTIONS, Option
+from .redaction import redact_secrets
 from .settings import Settings, check_account_id
 from .sources import load_settings
 
@@ -17,4 +18,5 @@ __all__ = [
     "load_settings",
     "parse_database_url",
     "redact",
+    "redact_secrets",
 ]

@@ -34,9 +34,15 @@ class Option:
 OPTIONS: dict[str, Option] = {
     "database_url": Option(
         "str",
-        "SQLAlchemy URL: sqlite:///inventory.db or postgresql://user:pw@host/db "
-        "(default sqlite:///collector.db)",
+        "SQLAlchemy URL: sqlite:///inventory.db or "
+        "postgresql://user@host/db?sslmode=verify-full (default sqlite:///collector.db; "
+        "keep passwords off the command line: --database-url-file, PGPASSWORD)",
         "URL",
+    ),
+    # Database secrets kept off the command line: the URL read from a file (a mounted
+    # Kubernetes Secret, say), instead of --database-url.
+    "database_url_file": Option(
+        "str", "read the database URL from this file (instead of --database-url)", "PATH"
     ),
     "accounts": Option("list", "accounts to collect, 12-digit ids", "ID,..."),
     "organization": Option("bool", "discover the accounts with Organizations ListAccounts"),

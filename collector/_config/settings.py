@@ -34,6 +34,8 @@ class Settings:
     """Everything one `collector run` needs to know."""
 
     database_url: str = "sqlite:///collector.db"
+    # Database secrets kept off the command line: where `database_url` was read from.
+    database_url_file: str | None = None
     accounts: tuple[str, ...] = ()
     organization: bool = False
     exclude_accounts: tuple[str, ...] = ()

@@ -5,12 +5,13 @@ library but anyio, and never sees a library exception (the adapters translate th
 """
 
 from .collect import RunObserver, run_collection
-from .database import Reader, Rows, open_inventory, upgrade_database
+from .database import Reader, Rows, is_labelled_inventory, open_inventory, upgrade_database
 
 __all__ = [
     "Reader",
     "Rows",
     "RunObserver",
+    "is_labelled_inventory",
     "open_inventory",
     "run_collection",
     "upgrade_database",

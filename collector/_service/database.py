@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
 
-from .._store import Reader, Rows, open_engine, open_reader, upgrade
+from .._store import Reader, Rows, open_engine, open_reader, sqlite_runs_all_labelled, upgrade
 
-__all__ = ["Reader", "Rows", "open_inventory", "upgrade_database"]
+__all__ = ["Reader", "Rows", "is_labelled_inventory", "open_inventory", "upgrade_database"]
 
 
 async def upgrade_database(database_url: str) -> None:
@@ -18,3 +18,8 @@ async def upgrade_database(database_url: str) -> None:
 def open_inventory(database_url: str) -> AbstractAsyncContextManager[Reader]:
     """The inventory, read-only; `DatabaseError` unless it holds this collector's schema."""
     return open_reader(database_url)
+
+
+def is_labelled_inventory(sqlite_file: str, run_label: str) -> bool:
+    """Whether a SQLite file is an inventory all of whose runs carry `run_label`."""
+    return sqlite_runs_all_labelled(sqlite_file, run_label)

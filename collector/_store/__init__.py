@@ -8,7 +8,7 @@ What differs between SQLite and PostgreSQL is in `dialects/`, one module per dat
 from .engine import create_engine, open_engine
 from .lock import run_lock
 from .migrate import head_revision, upgrade
-from .reader import Reader, Row, Rows, open_reader, read_connection
+from .reader import Reader, Row, Rows, open_reader, read_connection, sqlite_runs_all_labelled
 from .writer import Store
 
 __all__ = [
@@ -22,5 +22,6 @@ __all__ = [
     "open_reader",
     "read_connection",
     "run_lock",
+    "sqlite_runs_all_labelled",
     "upgrade",
 ]

@@ -8,10 +8,13 @@ not migrated is refused, never migrated. Rows come back as plain mappings of Pyt
 
 from __future__ import annotations
 
+import sqlite3
+import urllib.parse
 from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, closing
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,7 +25,7 @@ from .dialects import Dialect, dialect_named
 from .engine import create_engine
 from .errors import display_url, translated
 from .migrate import current_revision, head_revision
-from .schema import connector_profile_versions, connector_profiles
+from .schema import collection_runs, connector_profile_versions, connector_profiles
 
 profiles = connector_profiles
 versions = connector_profile_versions
@@ -261,3 +264,29 @@ async def _prepare(conn: AsyncConnection, engine: AsyncEngine) -> None:
             f"reads {head}: run `collector db upgrade` first (or upgrade the collector if the "
             "database is newer)"
         )
+
+
+def sqlite_runs_all_labelled(path: str, label: str) -> bool:
+    """Whether the file at `path` is a SQLite inventory whose every run carries `label`.
+
+    False for anything else: a missing or unreadable file, a file that is not SQLite, a
+    database without `collection_runs`, or one with a run labelled otherwise (or not at all).
+    Read through sqlite3 in read-only mode rather than an engine: the engine's connection
+    setup would switch a foreign database to WAL mode, and this must change nothing.
+    """
+    uri = f"file:{urllib.parse.quote(str(Path(path).resolve()))}?mode=ro"
+    try:
+        with closing(sqlite3.connect(uri, uri=True)) as conn:
+            tables = conn.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?",
+                (collection_runs.name,),
+            ).fetchone()
+            if tables[0] != 1:
+                return False
+            others = conn.execute(
+                "SELECT count(*) FROM collection_runs WHERE run_label IS NULL OR run_label <> ?",
+                (label,),
+            ).fetchone()
+            return bool(others[0] == 0)
+    except sqlite3.Error:
+        return False

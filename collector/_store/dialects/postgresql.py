@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator
+import os
+import ssl
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,7 +15,8 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from ..._errors import DatabaseError
+from ..._config.database_url import SSL_FILES, TLS_PARAMETERS
+from ..._errors import ConfigError, DatabaseError
 
 
 class PostgreSQL:
@@ -20,7 +24,14 @@ class PostgreSQL:
     driver = "asyncpg"
 
     def engine(self, url: sa.URL) -> AsyncEngine:
-        return create_async_engine(url, pool_size=5, max_overflow=5, pool_pre_ping=True)
+        url, tls = tls_argument(url)
+        return create_async_engine(
+            url,
+            connect_args={} if tls is None else {"ssl": tls},
+            pool_size=5,
+            max_overflow=5,
+            pool_pre_ping=True,
+        )
 
     def insert(self, table: sa.Table) -> Any:
         return postgresql.insert(table)
@@ -70,3 +81,54 @@ def lock_key(name: str) -> int:
     """A stable signed 64-bit key for `pg_try_advisory_lock`, from a lock name."""
     digest = hashlib.sha256(f"appflow-inventory:{name}".encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def tls_argument(url: sa.URL) -> tuple[sa.URL, str | ssl.SSLContext | None]:
+    """The URL without libpq's TLS parameters, and asyncpg's `ssl=` argument made of them.
+
+    asyncpg takes no `sslmode` argument (passed through, it ends in a TypeError), but its
+    `ssl=` takes libpq's mode names, with libpq's defaults (`PGSSLROOTCERT`,
+    `~/.postgresql/root.crt`). Certificate files given in the URL go into an `SSLContext`
+    of ours. None: no TLS parameter, asyncpg's default (`prefer`, or `PGSSLMODE`).
+    `collector._config.database_url` has already refused modes and combinations libpq
+    would not accept.
+    """
+    given = {name: _last(url.query[name]) for name in TLS_PARAMETERS if name in url.query}
+    url = url.difference_update_query(TLS_PARAMETERS)
+    mode = given.get("sslmode")
+    if not any(name in given for name in SSL_FILES):
+        return url, mode
+    return url, _context(mode or "require", given)
+
+
+def _last(value: str | tuple[str, ...]) -> str:
+    return value if isinstance(value, str) else value[-1]
+
+
+def _context(mode: str, files: dict[str, str]) -> ssl.SSLContext:
+    """verify-full: a known CA signed a certificate for this host name; verify-ca: a known CA
+    signed it; require: encrypted, and checked against `sslrootcert` if one is given."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.check_hostname = mode == "verify-full"
+    root = files.get("sslrootcert")
+    if root is None and mode == "require":
+        context.verify_mode = ssl.CERT_NONE
+    elif root == "system":
+        context.load_default_certs()
+    else:
+        # libpq's default when the URL names none: PGSSLROOTCERT, else ~/.postgresql/root.crt.
+        default = os.environ.get("PGSSLROOTCERT") or str(Path.home() / ".postgresql/root.crt")
+        _load("sslrootcert", root or default, context.load_verify_locations)
+    if "sslcert" in files:
+        key = files.get("sslkey")
+        _load("sslcert", files["sslcert"], lambda cert: context.load_cert_chain(cert, key))
+    return context
+
+
+def _load(name: str, path: str, load: Callable[[str], object]) -> None:
+    try:
+        load(path)
+    except (OSError, ssl.SSLError) as exc:
+        reason = getattr(exc, "reason", None) or exc.strerror or exc
+        raise ConfigError(f"database URL: {name} {path}: {reason}") from None

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
+import stat
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -23,6 +25,7 @@ class SQLite:
 
     def engine(self, url: sa.URL) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30})
+        sa.event.listen(engine.sync_engine, "do_connect", _create_private(engine))
         sa.event.listen(engine.sync_engine, "connect", _pragmas)
         return engine
 
@@ -47,6 +50,27 @@ class SQLite:
     def missing(self, engine: AsyncEngine) -> bool:
         path = database_file(engine)
         return path not in ("", ":memory:") and not _is_uri(engine) and not Path(path).exists()
+
+
+def _create_private(engine: AsyncEngine) -> Any:
+    """Before SQLite opens a database file that does not exist yet, create it mode 0600.
+
+    The inventory maps an organization, so it is not for every user of the machine; SQLite
+    gives its -wal and -shm files the database file's mode. An existing file keeps its mode.
+    """
+
+    def create(*_: Any) -> None:
+        path = database_file(engine)
+        if path in ("", ":memory:") or "mode=ro" in str(engine.url.database):
+            return
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600))
+        except FileExistsError:
+            pass  # SQLite opens it as it is
+        except OSError:
+            pass  # SQLite reports why it cannot open it, in its own words
+
+    return create
 
 
 def _pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -77,10 +101,7 @@ class _FileLock:
         self._fd: int | None = None
 
     def __enter__(self) -> None:
-        try:
-            fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as exc:
-            raise DatabaseError(f"cannot open lock file {self._path}: {exc.strerror}") from None
+        fd = self._open()
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -91,6 +112,29 @@ class _FileLock:
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         self._fd = fd
+
+    def _open(self) -> int:
+        """The lock file, refused unless it is a plain file of its own (not a link to another).
+
+        O_NOFOLLOW: a symbolic link planted at its name would make the truncation below
+        empty whatever file the link points to.
+        """
+        flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+        try:
+            fd = os.open(self._path, flags, 0o600)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise DatabaseError(
+                    f"lock file {self._path} is a symbolic link; remove it"
+                ) from None
+            raise DatabaseError(f"cannot open lock file {self._path}: {exc.strerror}") from None
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode) or status.st_nlink != 1:
+            os.close(fd)
+            raise DatabaseError(
+                f"lock file {self._path} is not a plain file of its own (a link?); remove it"
+            )
+        return fd
 
     def __exit__(self, *exc_info: object) -> None:
         if self._fd is not None:

@@ -1,0 +1,170 @@
+"""Files the collector writes: exports, the run lock, the SQLite database, the demo's file.
+
+Each is made so that a file planted in its directory (a symbolic link at a name it uses)
+redirects nothing, and so that what it creates is readable by its owner alone.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from collector.simulator import Organization, Simulator, generate_organization
+
+from ..support import Cli, collector_command, fetch
+
+REGIONS = ("us-east-1",)
+VICTIM_TEXT = "an operator's file\n"
+
+
+@pytest.fixture
+def org() -> Organization:
+    return generate_organization(
+        seed=5, accounts=2, empty_fraction=0.0, profiles_per_scope=(1, 3), regions=REGIONS
+    )
+
+
+@pytest.fixture(autouse=True)
+def usual_umask() -> Iterator[None]:
+    """The usual umask, 022, under which files are created world-readable by default."""
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def _victim(tmp_path: Path) -> Path:
+    victim = tmp_path / "elsewhere" / "important.txt"
+    victim.parent.mkdir()
+    victim.write_text(VICTIM_TEXT)
+    return victim
+
+
+def _collected(tmp_path: Path, sim: Simulator, cli: Cli) -> str:
+    url = f"sqlite:///{tmp_path / 'inventory.db'}"
+    result = cli.collect(url, sim, REGIONS)
+    assert result.code == 0, result.err
+    return url
+
+
+def test_export_ignores_a_link_planted_at_the_old_temporary_name(
+    tmp_path: Path, sim: Simulator, cli: Cli
+) -> None:
+    """`export --output` writes through a temporary file of its own: a symbolic link at the
+    predictable name it once used (`.NAME.PID.tmp`) is neither followed nor overwritten."""
+    url = _collected(tmp_path, sim, cli)
+    victim = _victim(tmp_path)
+    target = tmp_path / "out" / "profiles.csv"
+    target.parent.mkdir()
+    planted = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    planted.symlink_to(victim)
+    result = cli.run(["export", "--database-url", url, "--format", "csv", "--output", str(target)])
+    assert result.code == 0, result.err
+    assert victim.read_text() == VICTIM_TEXT
+    assert target.read_text().startswith("connector_profile_arn,")
+    assert sorted(p.name for p in target.parent.iterdir()) == sorted([target.name, planted.name])
+
+
+def test_export_is_created_0600_and_keeps_an_existing_mode(
+    tmp_path: Path, sim: Simulator, cli: Cli
+) -> None:
+    """A new export is readable by its owner alone; replacing one keeps the mode it had."""
+    url = _collected(tmp_path, sim, cli)
+    new = tmp_path / "new.jsonl"
+    assert cli.run(["export", "--database-url", url, "--output", str(new)]).code == 0
+    assert _mode(new) == 0o600
+    shared = tmp_path / "shared.jsonl"
+    shared.write_text("old\n")
+    shared.chmod(0o640)
+    assert cli.run(["export", "--database-url", url, "--output", str(shared)]).code == 0
+    assert _mode(shared) == 0o640
+    assert shared.read_text() != "old\n"
+
+
+def test_lock_file_link_is_refused(tmp_path: Path, sim: Simulator, cli: Cli) -> None:
+    """A symbolic link planted at the run lock's name is refused (exit 3, one line), and the
+    file it points to is not truncated."""
+    victim = _victim(tmp_path)
+    url = f"sqlite:///{tmp_path / 'inventory.db'}"
+    (tmp_path / "inventory.db.run.lock").symlink_to(victim)
+    result = cli.collect(url, sim, REGIONS)
+    assert result.code == 3
+    assert len(result.err.strip().splitlines()) == 1, result.err
+    assert "is a symbolic link" in result.err
+    assert victim.read_text() == VICTIM_TEXT
+
+
+def test_lock_file_hard_link_is_refused(tmp_path: Path, sim: Simulator, cli: Cli) -> None:
+    """A hard link planted at the run lock's name is refused too: it would be truncated."""
+    victim = _victim(tmp_path)
+    os.link(victim, tmp_path / "inventory.db.run.lock")
+    result = cli.collect(f"sqlite:///{tmp_path / 'inventory.db'}", sim, REGIONS)
+    assert result.code == 3
+    assert "not a plain file of its own" in result.err
+    assert victim.read_text() == VICTIM_TEXT
+
+
+def test_database_and_lock_are_created_0600(tmp_path: Path, sim: Simulator, cli: Cli) -> None:
+    """Under umask 022 a run creates the SQLite database and its lock file mode 0600."""
+    _collected(tmp_path, sim, cli)
+    assert _mode(tmp_path / "inventory.db") == 0o600
+    assert _mode(tmp_path / "inventory.db.run.lock") == 0o600
+
+
+def test_existing_database_keeps_its_mode(tmp_path: Path, sim: Simulator, cli: Cli) -> None:
+    """A database the operator made group-readable stays so after a run."""
+    database = tmp_path / "inventory.db"
+    sqlite3.connect(database).close()
+    database.chmod(0o640)
+    _collected(tmp_path, sim, cli)
+    assert _mode(database) == 0o640
+
+
+def _demo(database: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        collector_command("demo", "--accounts", "2", "--database-url", f"sqlite:///{database}"),
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+        env={k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+    )
+
+
+def test_demo_replaces_only_its_own_database(tmp_path: Path, sim: Simulator, cli: Cli) -> None:
+    """The demo starts afresh over a database it made (every run labelled `demo`), and
+    refuses (exit 2, one line) to remove any other file: not SQLite, or a real inventory."""
+    demo = tmp_path / "demo.db"
+    first = _demo(demo)
+    assert first.returncode == 0, first.stderr
+    assert {
+        r["run_label"] for r in fetch(f"sqlite:///{demo}", "SELECT run_label FROM collection_runs")
+    } == {"demo"}
+    again = _demo(demo)
+    assert again.returncode == 0, again.stderr
+    assert len(fetch(f"sqlite:///{demo}", "SELECT run_id FROM collection_runs")) == 2
+
+    notes = tmp_path / "notes.txt"
+    notes.write_text(VICTIM_TEXT)
+    refused = _demo(notes)
+    assert refused.returncode == 2
+    assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+    assert "not a database made by `collector demo`" in refused.stderr
+    assert notes.read_text() == VICTIM_TEXT
+
+    url = _collected(tmp_path, sim, cli)
+    inventory = tmp_path / "inventory.db"
+    before = inventory.read_bytes()
+    refused = _demo(inventory)
+    assert refused.returncode == 2
+    assert inventory.read_bytes() == before
+    assert len(fetch(url, "SELECT run_id FROM collection_runs")) == 1
