@@ -112,6 +112,10 @@ def validate(values: dict[str, Any]) -> Settings:
     for name in settings.profile_name:
         if not PROFILE_NAME.fullmatch(name):
             raise ConfigError(f"profile name {name!r} does not match [\\w/!@#+=.-]{{1,256}}")
+    if settings.organization and not settings.role_name:
+        # The caller's credentials reach only the caller's account: listing the others
+        # with them would store its profiles under every member account's id.
+        raise ConfigError("--organization needs --role-name to assume a role in each account")
     return settings
 
 

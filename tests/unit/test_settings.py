@@ -136,7 +136,7 @@ def test_regions_all_and_duplicates() -> None:
 
 def test_boolean_from_the_environment() -> None:
     """`COLLECTOR_ORGANIZATION=true` turns on account discovery."""
-    assert load(COLLECTOR_ORGANIZATION="true").organization is True
+    assert load(COLLECTOR_ORGANIZATION="true", COLLECTOR_ROLE_NAME="Reader").organization is True
     assert load(COLLECTOR_ORGANIZATION="0").organization is False
 
 
@@ -479,7 +479,8 @@ OU_DEV = "ou-ab12-dev12345"
 def test_scoping_options_from_flags_environment_and_file(tmp_path: Path) -> None:
     """The exclusion and OU lists come from flags, variables or the file like other lists."""
     path = write_config(
-        tmp_path, f'organization = true\nexclude-organizational-units = ["{OU_DEV}"]\n'
+        tmp_path,
+        f'organization = true\nrole-name = "Reader"\nexclude-organizational-units = ["{OU_DEV}"]\n',
     )
     settings = load(
         {"config": str(path), "organizational_units": f"{OU_PROD}, r-ab12"},
@@ -586,3 +587,10 @@ def test_every_setting_has_an_option_or_a_file_key() -> None:
     """Each `Settings` field is reachable: a flag, variable and TOML key, or a file-only key."""
     assert set(OPTIONS) | FILE_ONLY_KEYS == {f.name for f in fields(Settings)}
     assert not set(OPTIONS) & FILE_ONLY_KEYS
+
+
+def test_organization_needs_a_role() -> None:
+    """--organization without --role-name is refused: one set of credentials reaches one account."""
+    with pytest.raises(ConfigError, match="--organization needs --role-name"):
+        load_settings({"organization": True}, environ={})
+    assert load_settings({"organization": True, "role_name": "Reader"}, environ={}).organization
