@@ -68,7 +68,7 @@ async def run_collection(
         result.finish(now(), interruption=interruption)
         with anyio.CancelScope(shield=True):
             await store.finish_run(result.run_id, **_run_row(result))
-            if settings.metrics_file:
+            if settings.metrics_file or settings.pushgateway_url:
                 result.last_success = await store.last_success(shard)
         return result
 
