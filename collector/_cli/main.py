@@ -66,7 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, parser_class=_Parser)
     add_options(
-        db_commands.add_parser("upgrade", help="apply pending migrations"), ["database_url"]
+        db_commands.add_parser("upgrade", help="apply pending migrations"),
+        ["database_url", "schema"],
     )
     add_query_commands(commands)
     demo = commands.add_parser("demo", help="collect a simulated organization into SQLite")

@@ -19,7 +19,7 @@ from typing import Any, TextIO
 
 import anyio
 
-from .._config import OPTIONS, Option, check_account_id, load_settings
+from .._config import OPTIONS, Option, Settings, check_account_id, load_settings
 from .._errors import CollectorError, ConfigError
 from .._model.run import ExitCode
 from .._service import Reader, Rows, open_inventory
@@ -63,8 +63,9 @@ def _command(
 ) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = commands.add_parser(name, help=summary, description=summary)
     parser.add_argument("--config", metavar="FILE", help="TOML file with option values")
-    option = OPTIONS["database_url"]
-    parser.add_argument(Option.flag("database_url"), metavar=option.metavar, help=option.help)
+    for name in ("database_url", "schema"):
+        option = OPTIONS[name]
+        parser.add_argument(Option.flag(name), metavar=option.metavar, help=option.help)
     return parser
 
 
@@ -90,30 +91,32 @@ def run_query_command(args: argparse.Namespace) -> int:
     of an ARN the database has never seen prints a line on stderr and returns 1. Bad input
     raises `ConfigError` (exit 2); an unusable database raises `DatabaseError` (exit 3).
     """
-    settings = load_settings(given_flags(args, "database_url"), allowed=frozenset({"database_url"}))
+    settings = load_settings(
+        given_flags(args, "database_url", "schema"), allowed=frozenset({"database_url", "schema"})
+    )
     command = _COMMANDS[args.command]
     try:
-        return command(args, settings.database_url)
+        return command(args, settings)
     except BrokenPipeError:
         # The reader went away (`collector export | head`): stop quietly, not with a traceback.
         _detach_stdout()
         return ExitCode.OK
 
 
-def _changes(args: argparse.Namespace, database_url: str) -> int:
+def _changes(args: argparse.Namespace, settings: Settings) -> int:
     now = datetime.now(UTC)
     since = parse_when(args.since, "--since", now)
     until = None if args.until is None else parse_when(args.until, "--until", now)
     if until is not None and until <= since:
         raise ConfigError("--until must be later than --since")
     accounts = _accounts(args.account)
-    _print(database_url, lambda inventory: inventory.changes(since, until, accounts), args.format)
+    _print(settings, lambda inventory: inventory.changes(since, until, accounts), args.format)
     return ExitCode.OK
 
 
-def _history(args: argparse.Namespace, database_url: str) -> int:
+def _history(args: argparse.Namespace, settings: Settings) -> int:
     async def read() -> tuple[tuple[str, ...], list[Any]]:
-        async with open_inventory(database_url) as inventory:
+        async with open_inventory(settings.database_url, settings.schema) as inventory:
             return await inventory.history(args.arn, with_snapshot=args.format == "json")
 
     # One profile's versions are few: read them all so "unknown ARN" is known before output.
@@ -128,22 +131,22 @@ def _history(args: argparse.Namespace, database_url: str) -> int:
     return ExitCode.OK
 
 
-def _show(args: argparse.Namespace, database_url: str) -> int:
+def _show(args: argparse.Namespace, settings: Settings) -> int:
     as_of = None if args.as_of is None else parse_when(args.as_of, "--as-of", datetime.now(UTC))
     accounts = _accounts(args.account)
     with_snapshot = args.format == "json"
     _print(
-        database_url,
+        settings,
         lambda inventory: inventory.inventory(as_of, accounts, with_snapshot=with_snapshot),
         args.format,
     )
     return ExitCode.OK
 
 
-def _export(args: argparse.Namespace, database_url: str) -> int:
+def _export(args: argparse.Namespace, settings: Settings) -> int:
     with _output(args.output) as out:
         _print(
-            database_url,
+            settings,
             lambda inventory: inventory.export(include_deleted=args.include_deleted),
             args.format,
             out,
@@ -152,7 +155,7 @@ def _export(args: argparse.Namespace, database_url: str) -> int:
 
 
 def _print(
-    database_url: str,
+    settings: Settings,
     query: Callable[[Reader], Rows],
     fmt: str,
     out: TextIO | None = None,
@@ -160,7 +163,7 @@ def _print(
     """Stream a query's rows to `out` (stdout) in format `fmt`."""
 
     async def go() -> None:
-        async with open_inventory(database_url) as inventory:
+        async with open_inventory(settings.database_url, settings.schema) as inventory:
             rows = query(inventory)
             writer = writer_for(fmt, rows.columns, out or sys.stdout)
             async for row in rows:
@@ -170,7 +173,7 @@ def _print(
     anyio.run(go)
 
 
-_COMMANDS: dict[str, Callable[[argparse.Namespace, str], int]] = {
+_COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "changes": _changes,
     "history": _history,
     "show": _show,

@@ -135,6 +135,15 @@ def _validate_operations(settings: Settings) -> None:
         raise ConfigError("--run-label must be 1 to 64 characters of [A-Za-z0-9_.:+-]")
 
 
+def check_schema(name: str) -> str:
+    """`name` if it is a schema name the collector accepts, else `ConfigError`."""
+    if not SCHEMA.fullmatch(name):
+        raise ConfigError(
+            "--schema must be 1 to 63 characters of [a-z0-9_], not starting with a digit"
+        )
+    return name
+
+
 def _validate_deployment(settings: Settings) -> None:
     """The options of the deployment kit: Pushgateway, schema, Organizations role."""
     url = settings.pushgateway_url
@@ -144,10 +153,7 @@ def _validate_deployment(settings: Settings) -> None:
             f"--pushgateway-url must be http://host[:port][/path] or https://..., not {url!r}"
         )
     if settings.schema is not None:
-        if not SCHEMA.fullmatch(settings.schema):
-            raise ConfigError(
-                "--schema must be 1 to 63 characters of [a-z0-9_], not starting with a digit"
-            )
+        check_schema(settings.schema)
         if parse_database_url(settings.database_url).backend != "postgresql":
             raise ConfigError("--schema needs a PostgreSQL database; SQLite has no schemas")
     arn = settings.organization_role_arn
