@@ -81,7 +81,7 @@ lock: $(VENV)/.test-deps
 # Known vulnerabilities in the pinned dependencies (pip-audit, PyPI's advisory data). Says so,
 # and exits 0, when the advisory database cannot be reached.
 audit: $(VENV)/.test-deps
-	PATH="$(abspath $(BIN)):$$PATH" scripts/audit requirements/runtime.txt requirements/test.txt
+	$(BIN)/python scripts/audit requirements/runtime.txt requirements/test.txt
 
 # Where a Docker engine runs: the image the Kubernetes manifests in deploy/ run.
 image:
