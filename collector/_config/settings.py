@@ -20,7 +20,9 @@ from .options import Option
 
 # AWS identifiers are ASCII; Python's \d and \w would also accept other scripts' digits.
 ACCOUNT_ID = re.compile(r"\d{12}", re.ASCII)
-ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
+# A role name, optionally after the role's IAM path (`team/inventory/Reader`: the ARN is
+# `role/` followed by both).
+ROLE_NAME = re.compile(r"(?:[\w+=,.@-]{1,64}/){0,16}[\w+=,.@-]{1,64}", re.ASCII)
 EXTERNAL_ID = re.compile(r"[\w+=,.@:/-]{2,1224}", re.ASCII)
 PROFILE_NAME = re.compile(r"[\w/!@#+=.-]{1,256}")
 CONNECTOR_TYPE = re.compile(r"[A-Za-z][A-Za-z0-9]{0,63}")
