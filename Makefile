@@ -2,26 +2,45 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# Every install comes from the hashed locks in requirements/ (`make lock` regenerates them);
+# the project itself is then installed alone, without its dependencies or build isolation.
+PIP := $(BIN)/python -m pip install --quiet
+VERSION = $(shell $(PYTHON) -c 'import tomllib; print(tomllib.load(open("pyproject.toml", "rb"))["project"]["version"])')
+IMAGE ?= appflow-inventory
+# Where the image's source lives, for its label (say `make image SOURCE=https://...`).
+SOURCE ?= unknown
 
-.PHONY: demo test test-unit test-integration test-e2e lint typecheck bench soak clean
+.PHONY: demo test test-unit test-integration test-e2e lint lint-deploy typecheck bench soak \
+	lock audit image clean
 
-$(BIN)/collector: pyproject.toml
+$(VENV)/.pip: requirements/pip.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e .
+	$(PIP) --require-hashes -r requirements/pip.txt
 	touch $@
 
-$(VENV)/.test-deps: $(BIN)/collector pyproject.toml
-	$(BIN)/pip install --quiet -e '.[test]'
+$(BIN)/collector: $(VENV)/.pip requirements/runtime.txt requirements/build.txt pyproject.toml
+	$(PIP) --require-hashes -r requirements/runtime.txt -r requirements/build.txt
+	$(PIP) --no-deps --no-build-isolation -e .
+	touch $@
+
+$(VENV)/.test-deps: $(BIN)/collector requirements/test.txt
+	$(PIP) --require-hashes -r requirements/test.txt
 	touch $@
 
 demo: $(BIN)/collector
 	$(BIN)/collector demo
 
-lint: $(VENV)/.test-deps
+lint: $(VENV)/.test-deps lint-deploy
 	$(BIN)/ruff check collector migrations tests $(wildcard benchmarks)
 	$(BIN)/ruff format --check collector migrations tests $(wildcard benchmarks)
 	$(BIN)/lint-imports
+
+# The deployment kit: the Dockerfile (hadolint), the IAM templates (cfn-lint) and the
+# Kubernetes manifests as kustomize builds them (kubernetes-validate, offline schemas).
+lint-deploy: $(VENV)/.test-deps
+	$(BIN)/hadolint Dockerfile
+	$(BIN)/cfn-lint deploy/cloudformation/*.yaml
+	$(BIN)/python scripts/validate-kubernetes deploy/kubernetes
 
 typecheck: $(VENV)/.test-deps
 	$(BIN)/mypy
@@ -48,5 +67,27 @@ soak: $(VENV)/.test-deps
 bench: $(VENV)/.test-deps
 	$(BIN)/python -m benchmarks
 
+# Regenerate the hashed locks from pyproject.toml and requirements/*.in, keeping today's pins
+# where they still fit; `make lock LOCK_FLAGS=--upgrade` moves every pin to the newest release.
+COMPILE = $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+	--custom-compile-command 'make lock' $(LOCK_FLAGS)
+lock: $(VENV)/.test-deps
+	$(COMPILE) requirements/pip.in -o requirements/pip.txt
+	$(COMPILE) requirements/build.in -o requirements/build.txt
+	$(COMPILE) pyproject.toml -o requirements/runtime.txt
+	$(COMPILE) pyproject.toml --extra test -c requirements/pip.txt -c requirements/runtime.txt \
+		-c requirements/build.txt -o requirements/test.txt
+
+# Known vulnerabilities in the pinned dependencies (pip-audit, PyPI's advisory data). Says so,
+# and exits 0, when the advisory database cannot be reached.
+audit: $(VENV)/.test-deps
+	$(BIN)/python scripts/audit requirements/runtime.txt requirements/test.txt
+
+# Where a Docker engine runs: the image the Kubernetes manifests in deploy/ run.
+image:
+	docker build --build-arg VERSION=$(VERSION) --build-arg SOURCE=$(SOURCE) \
+		--build-arg REVISION=$$(git rev-parse HEAD 2>/dev/null || echo unknown) \
+		-t $(IMAGE):$(VERSION) .
+
 clean:
-	rm -rf $(VENV) build *.egg-info collector.db
+	rm -rf $(VENV) build dist *.egg-info collector.db

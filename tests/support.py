@@ -1,4 +1,5 @@
-"""Helpers shared by the tests: run the CLI, make and read databases, check version histories.
+"""Helpers shared by the tests: run the CLI, make and read databases, check version histories,
+read the deployment kit.
 
 Test modules and conftest files import from here, and never from each other, so that each
 helper has one home.
@@ -12,6 +13,7 @@ import hashlib
 import itertools
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -27,6 +29,7 @@ from typing import Any
 import asyncpg
 import pytest
 import sqlalchemy as sa
+import yaml
 
 from collector._cli import main
 from collector._store import create_engine
@@ -349,3 +352,112 @@ def assert_history_consistent(url: str) -> dict[str, list[dict[str, Any]]]:
         snapshot = as_json(last["snapshot"])
         assert as_json(row["properties"]) == (snapshot.get("connectorProfileProperties") or {})
     return chains
+
+
+# --- the deployment kit: deploy/, the Dockerfile, the README's policies -----------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+"""The repository root."""
+CLOUDFORMATION = ROOT / "deploy" / "cloudformation"
+KUBERNETES = ROOT / "deploy" / "kubernetes"
+TEMPLATES = ("member-role.yaml", "collector-role.yaml", "organization-role.yaml")
+
+
+class _CloudFormationLoader(yaml.SafeLoader):
+    """YAML with CloudFormation's short tags (`!Ref X` becomes {"Ref": "X"})."""
+
+
+def _tagged(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    name = suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}"
+    value: Any
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    if name == "Fn::GetAtt" and isinstance(value, str):
+        value = value.split(".", 1)
+    return {name: value}
+
+
+_CloudFormationLoader.add_multi_constructor("!", _tagged)
+
+
+def template(name: str) -> dict[str, Any]:
+    """A CloudFormation template of deploy/cloudformation, as a plain document."""
+    loaded = yaml.load((CLOUDFORMATION / name).read_text(), Loader=_CloudFormationLoader)
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def _documents(value: Any) -> Iterator[Any]:
+    """Every branch a policy document can take: both arms of `Fn::If`, the text of a
+    `Fn::Sub` (JSON with `${...}` placeholders) decoded."""
+    if isinstance(value, dict) and len(value) == 1 and "Fn::If" in value:
+        for branch in value["Fn::If"][1:]:
+            yield from _documents(branch)
+    elif isinstance(value, dict) and len(value) == 1 and "Fn::Sub" in value:
+        text = value["Fn::Sub"][0] if isinstance(value["Fn::Sub"], list) else value["Fn::Sub"]
+        yield json.loads(text)
+    elif isinstance(value, dict) and value.get("Ref") == "AWS::NoValue":
+        return
+    else:
+        yield value
+
+
+def _statements(document: Any) -> Iterator[dict[str, Any]]:
+    for doc in _documents(document):
+        statements = doc["Statement"]
+        for statement in statements if isinstance(statements, list) else [statements]:
+            yield from _documents(statement)
+
+
+def _actions(statement: dict[str, Any]) -> set[str]:
+    action = statement["Action"]
+    return {action} if isinstance(action, str) else set(action)
+
+
+def roles(name: str) -> dict[str, dict[str, Any]]:
+    """The IAM roles a template declares, by logical id."""
+    resources = template(name)["Resources"]
+    return {k: r["Properties"] for k, r in resources.items() if r["Type"] == "AWS::IAM::Role"}
+
+
+def permission_actions(name: str) -> set[str]:
+    """The IAM actions a template's roles are allowed (their policies, not trust)."""
+    found: set[str] = set()
+    for role in roles(name).values():
+        for policy in role.get("Policies", []):
+            for statement in _statements(policy["PolicyDocument"]):
+                assert statement["Effect"] == "Allow", statement
+                found |= _actions(statement)
+    return found
+
+
+def trust_statements(name: str) -> list[dict[str, Any]]:
+    """Every trust statement a template's roles can have, across its conditions."""
+    return [
+        statement
+        for role in roles(name).values()
+        for statement in _statements(role["AssumeRolePolicyDocument"])
+    ]
+
+
+def readme_policy_actions() -> set[str]:
+    """The IAM actions of the policies shown in the README (its JSON blocks with an
+    `Action`, trust policies aside)."""
+    readme = (ROOT / "README.md").read_text()
+    found: set[str] = set()
+    for block in re.findall(r"```json\n(.*?)```", readme, re.DOTALL):
+        document = json.loads(block)
+        for statement in document.get("Statement", []):
+            if "Principal" in statement:
+                continue  # a trust policy: who may assume, not what the role may do
+            found |= _actions(statement)
+    return found
+
+
+def kubernetes_documents(path: Path) -> list[dict[str, Any]]:
+    """The YAML documents of one manifest file."""
+    return [d for d in yaml.safe_load_all(path.read_text()) if d]

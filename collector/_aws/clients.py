@@ -19,6 +19,7 @@ from aiobotocore.session import AioSession
 
 from .._errors import ConfigError
 from .credentials import AssumedRoles, acting_resolver
+from .organization_role import organization_role_keys
 from .regions import RegionStatus
 from .retry import Attempts, RetryPolicy, call_with_retries
 
@@ -34,6 +35,7 @@ class AwsOptions:
     concurrency: int = 100
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
+    organization_role_arn: str | None = None
 
 
 def _keep_raw_body(
@@ -117,6 +119,19 @@ class AwsClients:
         """A client on the base credentials (Organizations, and STS for the caller)."""
         return await self._stack.enter_async_context(
             self._base.create_client(service, region_name=region, config=self._config(10))
+        )
+
+    async def organizations_client(self) -> Any:
+        """The Organizations client: on the base credentials, or as `organization_role_arn`
+        (assumed from the base credentials) if one is set. Raises `AwsError`."""
+        role_arn = self._options.organization_role_arn
+        if role_arn is None:
+            return await self.base_client("organizations")
+        keys = await organization_role_keys(self._sts, role_arn, self._retry, self.control_attempts)
+        return await self._stack.enter_async_context(
+            self._base.create_client(
+                "organizations", region_name="us-east-1", config=self._config(10), **keys
+            )
         )
 
     async def appflow(self, region: str) -> Any:

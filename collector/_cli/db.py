@@ -14,9 +14,10 @@ from .flags import given_flags
 
 def run_db_upgrade(args: argparse.Namespace) -> int:
     settings = load_settings(
-        given_flags(args, "database_url", "database_url_file"),
-        allowed=frozenset({"database_url"}),
+        given_flags(args, "database_url", "database_url_file", "schema"),
+        allowed=frozenset({"database_url", "schema"}),
     )
-    anyio.run(upgrade_database, settings.database_url)
-    print(f"database {redact(settings.database_url)} is up to date")
+    anyio.run(upgrade_database, settings.database_url, settings.schema)
+    where = f" (schema {settings.schema})" if settings.schema else ""
+    print(f"database {redact(settings.database_url)}{where} is up to date")
     return ExitCode.OK

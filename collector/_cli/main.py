@@ -12,6 +12,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Iterable, Sequence
+from importlib import metadata
 from typing import NoReturn
 
 from .._config import OPTIONS, Option, redact_secrets
@@ -49,6 +50,14 @@ def add_options(parser: argparse.ArgumentParser, names: Iterable[str]) -> None:
             )
 
 
+def version() -> str:
+    """The installed distribution's version (`unknown` when run from a bare checkout)."""
+    try:
+        return metadata.version("appflow-inventory")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="collector", description="Inventory of AWS AppFlow connector profiles.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
@@ -57,13 +66,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also log the AWS SDK's requests and responses (credentials masked)",
     )
+    parser.add_argument("--version", action="version", version=f"collector {version()}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     add_options(commands.add_parser("run", help="run one collection pass"), OPTIONS)
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, parser_class=_Parser)
     add_options(
         db_commands.add_parser("upgrade", help="apply pending migrations"),
-        ["database_url", "database_url_file"],
+        ["database_url", "database_url_file", "schema"],
     )
     add_query_commands(commands)
     demo = commands.add_parser("demo", help="collect a simulated organization into SQLite")

@@ -1,23 +1,30 @@
-"""Run metrics in Prometheus text format, for node_exporter's textfile collector."""
+"""Run metrics for Prometheus: a file for node_exporter's textfile collector, or a push to
+a Pushgateway (a CronJob pod has no node_exporter directory).
+
+The only module that imports prometheus_client (an import-linter contract holds it to that).
+"""
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections import Counter
-from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
+
+from prometheus_client import CollectorRegistry, Gauge, push_to_gateway, write_to_textfile
+from prometheus_client.exposition import generate_latest
 
 from .._model.run import RunResult
 
 PREFIX = "appflow_inventory"
+JOB = "appflow-inventory"
+"""The Pushgateway job every run pushes to; shards are told apart by their grouping key."""
+PUSH_TIMEOUT = 30.0
 
 
-def render_run_metrics(result: RunResult, labels: dict[str, str]) -> str:
+def run_registry(result: RunResult, labels: dict[str, str]) -> CollectorRegistry:
     """The metrics of a finished run."""
     assert result.finished_at is not None
-    return render_metrics(
+    return metrics_registry(
         status=result.status,
         duration=(result.finished_at - result.started_at).total_seconds(),
         scopes=dict(result.scopes),
@@ -31,7 +38,7 @@ def render_run_metrics(result: RunResult, labels: dict[str, str]) -> str:
     )
 
 
-def render_metrics(
+def metrics_registry(
     *,
     status: str,
     duration: float,
@@ -43,99 +50,72 @@ def render_metrics(
     failures_by_code: dict[str, int],
     last_success: datetime | None,
     labels: dict[str, str] | None = None,
-) -> str:
-    """The text exposition of one run. Pure: no clock, no I/O."""
+) -> CollectorRegistry:
+    """A registry holding one run's gauges. Pure: no clock, no I/O."""
     base = dict(labels or {})
-    lines: list[str] = []
-    lines += _metric(
-        "run_duration_seconds", "gauge", "Wall time of the last run.", [(base, duration)]
-    )
-    lines += _metric(
+    registry = CollectorRegistry(auto_describe=True)
+
+    def gauge(name: str, help_text: str, *samples: tuple[dict[str, str], float]) -> None:
+        names = [*base, *(samples[0][0] if samples else ())]
+        metric = Gauge(f"{PREFIX}_{name}", help_text, names, registry=registry)
+        for labels, value in samples:
+            # A gauge with no label names is its own (only) sample.
+            (metric.labels(**base, **labels) if names else metric).set(value)
+
+    gauge("run_duration_seconds", "Wall time of the last run.", ({}, duration))
+    gauge(
         "run_status",
-        "gauge",
         "1 for the status of the last run.",
-        [
-            ({**base, "status": s}, 1.0 if s == status else 0.0)
+        *(
+            ({"status": s}, 1.0 if s == status else 0.0)
             for s in ("succeeded", "partial", "failed", "interrupted")
-        ],
+        ),
     )
-    lines += _metric(
+    gauge(
         "scopes",
-        "gauge",
         "Scopes of the last run by status.",
-        [
-            ({**base, "status": s}, float(scopes.get(s, 0)))
-            for s in ("succeeded", "failed", "skipped")
-        ],
+        *(({"status": s}, scopes.get(s, 0)) for s in ("succeeded", "failed", "skipped")),
     )
-    lines += _metric(
-        "scope_failures",
-        "gauge",
-        "Failed scopes of the last run by error code.",
-        [({**base, "error_code": c}, float(n)) for c, n in sorted(failures_by_code.items())],
-    )
-    lines += _metric(
-        "profiles_seen", "gauge", "Profiles listed by the last run.", [(base, float(profiles))]
-    )
-    lines += _metric(
-        "changes",
-        "gauge",
-        "Profile changes recorded by the last run by type.",
-        [
-            ({**base, "type": t}, float(changes.get(t, 0)))
-            for t in ("created", "updated", "deleted", "restored")
-        ],
-    )
-    lines += _metric(
-        "requests", "gauge", "AWS API attempts made by the last run.", [(base, float(requests))]
-    )
-    lines += _metric(
-        "retries", "gauge", "Retried AWS API attempts of the last run.", [(base, float(retries))]
-    )
-    if last_success is not None:
-        lines += _metric(
-            "last_success_timestamp_seconds",
-            "gauge",
-            "When the last fully successful run finished (Unix time).",
-            [(base, last_success.timestamp())],
+    if failures_by_code:
+        gauge(
+            "scope_failures",
+            "Failed scopes of the last run by error code.",
+            *(({"error_code": c}, n) for c, n in sorted(failures_by_code.items())),
         )
-    return "\n".join(lines) + "\n"
+    gauge("profiles_seen", "Profiles listed by the last run.", ({}, profiles))
+    gauge(
+        "changes",
+        "Profile changes recorded by the last run by type.",
+        *(({"type": t}, changes.get(t, 0)) for t in ("created", "updated", "deleted", "restored")),
+    )
+    gauge("requests", "AWS API attempts made by the last run.", ({}, requests))
+    gauge("retries", "Retried AWS API attempts of the last run.", ({}, retries))
+    if last_success is not None:
+        gauge(
+            "last_success_timestamp_seconds",
+            "When the last fully successful run finished (Unix time).",
+            ({}, last_success.timestamp()),
+        )
+    return registry
 
 
-def _metric(
-    name: str, kind: str, help_text: str, samples: Iterable[tuple[dict[str, str], float]]
-) -> list[str]:
-    full = f"{PREFIX}_{name}"
-    lines = [f"# HELP {full} {help_text}", f"# TYPE {full} {kind}"]
-    for labels, value in samples:
-        lines.append(f"{full}{_labels(labels)} {_number(value)}")
-    return lines
+def exposition(registry: CollectorRegistry) -> str:
+    """The registry in Prometheus' text format."""
+    return generate_latest(registry).decode()
 
 
-def _labels(labels: dict[str, str]) -> str:
-    if not labels:
-        return ""
-    body = ",".join(f'{k}="{_escape(v)}"' for k, v in sorted(labels.items()))
-    return "{" + body + "}"
-
-
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
-
-
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Replace `path` with `text` so a scraper never reads half a file."""
+def write_textfile(path: Path, registry: CollectorRegistry) -> None:
+    """Replace `path` with the metrics, atomically, so a scraper never reads half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_to_textfile(str(path), registry)
+
+
+def push(url: str, registry: CollectorRegistry, shard: str | None) -> None:
+    """Replace this shard's group on the Pushgateway at `url` with the run's metrics.
+
+    The group is the job and the shard (`/metrics/job/appflow-inventory/shard@base64/MC80`
+    for shard `0/4`: a value holding `/` travels base64-encoded), so the shards of one pass
+    never overwrite each other. Raises `OSError` if the push fails.
+    """
+    grouping = {"shard": shard} if shard is not None else {}
+    push_to_gateway(url, job=JOB, registry=registry, grouping_key=grouping, timeout=PUSH_TIMEOUT)

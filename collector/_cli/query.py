@@ -21,7 +21,7 @@ from typing import Any, TextIO
 
 import anyio
 
-from .._config import OPTIONS, Option, check_account_id, load_settings
+from .._config import OPTIONS, Option, Settings, check_account_id, load_settings
 from .._errors import CollectorError, ConfigError
 from .._model.run import ExitCode
 from .._service import Reader, Rows, open_inventory
@@ -66,7 +66,7 @@ def _command(
 ) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = commands.add_parser(name, help=summary, description=summary)
     parser.add_argument("--config", metavar="FILE", help="TOML file with option values")
-    for name in ("database_url", "database_url_file"):
+    for name in ("database_url", "database_url_file", "schema"):
         option = OPTIONS[name]
         parser.add_argument(Option.flag(name), metavar=option.metavar, help=option.help)
     return parser
@@ -100,19 +100,19 @@ def run_query_command(args: argparse.Namespace) -> int:
     raises `ConfigError` (exit 2); an unusable database raises `DatabaseError` (exit 3).
     """
     settings = load_settings(
-        given_flags(args, "database_url", "database_url_file"),
-        allowed=frozenset({"database_url"}),
+        given_flags(args, "database_url", "database_url_file", "schema"),
+        allowed=frozenset({"database_url", "schema"}),
     )
     command = _COMMANDS[args.command]
     try:
-        return command(args, settings.database_url)
+        return command(args, settings)
     except BrokenPipeError:
         # The reader went away (`collector export | head`): stop quietly, not with a traceback.
         _detach_stdout()
         return ExitCode.OK
 
 
-def _changes(args: argparse.Namespace, database_url: str) -> int:
+def _changes(args: argparse.Namespace, settings: Settings) -> int:
     now = datetime.now(UTC)
     since = parse_when(args.since, "--since", now)
     until = None if args.until is None else parse_when(args.until, "--until", now)
@@ -120,7 +120,7 @@ def _changes(args: argparse.Namespace, database_url: str) -> int:
         raise ConfigError("--until must be later than --since")
     accounts = _accounts(args.account)
     _print(
-        database_url,
+        settings,
         lambda inventory: inventory.changes(since, until, accounts),
         args.format,
         csv_raw=args.csv_raw,
@@ -128,9 +128,9 @@ def _changes(args: argparse.Namespace, database_url: str) -> int:
     return ExitCode.OK
 
 
-def _history(args: argparse.Namespace, database_url: str) -> int:
+def _history(args: argparse.Namespace, settings: Settings) -> int:
     async def read() -> tuple[tuple[str, ...], list[Any]]:
-        async with open_inventory(database_url) as inventory:
+        async with open_inventory(settings.database_url, settings.schema) as inventory:
             return await inventory.history(args.arn, with_snapshot=args.format == "json")
 
     # One profile's versions are few: read them all so "unknown ARN" is known before output.
@@ -146,12 +146,12 @@ def _history(args: argparse.Namespace, database_url: str) -> int:
     return ExitCode.OK
 
 
-def _show(args: argparse.Namespace, database_url: str) -> int:
+def _show(args: argparse.Namespace, settings: Settings) -> int:
     as_of = None if args.as_of is None else parse_when(args.as_of, "--as-of", datetime.now(UTC))
     accounts = _accounts(args.account)
     with_snapshot = args.format == "json"
     _print(
-        database_url,
+        settings,
         lambda inventory: inventory.inventory(as_of, accounts, with_snapshot=with_snapshot),
         args.format,
         csv_raw=args.csv_raw,
@@ -159,10 +159,10 @@ def _show(args: argparse.Namespace, database_url: str) -> int:
     return ExitCode.OK
 
 
-def _export(args: argparse.Namespace, database_url: str) -> int:
+def _export(args: argparse.Namespace, settings: Settings) -> int:
     with _output(args.output) as out:
         _print(
-            database_url,
+            settings,
             lambda inventory: inventory.export(include_deleted=args.include_deleted),
             args.format,
             out,
@@ -172,7 +172,7 @@ def _export(args: argparse.Namespace, database_url: str) -> int:
 
 
 def _print(
-    database_url: str,
+    settings: Settings,
     query: Callable[[Reader], Rows],
     fmt: str,
     out: TextIO | None = None,
@@ -182,7 +182,7 @@ def _print(
     """Stream a query's rows to `out` (stdout) in format `fmt`."""
 
     async def go() -> None:
-        async with open_inventory(database_url) as inventory:
+        async with open_inventory(settings.database_url, settings.schema) as inventory:
             rows = query(inventory)
             writer = writer_for(fmt, rows.columns, out or sys.stdout, csv_raw=csv_raw)
             async for row in rows:
@@ -192,7 +192,7 @@ def _print(
     anyio.run(go)
 
 
-_COMMANDS: dict[str, Callable[[argparse.Namespace, str], int]] = {
+_COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "changes": _changes,
     "history": _history,
     "show": _show,

@@ -15,7 +15,7 @@ from .._errors import unwrap_group
 from .._model.run import RunResult
 from .._service import run_collection
 from .flags import given_flags
-from .metrics import render_run_metrics, write_atomically
+from .metrics import push, run_registry, write_textfile
 from .output import Progress, configure_logging
 from .render import format_summary
 
@@ -31,8 +31,8 @@ def run_run(args: argparse.Namespace) -> int:
         result = anyio.run(_run_until_signalled, settings, progress)
     finally:
         progress.close()
-    if settings.metrics_file:
-        _write_metrics(settings, result)
+    if settings.metrics_file or settings.pushgateway_url:
+        _export_metrics(settings, result)
     print(format_summary(result, time.monotonic() - started))
     return result.exit_code
 
@@ -65,10 +65,22 @@ async def _run_with_stop(settings: Settings, progress: Progress, stop: anyio.Eve
     return result
 
 
-def _write_metrics(settings: Settings, result: RunResult) -> None:
-    assert settings.metrics_file is not None
-    labels = {"shard": str(settings.shard)} if settings.shard else {}
-    try:
-        write_atomically(Path(settings.metrics_file), render_run_metrics(result, labels))
-    except OSError as exc:
-        log.error("cannot write metrics file %s: %s", settings.metrics_file, exc.strerror)
+def _export_metrics(settings: Settings, result: RunResult) -> None:
+    """Write and push the run's metrics; a failure is logged, the run's exit code stays."""
+    shard = str(settings.shard) if settings.shard else None
+    registry = run_registry(result, {"shard": shard} if shard else {})
+    if settings.metrics_file:
+        try:
+            write_textfile(Path(settings.metrics_file), registry)
+        except OSError as exc:
+            log.error("cannot write metrics file %s: %s", settings.metrics_file, exc.strerror)
+    if settings.pushgateway_url:
+        try:
+            push(settings.pushgateway_url, registry, shard)
+        except OSError as exc:
+            log.error(
+                "cannot push metrics to %s: %s",
+                settings.pushgateway_url,
+                getattr(exc, "reason", None) or exc,
+                extra={"event": "metrics_push_failed"},
+            )

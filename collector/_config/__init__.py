@@ -6,7 +6,7 @@ Standard library only: settings are checked before anything connects anywhere.
 from .database_url import DatabaseUrl, parse_database_url, redact
 from .options import OPTIONS, Option
 from .redaction import redact_secrets
-from .settings import Settings, check_account_id
+from .settings import Settings, check_account_id, check_schema
 from .sources import load_settings
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "Option",
     "Settings",
     "check_account_id",
+    "check_schema",
     "load_settings",
     "parse_database_url",
     "redact",

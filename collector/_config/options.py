@@ -71,6 +71,18 @@ OPTIONS: dict[str, Option] = {
     "metrics_file": Option("str", "write Prometheus metrics (textfile collector) here", "PATH"),
     "shard": Option("str", "collect only shard INDEX of COUNT (accounts split by hash)", "I/N"),
     "run_label": Option("str", "label grouping the runs of one scheduled pass", "LABEL"),
+    # Deployment kit: metrics from a pod, a shared database, a separate Organizations role.
+    "pushgateway_url": Option(
+        "str", "push the run's metrics to this Prometheus Pushgateway, grouped by shard", "URL"
+    ),
+    "schema": Option(
+        "str",
+        "PostgreSQL only: keep the inventory's tables in this schema (created if missing)",
+        "NAME",
+    ),
+    "organization_role_arn": Option(
+        "str", "with --organization: make the Organizations calls as this role", "ARN"
+    ),
 }
 OPTION_KINDS = {name: option.kind for name, option in OPTIONS.items()}
 # Settings only a config file can give: a table per account has no natural flag or variable.

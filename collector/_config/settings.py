@@ -20,13 +20,21 @@ from .options import Option
 
 # AWS identifiers are ASCII; Python's \d and \w would also accept other scripts' digits.
 ACCOUNT_ID = re.compile(r"\d{12}", re.ASCII)
-ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
+# A role name, optionally after the role's IAM path (`team/inventory/Reader`: the ARN is
+# `role/` followed by both).
+ROLE_NAME = re.compile(r"(?:[\w+=,.@-]{1,64}/){0,16}[\w+=,.@-]{1,64}", re.ASCII)
 EXTERNAL_ID = re.compile(r"[\w+=,.@:/-]{2,1224}", re.ASCII)
 PROFILE_NAME = re.compile(r"[\w/!@#+=.-]{1,256}")
 CONNECTOR_TYPE = re.compile(r"[A-Za-z][A-Za-z0-9]{0,63}")
 # Organizations' ParentId pattern: a root (r-...) or an OU (ou-<root part>-<ou part>).
 OU_ID = re.compile(r"r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}", re.ASCII)
 RUN_LABEL = re.compile(r"[A-Za-z0-9_.:+-]{1,64}", re.ASCII)
+# Deployment kit. Schema names are plain lower-case identifiers, so SQL never needs quotes.
+SCHEMA = re.compile(r"[a-z_][a-z0-9_]{0,62}", re.ASCII)
+ROLE_ARN = re.compile(
+    r"arn:aws[a-z-]*:iam::\d{12}:role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}", re.ASCII
+)
+PUSHGATEWAY_URL = re.compile(r"https?://[^\s/?#@]+(?:/[^\s?#]*)?", re.ASCII)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +65,10 @@ class Settings:
     metrics_file: str | None = None
     shard: Shard | None = None
     run_label: str | None = None
+    # Deployment kit: metrics from a pod, a shared database, a separate Organizations role.
+    pushgateway_url: str | None = None
+    schema: str | None = None
+    organization_role_arn: str | None = None
 
     @property
     def filtered(self) -> bool:
@@ -102,6 +114,7 @@ def validate(values: dict[str, Any]) -> Settings:
     if settings.max_attempts < 1:
         raise ConfigError(f"--max-attempts must be at least 1, not {settings.max_attempts}")
     _validate_operations(settings)
+    _validate_deployment(settings)
     for name in ("connect_timeout", "read_timeout"):
         if not 0 < getattr(settings, name) < math.inf:
             raise ConfigError(f"--{name.replace('_', '-')} must be positive")
@@ -128,6 +141,35 @@ def _validate_operations(settings: Settings) -> None:
         raise ConfigError(f"--log-format must be text or json, not {settings.log_format!r}")
     if settings.run_label is not None and not RUN_LABEL.fullmatch(settings.run_label):
         raise ConfigError("--run-label must be 1 to 64 characters of [A-Za-z0-9_.:+-]")
+
+
+def check_schema(name: str) -> str:
+    """`name` if it is a schema name the collector accepts, else `ConfigError`."""
+    if not SCHEMA.fullmatch(name):
+        raise ConfigError(
+            "--schema must be 1 to 63 characters of [a-z0-9_], not starting with a digit"
+        )
+    return name
+
+
+def _validate_deployment(settings: Settings) -> None:
+    """The options of the deployment kit: Pushgateway, schema, Organizations role."""
+    url = settings.pushgateway_url
+    if url is not None and not PUSHGATEWAY_URL.fullmatch(url):
+        # No user:password@ either: a URL is logged, and credentials must never be.
+        raise ConfigError(
+            f"--pushgateway-url must be http://host[:port][/path] or https://..., not {url!r}"
+        )
+    if settings.schema is not None:
+        check_schema(settings.schema)
+        if parse_database_url(settings.database_url).backend != "postgresql":
+            raise ConfigError("--schema needs a PostgreSQL database; SQLite has no schemas")
+    arn = settings.organization_role_arn
+    if arn is not None:
+        if not ROLE_ARN.fullmatch(arn):
+            raise ConfigError(f"--organization-role-arn {arn!r} is not an IAM role ARN")
+        if not settings.organization:
+            raise ConfigError("--organization-role-arn needs --organization")
 
 
 def _validate_scoping(settings: Settings, values: Mapping[str, Any]) -> None:

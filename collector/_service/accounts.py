@@ -45,7 +45,7 @@ async def _organization(
     settings: Settings, aws: AwsClients, retry: RetryPolicy
 ) -> list[AccountInfo]:
     calls = OrganizationCalls(
-        await aws.base_client("organizations"),
+        await aws.organizations_client(),
         retry,
         aws.control_attempts,
         given=frozenset(settings.organizational_units + settings.exclude_organizational_units),

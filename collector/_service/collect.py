@@ -47,7 +47,10 @@ async def run_collection(
     retry = retry or RetryPolicy(max_attempts=settings.max_attempts)
     lock_name = "run" if settings.shard is None else settings.shard.lock_name
     shard = None if settings.shard is None else str(settings.shard)
-    async with open_engine(settings.database_url) as engine, run_lock(engine, lock_name):
+    async with (
+        open_engine(settings.database_url, settings.schema) as engine,
+        run_lock(engine, lock_name),
+    ):
         await upgrade(engine)
         store = Store(engine)
         result = RunResult(run_id=str(uuid.uuid4()), started_at=now())
@@ -68,7 +71,7 @@ async def run_collection(
         result.finish(now(), interruption=interruption)
         with anyio.CancelScope(shield=True):
             await store.finish_run(result.run_id, **_run_row(result))
-            if settings.metrics_file:
+            if settings.metrics_file or settings.pushgateway_url:
                 result.last_success = await store.last_success(shard)
         return result
 
@@ -130,6 +133,7 @@ async def _collect(
         concurrency=settings.concurrency,
         connect_timeout=settings.connect_timeout,
         read_timeout=settings.read_timeout,
+        organization_role_arn=settings.organization_role_arn,
     )
     async with AwsClients(options, retry) as aws:
         try:

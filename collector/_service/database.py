@@ -9,15 +9,17 @@ from .._store import Reader, Rows, open_engine, open_reader, sqlite_runs_all_lab
 __all__ = ["Reader", "Rows", "is_labelled_inventory", "open_inventory", "upgrade_database"]
 
 
-async def upgrade_database(database_url: str) -> None:
+async def upgrade_database(database_url: str, schema: str | None = None) -> None:
     """Apply pending migrations; `DatabaseError` if the database cannot be used."""
-    async with open_engine(database_url) as engine:
+    async with open_engine(database_url, schema) as engine:
         await upgrade(engine)
 
 
-def open_inventory(database_url: str) -> AbstractAsyncContextManager[Reader]:
+def open_inventory(
+    database_url: str, schema: str | None = None
+) -> AbstractAsyncContextManager[Reader]:
     """The inventory, read-only; `DatabaseError` unless it holds this collector's schema."""
-    return open_reader(database_url)
+    return open_reader(database_url, schema)
 
 
 def is_labelled_inventory(sqlite_file: str, run_label: str) -> bool:

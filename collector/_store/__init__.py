@@ -6,8 +6,8 @@ What differs between SQLite and PostgreSQL is in `dialects/`, one module per dat
 """
 
 from .engine import create_engine, open_engine
-from .lock import run_lock
-from .migrate import head_revision, upgrade
+from .lock import migration_lock, run_lock
+from .migrate import head_revision, migrating, upgrade
 from .reader import Reader, Row, Rows, open_reader, read_connection, sqlite_runs_all_labelled
 from .writer import Store
 
@@ -18,6 +18,8 @@ __all__ = [
     "Store",
     "create_engine",
     "head_revision",
+    "migrating",
+    "migration_lock",
     "open_engine",
     "open_reader",
     "read_connection",

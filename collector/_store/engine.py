@@ -6,6 +6,7 @@ its dialect, with the async driver chosen for the user.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,10 +15,14 @@ import sqlalchemy as sa
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from .._config import check_schema
 from .._config.database_url import parse_database_url, redact
 from .._errors import ConfigError
 from .dialects import dialect_named
 from .errors import translated
+
+# The schema each engine keeps the inventory in (`--schema`), for the locks and migrations.
+_SCHEMAS: weakref.WeakKeyDictionary[sa.Engine, str] = weakref.WeakKeyDictionary()
 
 
 def async_url(url: str) -> sa.URL:
@@ -31,16 +36,30 @@ def async_url(url: str) -> sa.URL:
     return parsed.set(drivername=f"{dialect.name}+{dialect.driver}")
 
 
-def create_engine(url: str) -> AsyncEngine:
-    """An async engine for a user's URL, tuned for one writer and a handful of readers."""
+def create_engine(url: str, schema: str | None = None) -> AsyncEngine:
+    """An async engine for a user's URL, tuned for one writer and a handful of readers.
+
+    With `schema` (PostgreSQL only), every connection sees that schema alone: the tables,
+    alembic's version table and the read queries all live there.
+    """
     parsed = async_url(url)
-    return dialect_named(parsed.get_backend_name()).engine(parsed)
+    dialect = dialect_named(parsed.get_backend_name())
+    engine = dialect.engine(parsed)
+    if schema is not None:
+        dialect.use_schema(engine, check_schema(schema))
+        _SCHEMAS[engine.sync_engine] = schema
+    return engine
+
+
+def schema_of(engine: AsyncEngine) -> str | None:
+    """The schema an engine keeps the inventory in (None: the database's default)."""
+    return _SCHEMAS.get(engine.sync_engine)
 
 
 @asynccontextmanager
-async def open_engine(url: str) -> AsyncIterator[AsyncEngine]:
+async def open_engine(url: str, schema: str | None = None) -> AsyncIterator[AsyncEngine]:
     """An engine for the block; its connections are closed however the block ends."""
-    engine = create_engine(url)
+    engine = create_engine(url, schema)
     try:
         yield engine
     finally:

@@ -1,24 +1,54 @@
-"""One run at a time per database (and per shard), whatever the database."""
+"""One run at a time per database (and per shard), and one migration at a time per database,
+whatever the database."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .._errors import DatabaseError
 from .dialects import dialect_named
+from .engine import schema_of
 from .errors import translated
 
+MIGRATION_LOCK = "migrate"
+"""The database-wide migration lock: distinct from every run and shard lock."""
+MIGRATION_LOCK_TIMEOUT = 600.0
+"""How long a process waits for another to finish migrating, in seconds."""
 
-@asynccontextmanager
-async def run_lock(engine: AsyncEngine, name: str) -> AsyncIterator[None]:
+
+def lock_name(engine: AsyncEngine, name: str) -> str:
+    """A lock's name within the engine's schema: inventories in two schemas of one database
+    lock independently."""
+    schema = schema_of(engine)
+    return name if schema is None else f"{schema}/{name}"
+
+
+def run_lock(engine: AsyncEngine, name: str) -> AbstractAsyncContextManager[None]:
     """Hold the lock `name` for the duration of the block, or raise `DatabaseError` at once.
 
     Both kinds of lock die with their process, so a killed run never blocks the next one.
     """
-    lock = dialect_named(engine.dialect.name).run_lock(engine, name)
+    dialect = dialect_named(engine.dialect.name)
+    return _held(engine, dialect.run_lock(engine, lock_name(engine, name)))
+
+
+def migration_lock(
+    engine: AsyncEngine, timeout: float = MIGRATION_LOCK_TIMEOUT
+) -> AbstractAsyncContextManager[None]:
+    """Hold the database's migration lock for the block, waiting up to `timeout` seconds for
+    another process to release it (then `DatabaseError`). It dies with its process too."""
+    dialect = dialect_named(engine.dialect.name)
+    return _held(engine, dialect.migration_lock(engine, lock_name(engine, MIGRATION_LOCK), timeout))
+
+
+@asynccontextmanager
+async def _held(
+    engine: AsyncEngine, lock: AbstractAsyncContextManager[None]
+) -> AsyncIterator[None]:
+    """`lock` for the block, its database errors translated."""
     with translated(engine):
         await lock.__aenter__()
     try:

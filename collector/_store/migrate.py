@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from importlib import resources
 
 from alembic import command
@@ -13,7 +15,10 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from .._errors import DatabaseError
+from .dialects import dialect_named
+from .engine import schema_of
 from .errors import translated
+from .lock import migration_lock
 
 
 def _alembic_config(connection: Connection | None = None) -> Config:
@@ -49,10 +54,35 @@ def _known(script: ScriptDirectory, revision: str) -> bool:
 
 
 async def upgrade(engine: AsyncEngine) -> None:
-    """Apply pending migrations; refuse a database migrated by newer code."""
+    """Apply pending migrations; refuse a database migrated by newer code.
+
+    Processes may start together on one empty database (the shards of a CronJob): each
+    migrates only under the database-wide migration lock, so one builds the schema while the
+    others wait, then find it at head. A database already at head takes no lock.
+    """
     with translated(engine):
-        async with engine.begin() as connection:
-            await _upgrade_on(connection)
+        async with engine.connect() as connection:
+            if await connection.run_sync(current_revision) == head_revision():
+                return
+    async with migrating(engine):
+        with translated(engine):
+            async with engine.begin() as connection:
+                await _upgrade_on(connection)
+
+
+@asynccontextmanager
+async def migrating(engine: AsyncEngine) -> AsyncIterator[None]:
+    """Hold the migration lock, with the engine's schema (`--schema`) created if missing.
+
+    `upgrade` migrates inside it; so does alembic run by hand (`migrations/env.py`).
+    """
+    async with migration_lock(engine):
+        schema = schema_of(engine)
+        if schema is not None:
+            with translated(engine):
+                async with engine.begin() as connection:
+                    await dialect_named(engine.dialect.name).create_schema(connection, schema)
+        yield
 
 
 async def _upgrade_on(connection: AsyncConnection) -> None:

@@ -216,20 +216,23 @@ def _in_accounts(query: sa.Select[Any], accounts: Sequence[str]) -> sa.Select[An
 
 
 @asynccontextmanager
-async def open_reader(database_url: str) -> AsyncIterator[Reader]:
-    """A `Reader` over a read-only connection to a database holding this collector's schema."""
-    async with read_connection(database_url) as conn:
+async def open_reader(database_url: str, schema: str | None = None) -> AsyncIterator[Reader]:
+    """A `Reader` over a read-only connection to a database holding this collector's schema
+    (in `schema`, if given)."""
+    async with read_connection(database_url, schema) as conn:
         yield Reader(conn, conn.engine)
 
 
 @asynccontextmanager
-async def read_connection(database_url: str) -> AsyncIterator[AsyncConnection]:
+async def read_connection(
+    database_url: str, schema: str | None = None
+) -> AsyncIterator[AsyncConnection]:
     """A read-only connection to a database that holds this collector's schema.
 
     Raises `DatabaseError` if the database cannot be reached, has no schema, or has a schema
     of another revision; database errors while the caller reads become `DatabaseError` too.
     """
-    engine = create_engine(database_url)
+    engine = create_engine(database_url, schema)
     try:
         if dialect_named(engine.dialect.name).missing(engine):
             # Connecting to a missing SQLite file would create it: a read must leave none.

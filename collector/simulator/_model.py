@@ -84,6 +84,9 @@ class Organization:
     id: str = "o-a1b2c3d4e5"
     management_account_id: str = "111122223333"
     member_role_name: str = "AppFlowInventoryReader"
+    organization_role_name: str | None = None
+    """A role in the management account that alone may make the Organizations calls, as a
+    collector running in another account does (None: the base credentials make them)."""
     required_external_id: str | None = None
     role_max_session_seconds: int = 43200
     root_id: str = "r-ab12"

@@ -158,12 +158,23 @@ OPERATIONS: dict[str, Operation] = {
 }
 
 
+def _may_list(org: Organization, identity: Identity) -> bool:
+    """The management account's principals may list; with an organization role, only that
+    role's sessions may (the base principal has no Organizations permissions then)."""
+    if identity.account_id != org.management_account_id:
+        return False
+    if org.organization_role_name is None:
+        return True
+    session = identity.session
+    return session is not None and session.role_name == org.organization_role_name
+
+
 def handle_organizations(state: ServerState, call: Call, identity: Identity) -> Reply:
     """Answer one Organizations call."""
     operation = OPERATIONS.get(call.operation)
     if operation is None:
         raise SimError("UnknownOperationException", f"Unknown operation {call.operation}", 400)
-    if identity.account_id != state.org.management_account_id:
+    if not _may_list(state.org, identity):
         message = "You don't have permissions to access this resource."
         raise SimError("AccessDeniedException", message, 400)
     try:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from ._auth import Identity, role_id
 from ._context import Call, ServerState
+from ._model import Organization
 from ._protocols import Reply, SimError, query_reply, xml_element
 
 _ROLE_ARN = re.compile(r"arn:aws:iam::(\d{12}):role/(?:[\w+=,.@-]+/)*([\w+=,.@-]{1,64})")
@@ -44,6 +45,17 @@ def _check_access(
     state: ServerState, identity: Identity, role_arn: str, account: str, role: str, ext: str | None
 ) -> None:
     org = state.org
+    if _organization_role(org, account, role):
+        # Its trust policy names the base principal: no other session may assume it.
+        if identity.session is None:
+            return
+    elif _as_organization_role(org, identity):
+        # Member roles trust the collector's principal, not the organization role.
+        message = (
+            f"User: {identity.arn} is not authorized to perform: sts:AssumeRole "
+            f"on resource: {role_arn}"
+        )
+        raise SimError("AccessDenied", message, 403)
     target = org.accounts.get(account)
     refused = (
         target is None
@@ -58,6 +70,17 @@ def _check_access(
             f"on resource: {role_arn}"
         )
         raise SimError("AccessDenied", message, 403)
+
+
+def _organization_role(org: Organization, account: str, role: str) -> bool:
+    """Whether (account, role) is the organization role of `org`, if it has one."""
+    return org.organization_role_name == role and account == org.management_account_id
+
+
+def _as_organization_role(org: Organization, identity: Identity) -> bool:
+    """Whether `identity` is a session of the organization role."""
+    session = identity.session
+    return session is not None and _organization_role(org, session.account_id, session.role_name)
 
 
 def _assume_role(state: ServerState, call: Call, identity: Identity) -> Reply:

@@ -1,12 +1,14 @@
-"""Migrations two ways: alembic run by hand from the repository root, and the installed
-package migrating by itself with no checkout around it."""
+"""The package as users get it: alembic run by hand from the repository root, and the wheel
+installed with only the pinned runtime lock (as the image installs it) running by itself,
+with no checkout around it: `--version`, `db upgrade` and the demo."""
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
-import sysconfig
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -102,10 +104,11 @@ def test_alembic_without_a_url_says_how_to_give_one() -> None:
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh virtualenv holding the project as a built wheel, not as the checkout.
+    """A fresh virtualenv built as the image builds its own: the project's wheel, and only
+    the pinned runtime lock (requirements/runtime.txt, hashes required) for its dependencies.
 
-    Its dependencies come from this environment's site-packages (added by a .pth line, so
-    the checkout's editable install is not); the collector itself is only the wheel's.
+    The virtualenv has no pip of its own, like the image's; this environment's pinned pip
+    installs into it. Nothing of the checkout or of this environment is visible from it.
     """
     work = tmp_path_factory.mktemp("wheel")
     built = subprocess.run(
@@ -129,21 +132,84 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert built.returncode == 0, built.stderr
     (wheel,) = (work / "dist").glob("appflow_inventory-*.whl")
     venv = work / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
-    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-deps"]
-    subprocess.run([*pip, "--no-index", str(wheel)], check=True, timeout=300)
-    site = subprocess.run(
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    pip = [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install"]
+    for step in (
+        ["--require-hashes", "-r", str(ROOT / "requirements" / "runtime.txt")],
+        ["--no-deps", str(wheel)],
+    ):
+        done = subprocess.run(
+            [*pip, "-q", *step], capture_output=True, text=True, timeout=600, check=False
+        )
+        assert done.returncode == 0, done.stderr
+    return venv
+
+
+def installed_run(
+    venv: Path, cwd: Path, *args: str, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """`collector ARGS` of the installed copy, in `cwd`, with no database URL in the
+    environment and no path into the checkout."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("COLLECTOR_", "PYTHON"))}
+    return subprocess.run(
+        [str(venv / "bin" / "collector"), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def test_installed_environment_holds_only_the_runtime_lock(installed: Path) -> None:
+    """The installed copy's environment is the wheel plus exactly the runtime lock's
+    packages: no test tool, no pip, and `pip check` finds every dependency satisfied."""
+    listed = subprocess.run(
         [
-            str(venv / "bin" / "python"),
+            str(installed / "bin" / "python"),
             "-c",
-            "import sysconfig; print(sysconfig.get_path('purelib'))",
+            "from importlib import metadata\n"
+            "for d in metadata.distributions(): print(d.metadata['Name'], d.version)",
         ],
         capture_output=True,
         text=True,
         check=True,
-    ).stdout.strip()
-    (Path(site) / "dependencies.pth").write_text(sysconfig.get_path("purelib") + "\n")
-    return venv
+    ).stdout
+    names = {line.split()[0].lower().replace("_", "-") for line in listed.splitlines()}
+    lock = (ROOT / "requirements" / "runtime.txt").read_text()
+    locked = {m.lower() for m in re.findall(r"^([A-Za-z0-9_.-]+)==", lock, re.MULTILINE)}
+    assert "appflow-inventory" in names
+    assert names - {"appflow-inventory"} <= locked
+    assert {"aiobotocore", "sqlalchemy", "asyncpg", "prometheus-client"} <= names
+    assert not names & {"pip", "pytest", "setuptools", "mypy"}
+    check = subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(installed / "bin" / "python"), "check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_installed_collector_reports_its_version(installed: Path, tmp_path: Path) -> None:
+    """`collector --version` of the installed copy prints the version in pyproject.toml."""
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    result = installed_run(installed, tmp_path, "--version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"collector {version}"
+
+
+def test_installed_collector_runs_the_demo(installed: Path, tmp_path: Path) -> None:
+    """`collector demo` of the installed copy, far from the checkout, migrates a new SQLite
+    file with the packaged migrations and collects the simulated organization twice."""
+    result = installed_run(installed, tmp_path, "demo", "--accounts", "4", timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "First pass:" in result.stdout
+    assert "Second pass:" in result.stdout
+    assert "Profiles per account:" in result.stdout
+    database = tmp_path / "appflow-demo.db"
+    assert tables(f"sqlite:///{database}") >= TABLES
 
 
 def test_installed_package_migrates_by_itself(

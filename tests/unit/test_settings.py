@@ -392,11 +392,21 @@ def test_empty_profile_name_is_refused() -> None:
         load({"profile_name": [""]})
 
 
-@pytest.mark.parametrize("name", ["my role", "a" * 65, "path/Role", "role*", ""])
+@pytest.mark.parametrize(
+    "name", ["my role", "a" * 65, "/Role", "path//Role", "path/", "path/role*", "role*", ""]
+)
 def test_bad_role_name(name: str) -> None:
     """A role name that IAM would refuse is refused."""
     with pytest.raises(ConfigError, match="role name"):
         load({"role_name": name})
+
+
+def test_role_name_may_start_with_the_role_path() -> None:
+    """A role deployed under an IAM path is named `path/NAME` (the ARN's form, without the
+    leading slash), as member-role.yaml's RolePath needs."""
+    assert load({"role_name": "inventory/AppFlowInventoryReader"}).role_name == (
+        "inventory/AppFlowInventoryReader"
+    )
 
 
 def test_role_name_must_be_ascii() -> None:
@@ -594,3 +604,64 @@ def test_organization_needs_a_role() -> None:
     with pytest.raises(ConfigError, match="--organization needs --role-name"):
         load_settings({"organization": True}, environ={})
     assert load_settings({"organization": True, "role_name": "Reader"}, environ={}).organization
+
+
+# --- the deployment kit: Pushgateway, schema, organization role ----------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://pushgateway:9091", "https://push.example.com/prefix", "http://127.0.0.1:9091/"],
+)
+def test_pushgateway_url_accepts_http_and_https(url: str) -> None:
+    """A Pushgateway URL is http:// or https://, host, optional port and path."""
+    assert load({"pushgateway_url": url}).pushgateway_url == url
+
+
+@pytest.mark.parametrize(
+    "url", ["pushgateway:9091", "ftp://host", "http://user:secret@host:9091", "http://"]
+)
+def test_bad_pushgateway_url_is_one_line_without_credentials(url: str) -> None:
+    """Anything else is refused with one line; a URL carrying credentials is refused too,
+    since URLs are logged."""
+    message = config_error({"pushgateway_url": url})
+    assert "--pushgateway-url" in message
+
+
+def test_schema_needs_postgresql_and_a_plain_name() -> None:
+    """--schema is a lower-case identifier, and only for PostgreSQL."""
+    postgres = "postgresql://u@db/inventory"
+    assert load({"schema": "inventory_2", "database_url": postgres}).schema == "inventory_2"
+    assert "PostgreSQL" in config_error({"schema": "inventory"})
+    for bad in ("Inventory", "2nd", "a-b", "x" * 64, 'a"b'):
+        assert "--schema must be" in config_error({"schema": bad, "database_url": postgres})
+
+
+def test_organization_role_arn_needs_organization_and_an_arn() -> None:
+    """--organization-role-arn takes an IAM role ARN (path allowed) and needs --organization."""
+    arn = "arn:aws:iam::111122223333:role/org/AppFlowInventoryOrganizationReader"
+    role = {"organization": True, "role_name": "Reader"}
+    assert load({**role, "organization_role_arn": arn}).organization_role_arn == arn
+    assert "needs --organization" in config_error({"organization_role_arn": arn})
+    for bad in (
+        "AppFlowInventoryOrganizationReader",
+        "arn:aws:iam::1111:role/R",
+        "arn:aws:iam::111122223333:user/R",
+    ):
+        assert "not an IAM role ARN" in config_error({**role, "organization_role_arn": bad})
+
+
+def test_deployment_options_come_from_the_environment() -> None:
+    """The new options are variables too: COLLECTOR_PUSHGATEWAY_URL, COLLECTOR_SCHEMA,
+    COLLECTOR_ORGANIZATION_ROLE_ARN."""
+    settings = load(
+        COLLECTOR_DATABASE_URL="postgresql://u@db/inventory",
+        COLLECTOR_ORGANIZATION="true",
+        COLLECTOR_ROLE_NAME="Reader",
+        COLLECTOR_PUSHGATEWAY_URL="http://pushgateway:9091",
+        COLLECTOR_SCHEMA="inventory",
+        COLLECTOR_ORGANIZATION_ROLE_ARN="arn:aws:iam::111122223333:role/OrgReader",
+    )
+    assert settings.pushgateway_url == "http://pushgateway:9091"
+    assert settings.schema == "inventory"
+    assert settings.organization_role_arn == "arn:aws:iam::111122223333:role/OrgReader"

@@ -37,6 +37,22 @@ class Dialect(Protocol):
         """Hold lock `name` for a block, or raise `DatabaseError` at once if it is held."""
         ...
 
+    def migration_lock(
+        self, engine: AsyncEngine, name: str, wait: float
+    ) -> AbstractAsyncContextManager[None]:
+        """Hold lock `name` for a block, waiting up to `wait` seconds for it (then
+        `DatabaseError`): one process migrates a database at a time, the others wait."""
+        ...
+
+    def use_schema(self, engine: AsyncEngine, schema: str) -> None:
+        """Make every connection of `engine` use `schema` alone (`ConfigError` if the
+        database has no schemas)."""
+        ...
+
+    async def create_schema(self, conn: AsyncConnection, schema: str) -> None:
+        """Create `schema` if it does not exist."""
+        ...
+
     def refused_data(self, error: DBAPIError) -> bool:
         """Whether the database refused the values written, rather than failed itself."""
         ...

@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyError
@@ -65,6 +66,49 @@ class PostgreSQL:
                 except (SQLAlchemyError, OSError):
                     pass  # the connection is gone, and the server released the lock with it
 
+    @asynccontextmanager
+    async def migration_lock(
+        self, engine: AsyncEngine, name: str, wait: float
+    ) -> AsyncIterator[None]:
+        # Like the run lock, a session advisory lock that dies with its connection; but a
+        # process that finds it held waits (polling, so a signal still stops it).
+        key = lock_key(name)
+        async with engine.connect() as conn:
+            try:
+                deadline = anyio.current_time() + wait
+                while not await _try_lock(conn, key):
+                    if anyio.current_time() >= deadline:
+                        raise DatabaseError(
+                            f"waited {wait:g}s for another process to finish migrating "
+                            "this database"
+                        )
+                    await anyio.sleep(MIGRATION_LOCK_POLL)
+                yield
+            finally:
+                # Also after a cancelled wait: the lock may have been taken just before.
+                with anyio.CancelScope(shield=True):
+                    try:
+                        await conn.execute(sa.select(sa.func.pg_advisory_unlock(key)))
+                        await conn.commit()
+                    except (SQLAlchemyError, OSError):
+                        pass  # the connection is gone, and the server released the lock
+
+    def use_schema(self, engine: AsyncEngine, schema: str) -> None:
+        def search_path(dbapi_connection: Any, _record: Any) -> None:
+            # Outside a transaction, so no rollback undoes it. The name is checked by the
+            # settings ([a-z_][a-z0-9_]*), so quoting it is enough.
+            autocommit = dbapi_connection.autocommit
+            dbapi_connection.autocommit = True
+            cursor = dbapi_connection.cursor()
+            cursor.execute(f'SET SESSION search_path TO "{schema}"')
+            cursor.close()
+            dbapi_connection.autocommit = autocommit
+
+        sa.event.listen(engine.sync_engine, "connect", search_path, insert=True)
+
+    async def create_schema(self, conn: AsyncConnection, schema: str) -> None:
+        await conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+
     def refused_data(self, error: DBAPIError) -> bool:
         if isinstance(error, DataError | IntegrityError):
             return True
@@ -75,6 +119,15 @@ class PostgreSQL:
 
     def missing(self, engine: AsyncEngine) -> bool:
         return False  # connecting tells; it never creates a database
+
+
+MIGRATION_LOCK_POLL = 0.2
+
+
+async def _try_lock(conn: AsyncConnection, key: int) -> bool:
+    locked = (await conn.execute(sa.select(sa.func.pg_try_advisory_lock(key)))).scalar()
+    await conn.commit()
+    return bool(locked)
 
 
 def lock_key(name: str) -> int:

@@ -6,17 +6,19 @@ import errno
 import fcntl
 import os
 import stat
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio
 import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from ..._errors import DatabaseError
+from ..._errors import ConfigError, DatabaseError
 
 
 class SQLite:
@@ -43,6 +45,28 @@ class SQLite:
         # The kernel releases an flock when the process ends, however it ends.
         with _FileLock(Path(f"{database_file(engine)}.{name}.lock")):
             yield
+
+    @asynccontextmanager
+    async def migration_lock(
+        self, engine: AsyncEngine, name: str, wait: float
+    ) -> AsyncIterator[None]:
+        # A second flock beside the database, waited for: SQLite's own write lock is taken
+        # only once the first DDL statement runs, after the schema's revision was read.
+        database = database_file(engine)
+        if database in ("", ":memory:"):
+            yield  # a private database: no other process can see it
+            return
+        fd = await _wait_for_flock(Path(f"{database}.{name}.lock"), wait)
+        try:
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
+
+    def use_schema(self, engine: AsyncEngine, schema: str) -> None:
+        raise ConfigError("--schema needs a PostgreSQL database; SQLite has no schemas")
+
+    async def create_schema(self, conn: AsyncConnection, schema: str) -> None:
+        raise ConfigError("--schema needs a PostgreSQL database; SQLite has no schemas")
 
     def refused_data(self, error: DBAPIError) -> bool:
         return isinstance(error, DataError | IntegrityError)
@@ -93,6 +117,33 @@ def database_file(engine: AsyncEngine) -> str:
     if _is_uri(engine):
         database = database.removeprefix("file:").split("?", 1)[0]
     return database
+
+
+MIGRATION_LOCK_POLL = 0.1
+
+
+async def _wait_for_flock(path: Path, wait: float) -> int:
+    """An open descriptor of `path` holding its exclusive flock, waited for (polling, so a
+    signal still stops the wait) up to `wait` seconds."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise DatabaseError(f"cannot open lock file {path}: {exc.strerror}") from None
+    deadline = time.monotonic() + wait
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return fd
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise DatabaseError(
+                        f"waited {wait:g}s for another process to finish migrating this database"
+                    ) from None
+                await anyio.sleep(MIGRATION_LOCK_POLL)
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 class _FileLock:

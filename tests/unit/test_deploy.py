@@ -1,0 +1,316 @@
+"""The deployment kit as files: the Dockerfile, the IAM templates and the Kubernetes
+manifests say what the README and the collector say. (hadolint, cfn-lint and
+kubernetes-validate check their syntax in `make test`; the e2e tests build and run them.)"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from datetime import UTC, datetime
+from typing import Any
+
+from collector._cli.metrics import metrics_registry
+from collector._config import OPTIONS
+
+from ..support import (
+    KUBERNETES,
+    ROOT,
+    TEMPLATES,
+    kubernetes_documents,
+    permission_actions,
+    readme_policy_actions,
+    roles,
+    template,
+    trust_statements,
+)
+
+MEMBER_ACTIONS = {"appflow:DescribeConnectorProfiles", "ec2:DescribeRegions"}
+ORGANIZATION_ACTIONS = {
+    "organizations:ListAccounts",
+    "organizations:ListOrganizationalUnitsForParent",
+    "organizations:ListAccountsForParent",
+}
+
+
+def dockerfile_stages() -> list[list[str]]:
+    """The Dockerfile's instructions (continuations joined, comments dropped), by stage."""
+    text = re.sub(r"\\\n\s*", " ", (ROOT / "Dockerfile").read_text())
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    lines = [line for line in lines if line and not line.startswith("#")]
+    stages: list[list[str]] = [[]]
+    for line in lines:
+        if (
+            line.startswith("FROM ")
+            and stages[-1]
+            and any(s.startswith("FROM ") for s in stages[-1])
+        ):
+            stages.append([])
+        stages[-1].append(line)
+    return stages
+
+
+def test_the_image_is_built_in_two_stages_and_runs_collector_unprivileged() -> None:
+    """The final stage starts from a slim Python, copies only the built virtualenv, labels
+    version and source, runs as a numeric non-root user, with `collector` as entrypoint."""
+    build, final = dockerfile_stages()
+    assert "ARG PYTHON_IMAGE=python:3.11-slim-bookworm" in build[0]
+    assert final[0] == "FROM ${PYTHON_IMAGE}"
+    copies = [line for line in final if line.startswith("COPY")]
+    assert copies == ["COPY --from=build /opt/collector /opt/collector"]
+    runs = " ".join(line for line in final if line.startswith("RUN"))
+    for tool in ("pip", "apt-get", "gcc", "wheel", "setuptools"):
+        assert tool not in runs, f"the final stage runs {tool}"
+    label = next(line for line in final if line.startswith("LABEL"))
+    assert 'org.opencontainers.image.version="${VERSION}"' in label
+    assert 'org.opencontainers.image.source="${SOURCE}"' in label
+    (user,) = [line for line in final if line.startswith("USER ")]
+    uid = user.split()[1].split(":")[0]
+    assert uid.isdigit(), user
+    assert int(uid) != 0, user
+    assert final[-2:] == ['ENTRYPOINT ["collector"]', 'CMD ["--help"]']
+
+
+def test_the_image_installs_the_runtime_lock_into_a_venv_without_pip() -> None:
+    """The build stage installs only requirements/runtime.txt, hashes required, into a
+    virtualenv made without pip, then the wheel without dependencies."""
+    build, _ = dockerfile_stages()
+    commands = [c.strip() for line in build for c in line.split("&&")]
+    assert "python -m venv --without-pip /opt/collector" in " ".join(commands)
+    into_venv = [c for c in commands if "--python /opt/collector/bin/python install" in c]
+    assert len(into_venv) == 2
+    assert "--require-hashes -r requirements/runtime.txt" in into_venv[0]
+    assert "--no-deps /tmp/dist/*.whl" in into_venv[1]
+
+
+def test_the_build_context_holds_only_the_sources() -> None:
+    """.dockerignore leaves out everything (virtualenvs, databases, .git) but what the
+    Dockerfile copies."""
+    lines = [
+        line
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
+    assert lines[0] == "*"
+    allowed = {line[1:] for line in lines if line.startswith("!")}
+    copied = {
+        part
+        for stage in dockerfile_stages()
+        for line in stage
+        if line.startswith("COPY ") and "--from" not in line
+        for part in shlex.split(line)[1:-1]
+    }
+    assert {p.rstrip("/") for p in copied} <= {
+        a.rstrip("/").removesuffix("/*.txt") for a in allowed
+    }
+
+
+def test_template_permissions_are_the_readme_policies() -> None:
+    """Together the templates allow exactly the actions the README's policies list: the
+    member role reads AppFlow and EC2 regions, the collector role assumes and lists."""
+    assert permission_actions("member-role.yaml") == MEMBER_ACTIONS
+    assert permission_actions("collector-role.yaml") == {"sts:AssumeRole"} | ORGANIZATION_ACTIONS
+    assert permission_actions("organization-role.yaml") == ORGANIZATION_ACTIONS
+    union = set().union(*(permission_actions(name) for name in TEMPLATES))
+    assert union == readme_policy_actions()
+
+
+def test_member_role_is_parameterized_for_a_stackset() -> None:
+    """The member role takes the collector's principal, an optional external id and its
+    name and path as parameters; sessions last the hour the collector asks for."""
+    parameters = template("member-role.yaml")["Parameters"]
+    assert {"CollectorRoleArn", "ExternalId", "RoleName", "RolePath"} <= parameters.keys()
+    assert parameters["RoleName"]["Default"] == "AppFlowInventoryReader"
+    assert parameters["ExternalId"]["Default"] == ""
+    (role,) = roles("member-role.yaml").values()
+    assert role["RoleName"] == {"Ref": "RoleName"}
+    assert role["Path"] == {"Ref": "RolePath"}
+    assert role["MaxSessionDuration"] >= 3600
+    (trust,) = trust_statements("member-role.yaml")
+    assert trust["Principal"] == {"AWS": {"Ref": "CollectorRoleArn"}}
+    condition = trust["Condition"]["Fn::If"]
+    assert condition[0] == "HasExternalId"
+    assert condition[1] == {"StringEquals": {"sts:ExternalId": {"Ref": "ExternalId"}}}
+    text = (ROOT / "deploy" / "cloudformation" / "member-role.yaml").read_text()
+    assert re.search(r"# Optional:[^\n]*\n(\s*#[^\n]*\n)*\s+- Sid: TellDisabledOptInRegions", text)
+
+
+def test_collector_role_trusts_irsa_pod_identity_or_a_principal() -> None:
+    """The collector role's trust is one of: the service account through the cluster's
+    OIDC provider (sub and aud pinned), EKS Pod Identity, or a named principal."""
+    trusts = trust_statements("collector-role.yaml")
+    by_action = {
+        frozenset([s["Action"]] if isinstance(s["Action"], str) else s["Action"]): s for s in trusts
+    }
+    irsa = by_action[frozenset({"sts:AssumeRoleWithWebIdentity"})]
+    assert irsa["Principal"] == {"Federated": "${EksOidcProviderArn}"}
+    assert irsa["Condition"]["StringEquals"] == {
+        "${Issuer}:sub": "system:serviceaccount:${ServiceAccountNamespace}:${ServiceAccountName}",
+        "${Issuer}:aud": "sts.amazonaws.com",
+    }
+    pod_identity = by_action[frozenset({"sts:AssumeRole", "sts:TagSession"})]
+    assert pod_identity["Principal"] == {"Service": "pods.eks.amazonaws.com"}
+    principal = by_action[frozenset({"sts:AssumeRole"})]
+    assert principal["Principal"] == {"AWS": {"Ref": "TrustedPrincipalArn"}}
+    modes = template("collector-role.yaml")["Parameters"]["TrustMode"]["AllowedValues"]
+    assert modes == ["EksIrsa", "EksPodIdentity", "Principal"]
+
+
+def test_collector_role_may_assume_only_the_member_role() -> None:
+    """The collector role assumes the member role by its name and path in any account, and
+    the organization role only when one is given."""
+    (role,) = roles("collector-role.yaml").values()
+    (policy,) = role["Policies"]
+    statements = policy["PolicyDocument"]["Statement"]
+    assert statements[0]["Resource"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:iam::*:role${MemberRolePath}${MemberRoleName}"
+    }
+    _, itself, separate = statements[1]["Fn::If"]
+    assert set(itself["Action"]) == ORGANIZATION_ACTIONS
+    assert separate["Action"] == "sts:AssumeRole"
+    assert separate["Resource"] == {"Ref": "OrganizationRoleArn"}
+
+
+def base(kind: str) -> dict[str, Any]:
+    """The one resource of `kind` in the kustomize base."""
+    found = [
+        doc
+        for path in sorted((KUBERNETES / "base").glob("*.yaml"))
+        for doc in kubernetes_documents(path)
+        if doc.get("kind") == kind
+    ]
+    assert len(found) == 1, kind
+    return found[0]
+
+
+def exported_metric_names() -> set[str]:
+    """Every metric name the collector exports, from a registry with every gauge set."""
+    registry = metrics_registry(
+        status="partial",
+        duration=1.0,
+        scopes={"failed": 1},
+        profiles=1,
+        changes={},
+        requests=1,
+        retries=0,
+        failures_by_code={"throttled": 1},
+        last_success=datetime.now(UTC),
+        labels={"shard": "0/4"},
+    )
+    return {metric.name for metric in registry.collect()}
+
+
+def test_prometheus_rule_alerts_on_metrics_the_collector_exports() -> None:
+    """The PrometheusRule is well formed (the Operator's v1 shape) and every metric its
+    alerts use is one the collector really exports, with labels it really sets."""
+    rule = base("PrometheusRule")
+    assert rule["apiVersion"] == "monitoring.coreos.com/v1"
+    (group,) = rule["spec"]["groups"]
+    exported = exported_metric_names()
+    alerts = {r["alert"]: r for r in group["rules"]}
+    assert {"AppFlowInventoryStale", "AppFlowInventoryRunFailed"} <= alerts.keys()
+    for name, alert in alerts.items():
+        assert set(alert) <= {"alert", "expr", "for", "labels", "annotations"}, name
+        assert alert["labels"]["severity"] in ("info", "warning", "critical"), name
+        assert alert["annotations"]["summary"], name
+        used = set(re.findall(r"appflow_inventory_\w+", alert["expr"]))
+        assert used, name
+        assert used <= exported, (name, used - exported)
+        for label in re.findall(r"\$labels\.(\w+)", str(alert["annotations"])):
+            assert label in ("shard", "status", "job", "instance"), (name, label)
+    assert (
+        alerts["AppFlowInventoryStale"]["expr"]
+        == "time() - appflow_inventory_last_success_timestamp_seconds > 2 * 86400"
+    )
+
+
+def test_cronjob_runs_indexed_shards_with_a_deadline_and_json_logs() -> None:
+    """The CronJob runs an Indexed Job of N shards, never two passes at once, with the
+    shard from the completion index, a deadline below Kubernetes' own, and JSON logs."""
+    cronjob = base("CronJob")
+    assert cronjob["spec"]["concurrencyPolicy"] == "Forbid"
+    job = cronjob["spec"]["jobTemplate"]["spec"]
+    assert job["completionMode"] == "Indexed"
+    (container,) = job["template"]["spec"]["containers"]
+    args = container["args"]
+    assert args[0] == "run"
+    assert args[args.index("--shard") + 1] == "$(JOB_COMPLETION_INDEX)/$(SHARD_COUNT)"
+    assert args[args.index("--log-format") + 1] == "json"
+    deadline = int(args[args.index("--deadline") + 1])
+    assert deadline < job["activeDeadlineSeconds"]
+    env = {e["name"]: e for e in container["env"]}
+    assert int(env["SHARD_COUNT"]["value"]) == job["completions"] == job["parallelism"]
+    assert env["COLLECTOR_DATABASE_URL"]["valueFrom"] == {
+        "secretKeyRef": {"name": "appflow-inventory-db", "key": "url"}
+    }
+    assert job["template"]["spec"]["serviceAccountName"] == "appflow-inventory"
+
+
+def test_cronjob_requests_memory_for_the_measured_peak() -> None:
+    """The collector's memory request covers the peak RSS the README's benchmark measured
+    for a whole fleet in one process, and its limit leaves twice that."""
+    readme = (ROOT / "README.md").read_text()
+    peak = float(re.search(r"\| `collector run` \| [\d.]+ \| [\d.]+ \| ([\d.]+) \|", readme)[1])  # type: ignore[index]
+    (container,) = base("CronJob")["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    resources = container["resources"]
+
+    def mebibytes(text: str) -> float:
+        assert text.endswith("Mi"), text
+        return float(text[:-2]) * 1.048576  # MB, as the benchmark reports
+
+    assert mebibytes(resources["requests"]["memory"]) >= peak
+    assert mebibytes(resources["limits"]["memory"]) >= 2 * peak
+
+
+def test_settings_in_the_manifests_are_real_options() -> None:
+    """Every COLLECTOR_ variable the manifests set names an option of the collector (a typo
+    would be silently ignored by the pod)."""
+    kustomization = kubernetes_documents(KUBERNETES / "base" / "kustomization.yaml")[0]
+    literals = kustomization["configMapGenerator"][0]["literals"]
+    overlay = kubernetes_documents(KUBERNETES / "overlays" / "example" / "kustomization.yaml")[0]
+    literals += overlay["configMapGenerator"][0]["literals"]
+    names = {literal.split("=", 1)[0] for literal in literals}
+    names |= {
+        e["name"]
+        for e in base("CronJob")["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][
+            0
+        ]["env"]
+    }
+    for name in names:
+        if name.startswith("COLLECTOR_"):
+            assert name.removeprefix("COLLECTOR_").lower() in OPTIONS, name
+
+
+def test_migration_job_upgrades_the_database_as_the_collector() -> None:
+    """The one-off Job runs `collector db upgrade` with the same image, service account and
+    database Secret as the CronJob."""
+    job = base("Job")
+    spec = job["spec"]["template"]["spec"]
+    (container,) = spec["containers"]
+    assert container["args"] == ["db", "upgrade"]
+    assert container["image"] == "appflow-inventory"
+    assert spec["serviceAccountName"] == "appflow-inventory"
+    env = {e["name"]: e for e in container["env"]}
+    assert (
+        env["COLLECTOR_DATABASE_URL"]["valueFrom"]["secretKeyRef"]["name"] == "appflow-inventory-db"
+    )
+
+
+def test_service_account_names_the_collector_role_for_irsa() -> None:
+    """The service account carries the IRSA annotation with the collector role's default
+    name from collector-role.yaml."""
+    account = base("ServiceAccount")
+    arn = account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]
+    default = template("collector-role.yaml")["Parameters"]["RoleName"]["Default"]
+    assert re.fullmatch(rf"arn:aws:iam::\d{{12}}:role/{default}", arn)
+
+
+def test_every_file_the_readme_names_exists() -> None:
+    """Each file of the repository the README tells a user to use (deploy/, requirements/,
+    the Dockerfile, scripts) exists; the overlay a user copies to `prod` is the example's."""
+    readme = (ROOT / "README.md").read_text()
+    named = set(re.findall(r"((?:deploy|requirements|scripts)/[\w./-]*[\w-])", readme))
+    named |= {"Dockerfile", ".dockerignore"}
+    assert any(n.startswith("deploy/cloudformation/") for n in named)
+    for name in sorted(named):
+        path = ROOT / name.replace("overlays/prod", "overlays/example")
+        assert path.exists(), name
