@@ -14,6 +14,9 @@ from .retry import Attempts, RetryPolicy, call_with_retries
 
 # ListAccounts and the *ForParent operations take at most 20 per page.
 ORGANIZATIONS_PAGE = 20
+# A bound on pages per listing, empty ones included (Organizations may send empty pages
+# that still carry a NextToken): 50,000 accounts, beyond any organization's quota.
+MAX_ORGANIZATION_PAGES = 2500
 
 
 class OrganizationCalls:
@@ -38,13 +41,21 @@ class OrganizationCalls:
         items: list[dict[str, Any]] = []
         tokens: set[str] = set()
         token: str | None = None
-        while True:
+        for _ in range(MAX_ORGANIZATION_PAGES):
             request = {**params, "MaxResults": ORGANIZATIONS_PAGE}
             if token:
                 request["NextToken"] = token
+            # A throttled page is retried with its own token: the listing resumes, it never
+            # starts over.
             call = partial(getattr(self._client, operation), **request)
             page = await call_with_retries(call, self._retry, self._counter)
-            items.extend(page.get(key, []))
+            found = page.get(key, [])
+            if len(found) > ORGANIZATIONS_PAGE:
+                message = (
+                    f"{operation} returned {len(found)} items for at most {ORGANIZATIONS_PAGE}"
+                )
+                raise AwsError(ErrorKind.INVALID_RESPONSE, "TooManyItems", message)
+            items.extend(found)
             token = page.get("NextToken")
             if not token:
                 return items
@@ -53,6 +64,8 @@ class OrganizationCalls:
                 message = f"{operation} returned the same NextToken twice"
                 raise AwsError(ErrorKind.INVALID_RESPONSE, "RepeatedNextToken", message)
             tokens.add(token)
+        message = f"{operation} returned more than {MAX_ORGANIZATION_PAGES} pages"
+        raise AwsError(ErrorKind.INVALID_RESPONSE, "TooManyPages", message)
 
     async def children(self, parent: str) -> tuple[list[str], list[str]]:
         """The child OUs and the accounts directly under `parent` (remembered per run)."""

@@ -47,7 +47,7 @@ OPTIONS: dict[str, Option] = {
     "exclude_organizational_units": Option(
         "list", "with --organization: not accounts under these OUs, recursively", "OU,..."
     ),
-    "role_name": Option("str", "role to assume in each account", "NAME"),
+    "role_name": Option("str", "role to assume in each account, optionally PATH/NAME", "NAME"),
     "external_id": Option("str", "external id for AssumeRole", "ID"),
     "regions": Option("list", "AppFlow regions to list (default all)", "R,...|all"),
     "concurrency": Option("int", "scopes listed at once (default 100)", "N"),
@@ -65,6 +65,10 @@ OPTIONS: dict[str, Option] = {
     "metrics_file": Option("str", "write Prometheus metrics (textfile collector) here", "PATH"),
     "shard": Option("str", "collect only shard INDEX of COUNT (accounts split by hash)", "I/N"),
     "run_label": Option("str", "label grouping the runs of one scheduled pass", "LABEL"),
+    # --- real AWS behaviours: the API's connector label filter ---
+    "connector_label": Option(
+        "str", "targeted refresh: only profiles of this custom connector label", "LABEL"
+    ),
 }
 OPTION_KINDS = {name: option.kind for name, option in OPTIONS.items()}
 # Settings only a config file can give: a table per account has no natural flag or variable.
