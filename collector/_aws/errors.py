@@ -56,6 +56,18 @@ _CREDENTIAL_FAILURES: tuple[type[Exception], ...] = (
     boto.InvalidConfigError,
     boto.ProfileNotFound,
 )
+# Server faults, whatever the status: Organizations answers its own with 400.
+_SERVER_CODES = frozenset(
+    {
+        "ServiceException",
+        "InternalFailure",
+        "InternalError",
+        "InternalServerException",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "Unavailable",
+    }
+)
 _VALIDATION_CODES = frozenset(
     {"ValidationException", "ValidationError", "InvalidParameterValue", "InvalidInputException"}
 )
@@ -71,7 +83,7 @@ def classify_client_error(code: str, status: int) -> ErrorKind:
         return ErrorKind.ACCESS_DENIED
     if code in _VALIDATION_CODES:
         return ErrorKind.VALIDATION_ERROR
-    if status >= 500:
+    if code in _SERVER_CODES or status >= 500:
         return ErrorKind.SERVER_ERROR
     return ErrorKind.UNKNOWN
 

@@ -84,8 +84,13 @@ class Organization:
     id: str = "o-a1b2c3d4e5"
     management_account_id: str = "111122223333"
     member_role_name: str = "AppFlowInventoryReader"
+    member_role_path: str = "/"
+    """The IAM path of the member role (`/team/` for `role/team/AppFlowInventoryReader`)."""
     required_external_id: str | None = None
-    role_max_session_seconds: int = 43200
+    role_max_session_seconds: int = 3600
+    """IAM's default MaxSessionDuration: AssumeRole asking for more is refused."""
+    partition: str = "aws"
+    """The partition named by the ARNs STS hands out (aws-us-gov, aws-cn, ...)."""
     root_id: str = "r-ab12"
     regions: tuple[str, ...] = APPFLOW_REGIONS
     organizational_units: dict[str, OrganizationalUnit] = field(default_factory=dict)

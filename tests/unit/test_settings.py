@@ -11,8 +11,8 @@ import pytest
 from collector._aws.profiles import ListingFilter
 from collector._config import Settings, load_settings
 from collector._config.options import FILE_ONLY_KEYS, OPTIONS
-from collector._errors import ConfigError
 from collector._config.settings import ALL_REGIONS
+from collector._errors import ConfigError
 
 ACCOUNT_A = "111111111111"
 ACCOUNT_B = "222222222222"
