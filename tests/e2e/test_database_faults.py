@@ -321,11 +321,11 @@ def test_read_only_sqlite_file_exits_3(layout: str, shared_dir: Path, cli: Cli) 
     db.chmod(0o444)
     directory.chmod(0o444 if layout.startswith("file and") else 0o555)
     # AWS is checked before the database: give the run an AWS to check.
-    with Simulator(generate_organization(seed=3, accounts=2, regions=REGIONS)) as sim:
-        with pytest.MonkeyPatch.context() as patch:
-            for key, value in sim.env().items():
-                patch.setenv(key, value)
-            code, err = run_unprivileged(run_args(url, REGIONS))
+    org = generate_organization(seed=3, accounts=2, regions=REGIONS)
+    with Simulator(org) as sim, pytest.MonkeyPatch.context() as patch:
+        for key, value in sim.env().items():
+            patch.setenv(key, value)
+        code, err = run_unprivileged(run_args(url, REGIONS))
     assert_one_line_error(code, err)
     directory.chmod(0o755)
     assert sha256(db) == before
