@@ -27,6 +27,8 @@ class Burst:
     kind: str
     requests: int | None = None
     seconds: float | None = None
+    after: int = 0
+    """Matching requests answered normally before the burst starts."""
     retry_after: float | None = None
     """Sent as `Retry-After` (seconds) when set."""
     served: int = 0
@@ -38,6 +40,9 @@ class Burst:
 
     def hit(self, now: float) -> bool:
         """Whether this request falls in the burst (and count it if so)."""
+        if self.after > 0:
+            self.after -= 1
+            return False
         if self.started is None:
             self.started = now
         if self.requests is not None and self.served >= self.requests:
