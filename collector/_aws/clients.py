@@ -146,7 +146,7 @@ class AwsClients:
         except ConfigError:
             raise
         except Exception as exc:
-            error = credential_error(exc, profile)
+            error = credential_error(exc, profile, self._sso_session(profile))
             if error is None:
                 raise
             raise error from None
@@ -169,6 +169,15 @@ class AwsClients:
                 self.control_attempts,
                 self.partition,
             )
+
+    def _sso_session(self, profile: str | None) -> str | None:
+        """The `sso_session` the profile in use names, if any (to name it in the fix)."""
+        try:
+            config = self._base.full_config.get("profiles", {}).get(profile or "default", {})
+        except Exception:  # the config is what failed to load: nothing to name
+            return None
+        name = config.get("sso_session")
+        return str(name) if name else None
 
     async def _caller_identity(self) -> dict[str, Any]:
         try:

@@ -139,14 +139,16 @@ def retry_after(headers: Mapping[str, Any]) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def credential_error(exc: BaseException, profile: str | None) -> ConfigError | None:
+def credential_error(
+    exc: BaseException, profile: str | None, sso_session: str | None = None
+) -> ConfigError | None:
     """The one line for base credentials that cannot be had at start; None if `exc` is not
-    a credential-chain failure."""
+    a credential-chain failure. `sso_session` is the profile's `sso_session`, if any."""
     named = f" (profile {profile!r})" if profile else ""
     if isinstance(exc, boto.ProfileNotFound):
         return ConfigError(f"AWS profile {profile!r} is not in the shared config")
     if isinstance(exc, boto.SSOError | boto.TokenRetrievalError):
-        session = _sso_session(exc)
+        session = sso_session or _sso_session(exc)
         how = f"--sso-session {session}" if session else f"--profile {profile or 'default'}"
         return ConfigError(
             f"the AWS SSO session{named} is not logged in or has expired: run 'aws sso login {how}'"
