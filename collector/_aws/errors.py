@@ -101,6 +101,14 @@ def translate(exc: BaseException) -> AwsError | None:
         return AwsError(
             classify_client_error(code, status), code, message, retry_after=retry_after(headers)
         )
+    if isinstance(exc, RecursionError):
+        # botocore's parser met JSON or XML nested beyond Python's recursion limit.
+        return AwsError(
+            ErrorKind.INVALID_RESPONSE,
+            "InvalidResponse",
+            "the response is nested too deeply to read",
+            retryable=False,
+        )
     if isinstance(exc, ResponseTooLarge):
         return AwsError(ErrorKind.INVALID_RESPONSE, "ResponseTooLarge", str(exc), retryable=False)
     if isinstance(exc, _CREDENTIAL_FAILURES):

@@ -38,6 +38,7 @@ class OrganizationCalls:
 
     async def all_pages(self, operation: str, key: str, **params: Any) -> list[dict[str, Any]]:
         """Every item under `key` of every page of `operation`."""
+        name = "".join(part.title() for part in operation.split("_"))  # as AWS names it
         items: list[dict[str, Any]] = []
         tokens: set[str] = set()
         token: str | None = None
@@ -61,10 +62,10 @@ class OrganizationCalls:
                 return items
             if token in tokens:
                 # A token handed back twice would make this loop forever.
-                message = f"{operation} returned the same NextToken twice"
+                message = f"{name} returned the same NextToken twice"
                 raise AwsError(ErrorKind.INVALID_RESPONSE, "RepeatedNextToken", message)
             tokens.add(token)
-        message = f"{operation} returned more than {MAX_ORGANIZATION_PAGES} pages"
+        message = f"{name} returned more than {MAX_ORGANIZATION_PAGES} pages"
         raise AwsError(ErrorKind.INVALID_RESPONSE, "TooManyPages", message)
 
     async def children(self, parent: str) -> tuple[list[str], list[str]]:
