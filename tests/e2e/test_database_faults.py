@@ -404,8 +404,10 @@ def test_newer_postgres_schema_is_refused(postgres_url: str, cli: Cli) -> None:
     postgres_execute(postgres_url, "UPDATE alembic_version SET version_num = '9999'")
     tables = "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
     before = sorted(r["table_name"] for r in fetch(postgres_url, tables))
-    for args in (run_args(postgres_url, REGIONS), upgrade):
-        result = cli.run(args)
+    # AWS is checked before the database: give the run an AWS to check.
+    with Simulator(generate_organization(seed=3, accounts=2, regions=REGIONS)) as sim:
+        results = [cli.run(run_args(postgres_url, REGIONS), sim.env()), cli.run(upgrade)]
+    for result in results:
         line = assert_one_line_error(result.code, result.err)
         assert "newer than this collector knows" in line
     assert fetch(postgres_url, "SELECT version_num FROM alembic_version") == [
