@@ -51,6 +51,11 @@ class OrganizationCalls:
             call = partial(getattr(self._client, operation), **request)
             page = await call_with_retries(call, self._retry, self._counter)
             found = page.get(key, [])
+            if not all(
+                isinstance(item, dict) and isinstance(item.get("Id"), str) for item in found
+            ):
+                message = f"{name} returned an item without an Id"
+                raise AwsError(ErrorKind.INVALID_RESPONSE, "InvalidResponse", message)
             if len(found) > ORGANIZATIONS_PAGE:
                 message = (
                     f"{operation} returned {len(found)} items for at most {ORGANIZATIONS_PAGE}"
