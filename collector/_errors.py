@@ -47,6 +47,7 @@ class ErrorKind(StrEnum):
     TIMEOUT = "timeout"
     CONNECTION_ERROR = "connection_error"
     INVALID_RESPONSE = "invalid_response"
+    INTERNAL_ERROR = "internal_error"
     UNKNOWN = "unknown"
 
 
@@ -65,15 +66,38 @@ RETRYABLE_KINDS = frozenset(
 class AwsError(CollectorError):
     """One AWS call that failed, with AWS's own code and our classification."""
 
-    def __init__(self, kind: ErrorKind, code: str, message: str) -> None:
+    def __init__(
+        self,
+        kind: ErrorKind,
+        code: str,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        retryable: bool | None = None,
+    ) -> None:
         super().__init__(f"{code}: {message}" if message else code)
         self.kind = kind
         self.code = code
         self.message = message
+        self.retry_after = retry_after
+        """Seconds the service asked us to wait (`Retry-After`, `x-amz-retry-after`)."""
+        self._retryable = retryable
+
+    def with_message(self, message: str) -> AwsError:
+        """The same error with another message (say, masked or with context added)."""
+        return AwsError(
+            self.kind,
+            self.code,
+            message,
+            retry_after=self.retry_after,
+            retryable=self._retryable,
+        )
 
     @property
     def retryable(self) -> bool:
-        return self.kind in RETRYABLE_KINDS
+        """Whether another attempt can succeed: by kind, unless the raiser knows better (a
+        body too large or too deep is `invalid_response` but the same on every attempt)."""
+        return self.kind in RETRYABLE_KINDS if self._retryable is None else self._retryable
 
 
 def unwrap_group(group: BaseExceptionGroup[BaseException]) -> BaseException:

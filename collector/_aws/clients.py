@@ -5,10 +5,17 @@ CPU (event hooks copied, endpoint rules resolved, a connection pool and TLS cont
 own). So the collector builds one AppFlow client per *region* and shares it between
 accounts: the client's credentials resolve, per task, to the credentials of the account
 that task is acting as (`credentials.acting_as`).
+
+Opening `AwsClients` checks everything about AWS that can be checked before a run starts:
+the base credentials are resolved at once (an SSO session that is not logged in is one line,
+not a traceback at the first call), one `sts:GetCallerIdentity` names the caller's account
+and partition, and the partition's AppFlow regions come from botocore's endpoint data.
 """
 
 from __future__ import annotations
 
+import difflib
+import math
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Any
@@ -17,15 +24,22 @@ import anyio
 from aiobotocore.config import AioConfig
 from aiobotocore.session import AioSession
 
-from .._errors import ConfigError
+from .._errors import AwsError, ConfigError, ErrorKind
+from .._model.regions import DEFAULT_ENABLED_REGIONS
+from .bounded import BoundedHttpSession
 from .credentials import AssumedRoles, acting_resolver
+from .errors import credential_error
 from .organization_role import organization_role_keys
+from .partitions import APPFLOW, appflow_regions, check_regions, partition_of
 from .regions import RegionStatus
 from .retry import Attempts, RetryPolicy, call_with_retries
 
 _RAW_BODY = "CollectorRawBody"
 # Operations whose answer is read from the body as AWS sent it (see `raw_body`).
 _RAW_OPERATIONS = ("before-parse.appflow.DescribeConnectorProfiles",)
+# The optional EC2 look-up must never hold a run up for long.
+_EC2_CONNECT_TIMEOUT = 3.0
+_EC2_READ_TIMEOUT = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +50,8 @@ class AwsOptions:
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
     organization_role_arn: str | None = None
+    home_region: str | None = None
+    """Region for STS and EC2 when the AWS config names none (a region the run lists)."""
 
 
 def _keep_raw_body(
@@ -66,59 +82,144 @@ class AwsClients:
     def __init__(self, options: AwsOptions, retry: RetryPolicy) -> None:
         self._options = options
         self._retry = retry
+        # Organizations, STS and EC2 have low request limits: more patience with throttling.
+        self.control_retry = retry.for_control_plane()
         self._stack = AsyncExitStack()
         self._base = AioSession()
         self._acting = AioSession()
         self._acting.register_component("credential_provider", acting_resolver())
         for session in (self._base, self._acting):
             _keep_timestamps_raw(session)
+            # Tokens from the global STS endpoint are refused in opt-in regions.
+            session.set_config_variable("sts_regional_endpoints", "regional")
         self._clients: dict[tuple[str, str], Any] = {}
         self._clients_lock = anyio.Lock()
         self._sts: Any = None
         self._roles: AssumedRoles | None = None
+        self._home_region = "us-east-1"
+        self._fips = False
+        self.caller_account_id = ""
+        self.partition = "aws"
+        self.regions: tuple[str, ...] = ()
+        """The AppFlow regions of the caller's partition (FIPS ones only under FIPS)."""
         # Attempts of the calls around the listings (STS, EC2), for the run's counts.
         self.control_attempts = Attempts()
-        self._regions = RegionStatus(
-            lambda: self._acting_client("ec2", "us-east-1", 10), retry, self.control_attempts
+        self._region_status = RegionStatus(
+            lambda: self._acting_client(
+                "ec2", self._home_region, 10, _EC2_CONNECT_TIMEOUT, _EC2_READ_TIMEOUT
+            ),
+            retry,
+            self.control_attempts,
         )
 
-    def _config(self, max_pool: int) -> AioConfig:
+    def _config(
+        self, max_pool: int, connect_timeout: float | None = None, read_timeout: float | None = None
+    ) -> AioConfig:
         # One attempt per call: the collector's own retry layer decides, and counts.
         return AioConfig(
             retries={"mode": "standard", "total_max_attempts": 1},
-            connect_timeout=self._options.connect_timeout,
-            read_timeout=self._options.read_timeout,
+            connect_timeout=min(connect_timeout or math.inf, self._options.connect_timeout),
+            read_timeout=min(read_timeout or math.inf, self._options.read_timeout),
             max_pool_connections=max_pool,
+            http_session_cls=BoundedHttpSession,
         )
 
     async def __aenter__(self) -> AwsClients:
         await self._stack.__aenter__()
-        if await self._base.get_credentials() is None:
+        try:
+            await self._open()
+        except BaseException:
             await self._stack.aclose()
-            raise ConfigError(
-                "no AWS credentials found (environment, shared config, SSO or instance role)"
-            )
-        region = self._base.get_config_variable("region") or "us-east-1"
+            raise
+        return self
+
+    async def _open(self) -> None:
+        profile = self._base.profile
+        try:
+            credentials = await self._base.get_credentials()
+            if credentials is None:
+                raise ConfigError(
+                    "no AWS credentials found (environment, shared config, SSO or instance role)"
+                )
+            # Resolve now: an SSO session that is not logged in must stop the run here.
+            await credentials.get_frozen_credentials()
+            region = self._base.get_config_variable("region")
+            self._fips = bool(self._base.get_config_variable("use_fips_endpoint"))
+        except ConfigError:
+            raise
+        except Exception as exc:
+            error = credential_error(exc, profile, self._sso_session(profile))
+            if error is None:
+                raise
+            raise error from None
+        self._home_region = region or self._options.home_region or "us-east-1"
         self._sts = await self._stack.enter_async_context(
-            self._base.create_client("sts", region_name=region, config=self._config(10))
+            self._base.create_client("sts", region_name=self._home_region, config=self._config(10))
         )
+        identity = await self._caller_identity()
+        self.caller_account_id = str(identity["Account"])
+        self.partition = partition_of(str(identity.get("Arn", "")))
+        listed = await self._base.get_available_regions(APPFLOW, self.partition)
+        endpoints = self._base.get_component("data_loader").load_data("endpoints")
+        self.regions = appflow_regions(listed, self.partition, self._fips, endpoints)
         if self._options.role_name is not None:
             self._roles = AssumedRoles(
                 self._sts,
                 self._options.role_name,
                 self._options.external_id,
-                self._retry,
+                self.control_retry,
                 self.control_attempts,
+                self.partition,
             )
-        return self
+
+    def _sso_session(self, profile: str | None) -> str | None:
+        """The `sso_session` the profile in use names, if any (to name it in the fix)."""
+        try:
+            config = self._base.full_config.get("profiles", {}).get(profile or "default", {})
+        except Exception:  # the config is what failed to load: nothing to name
+            return None
+        name = config.get("sso_session")
+        return str(name) if name else None
+
+    async def _caller_identity(self) -> dict[str, Any]:
+        try:
+            response: dict[str, Any] = await call_with_retries(
+                lambda: self._sts.get_caller_identity(), self.control_retry, self.control_attempts
+            )
+        except AwsError as error:
+            if error.kind in (ErrorKind.ACCESS_DENIED, ErrorKind.CREDENTIALS_EXPIRED):
+                raise ConfigError(
+                    f"STS in {self._home_region} refused the AWS credentials ({error}); "
+                    "renew them, or set AWS_REGION to a region of their partition"
+                ) from None
+            raise
+        return response
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self._stack.aclose()
 
-    async def base_client(self, service: str, region: str = "us-east-1") -> Any:
+    def resolve_regions(self, given: tuple[str, ...], label: str = "--regions") -> tuple[str, ...]:
+        """`given` with `all` expanded to this partition's AppFlow regions; `ConfigError`
+        for a region AppFlow does not have here (or that has no FIPS endpoint under FIPS)."""
+        return check_regions(given, self.regions, self._fips, label)
+
+    def connector_type_hint(self, connector_type: str) -> str | None:
+        """None if botocore's model knows `connector_type`; else the closest known name
+        (or an empty string if none is close)."""
+        model = self._base.get_component("data_loader").load_service_model(APPFLOW, "service-2")
+        known: list[str] = list(model.get("shapes", {}).get("ConnectorType", {}).get("enum", []))
+        if not known or connector_type in known:
+            return None
+        by_lower = {k.lower(): k for k in known}
+        close = difflib.get_close_matches(connector_type.lower(), list(by_lower), n=1, cutoff=0.6)
+        return by_lower[close[0]] if close else ""
+
+    async def base_client(self, service: str, region: str | None = None) -> Any:
         """A client on the base credentials (Organizations, and STS for the caller)."""
         return await self._stack.enter_async_context(
-            self._base.create_client(service, region_name=region, config=self._config(10))
+            self._base.create_client(
+                service, region_name=region or self._home_region, config=self._config(10)
+            )
         )
 
     async def organizations_client(self) -> Any:
@@ -130,7 +231,7 @@ class AwsClients:
         keys = await organization_role_keys(self._sts, role_arn, self._retry, self.control_attempts)
         return await self._stack.enter_async_context(
             self._base.create_client(
-                "organizations", region_name="us-east-1", config=self._config(10), **keys
+                "organizations", region_name=self._home_region, config=self._config(10), **keys
             )
         )
 
@@ -138,15 +239,21 @@ class AwsClients:
         """The shared AppFlow client of `region`; calls must run inside `acting_as`."""
         return await self._acting_client("appflow", region, self._options.concurrency)
 
-    async def _acting_client(self, service: str, region: str, max_pool: int) -> Any:
+    async def _acting_client(
+        self,
+        service: str,
+        region: str,
+        max_pool: int,
+        connect_timeout: float | None = None,
+        read_timeout: float | None = None,
+    ) -> Any:
         key = (service, region)
         if key not in self._clients:
             async with self._clients_lock:
                 if key not in self._clients:
+                    config = self._config(max_pool, connect_timeout, read_timeout)
                     client = await self._stack.enter_async_context(
-                        self._acting.create_client(
-                            service, region_name=region, config=self._config(max_pool)
-                        )
+                        self._acting.create_client(service, region_name=region, config=config)
                     )
                     for event in _RAW_OPERATIONS:
                         if event.split(".")[1] == service:
@@ -154,16 +261,26 @@ class AwsClients:
                     self._clients[key] = client
         return self._clients[key]
 
-    async def region_opt_in_status(self, account_id: str, credentials: Any) -> dict[str, str]:
-        """Region name -> `OptInStatus` for an account, looked up once per run."""
-        return await self._regions.opt_in_status(account_id, credentials)
+    @staticmethod
+    def is_opt_in(region: str) -> bool:
+        """Whether accounts must opt in to `region`: every region launched since 2019."""
+        return region not in DEFAULT_ENABLED_REGIONS
+
+    def issued_by_sts(self, account_id: str) -> bool:
+        """Whether the account's credentials in this run came from a regional AssumeRole
+        (and so are valid in every region the account has enabled)."""
+        return self._roles is not None and self._roles.assumed(account_id)
+
+    async def region_opt_in_status(
+        self, account_id: str, region: str, credentials: Any
+    ) -> str | None:
+        """`OptInStatus` of `region` for the account from EC2; None if EC2 cannot tell."""
+        found = await self._region_status.opt_in_status(account_id, credentials)
+        return None if found is None else found.get(region)
 
     async def caller_account(self) -> str:
         """The account id of the base credentials."""
-        response = await call_with_retries(
-            lambda: self._sts.get_caller_identity(), self._retry, self.control_attempts
-        )
-        return str(response["Account"])
+        return self.caller_account_id
 
     async def base_credentials(self) -> Any:
         return await self._base.get_credentials()

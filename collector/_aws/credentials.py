@@ -74,11 +74,19 @@ ROLE_SESSION_NAME = "appflow-inventory"
 ROLE_SESSION_SECONDS = 3600
 
 
+# Failures that will not change within a run; anything else (throttling, a 5xx, a timeout)
+# is not remembered, so the account's next scope tries again.
+_PERMANENT = frozenset(
+    {ErrorKind.ASSUME_ROLE_FAILED, ErrorKind.ACCESS_DENIED, ErrorKind.VALIDATION_ERROR}
+)
+
+
 class AssumedRoles:
     """Each account's role, assumed once per run and refreshed by botocore near expiry.
 
-    A failure is remembered, so an account whose role cannot be assumed costs one
-    AssumeRole (with its retries), not one per region.
+    A permanent failure (denied, no such role, invalid) is remembered, so such an account
+    costs one AssumeRole, not one per region; a transient one is tried again by the
+    account's next scope.
     """
 
     def __init__(
@@ -88,14 +96,24 @@ class AssumedRoles:
         external_id: str | None,
         retry: RetryPolicy,
         counter: Attempts,
+        partition: str = "aws",
     ) -> None:
         self._sts = sts
         self._role_name = role_name
         self._external_id = external_id
         self._retry = retry
         self._counter = counter
+        self._partition = partition
         self._credentials: dict[str, Any] = {}
         self._locks: dict[str, anyio.Lock] = {}
+
+    def role_arn(self, account_id: str) -> str:
+        """The role's ARN in `account_id`; the name may carry an IAM path (`team/Reader`)."""
+        return f"arn:{self._partition}:iam::{account_id}:role/{self._role_name}"
+
+    def assumed(self, account_id: str) -> bool:
+        """Whether this run holds credentials AssumeRole issued for `account_id`."""
+        return isinstance(self._credentials.get(account_id), AioRefreshableCredentials)
 
     async def credentials(self, account_id: str) -> Any:
         """Refreshable credentials for the role in `account_id`; raises `AwsError`."""
@@ -105,21 +123,35 @@ class AssumedRoles:
             if cached is None:
                 try:
                     metadata = await self._assume_role(account_id)
-                    cached = AioRefreshableCredentials.create_from_metadata(
-                        metadata,
-                        refresh_using=lambda: self._assume_role(account_id),
-                        method="assume-role",
-                    )
                 except AwsError as error:
-                    cached = error
+                    if error.kind in _PERMANENT:
+                        self._credentials[account_id] = error
+                    raise
+                cached = AioRefreshableCredentials.create_from_metadata(
+                    metadata,
+                    refresh_using=lambda: self._refresh(account_id),
+                    method="assume-role",
+                )
                 self._credentials[account_id] = cached
         if isinstance(cached, AwsError):
             raise cached
         return cached
 
+    async def _refresh(self, account_id: str) -> dict[str, Any]:
+        # botocore calls this when the role's credentials near expiry; if it fails, the
+        # calls that needed fresh credentials fail as expired credentials.
+        try:
+            return await self._assume_role(account_id)
+        except AwsError as error:
+            raise AwsError(
+                ErrorKind.CREDENTIALS_EXPIRED,
+                error.code,
+                f"the role's credentials expired and could not be renewed: {error.message}",
+            ) from error
+
     async def _assume_role(self, account_id: str) -> dict[str, Any]:
         params: dict[str, Any] = {
-            "RoleArn": f"arn:aws:iam::{account_id}:role/{self._role_name}",
+            "RoleArn": self.role_arn(account_id),
             "RoleSessionName": ROLE_SESSION_NAME,
             "DurationSeconds": ROLE_SESSION_SECONDS,
         }

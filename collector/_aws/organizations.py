@@ -14,6 +14,9 @@ from .retry import Attempts, RetryPolicy, call_with_retries
 
 # ListAccounts and the *ForParent operations take at most 20 per page.
 ORGANIZATIONS_PAGE = 20
+# A bound on pages per listing, empty ones included (Organizations may send empty pages
+# that still carry a NextToken): 50,000 accounts, beyond any organization's quota.
+MAX_ORGANIZATION_PAGES = 2500
 
 
 class OrganizationCalls:
@@ -35,24 +38,40 @@ class OrganizationCalls:
 
     async def all_pages(self, operation: str, key: str, **params: Any) -> list[dict[str, Any]]:
         """Every item under `key` of every page of `operation`."""
+        name = "".join(part.title() for part in operation.split("_"))  # as AWS names it
         items: list[dict[str, Any]] = []
         tokens: set[str] = set()
         token: str | None = None
-        while True:
+        for _ in range(MAX_ORGANIZATION_PAGES):
             request = {**params, "MaxResults": ORGANIZATIONS_PAGE}
             if token:
                 request["NextToken"] = token
+            # A throttled page is retried with its own token: the listing resumes, it never
+            # starts over.
             call = partial(getattr(self._client, operation), **request)
             page = await call_with_retries(call, self._retry, self._counter)
-            items.extend(page.get(key, []))
+            found = page.get(key, [])
+            if not all(
+                isinstance(item, dict) and isinstance(item.get("Id"), str) for item in found
+            ):
+                message = f"{name} returned an item without an Id"
+                raise AwsError(ErrorKind.INVALID_RESPONSE, "InvalidResponse", message)
+            if len(found) > ORGANIZATIONS_PAGE:
+                message = (
+                    f"{operation} returned {len(found)} items for at most {ORGANIZATIONS_PAGE}"
+                )
+                raise AwsError(ErrorKind.INVALID_RESPONSE, "TooManyItems", message)
+            items.extend(found)
             token = page.get("NextToken")
             if not token:
                 return items
             if token in tokens:
                 # A token handed back twice would make this loop forever.
-                message = f"{operation} returned the same NextToken twice"
+                message = f"{name} returned the same NextToken twice"
                 raise AwsError(ErrorKind.INVALID_RESPONSE, "RepeatedNextToken", message)
             tokens.add(token)
+        message = f"{name} returned more than {MAX_ORGANIZATION_PAGES} pages"
+        raise AwsError(ErrorKind.INVALID_RESPONSE, "TooManyPages", message)
 
     async def children(self, parent: str) -> tuple[list[str], list[str]]:
         """The child OUs and the accounts directly under `parent` (remembered per run)."""

@@ -23,6 +23,9 @@ PAGE_SIZE = 100
 MAX_NAMES_PER_CALL = 100
 # Far beyond the 100-profile quota: a guard against a service that never stops paging.
 MAX_PAGES = 1000
+# Profiles nest a handful of levels; anything this deep is broken or hostile, and would
+# exhaust the recursion of every JSON walker after it.
+MAX_JSON_DEPTH = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +96,14 @@ async def _list_pages(
         profiles, token = await call_with_retries(
             partial(_fetch_page, client, request), policy, counter
         )
+        if len(profiles) > request["maxResults"]:
+            raise AwsError(
+                ErrorKind.INVALID_RESPONSE,
+                "TooManyProfiles",
+                f"a page holds {len(profiles)} profiles, more than the "
+                f"{request['maxResults']} asked for",
+                retryable=False,
+            )
         outcome.pages += 1
         for raw in profiles:
             try:
@@ -123,24 +134,39 @@ async def _fetch_page(
 def _page(response: dict[str, Any]) -> tuple[list[dict[str, Any]], str | None]:
     """The profiles and next token of one page, from the body as AWS sent it.
 
-    A body without `connectorProfileDetails` is an error, not an empty page: botocore turns
-    a truncated JSON body into a response without it, and reading that as "no profiles"
-    would mark the whole scope deleted.
+    A JSON object without `connectorProfileDetails` is an empty page: the model does not
+    mark it required and the docs promise an empty list when nothing matches. A truncated
+    body never gets this far (it is not JSON); non-objects, wrongly typed members, NaN and
+    nesting deeper than `MAX_JSON_DEPTH` are `invalid_response`.
     """
     body = raw_body(response)
     try:
-        data: Any = response if body is None else json.loads(body)
+        data: Any = response if body is None else json.loads(body, parse_constant=_no_constant)
     except ValueError:
         raise AwsError(
             ErrorKind.INVALID_RESPONSE, "InvalidJson", "the response body is not valid JSON"
         ) from None
-    if not isinstance(data, dict) or "connectorProfileDetails" not in data:
+    except RecursionError:
         raise AwsError(
             ErrorKind.INVALID_RESPONSE,
             "InvalidResponse",
-            "the response has no connectorProfileDetails",
+            f"the response is nested deeper than {MAX_JSON_DEPTH} levels",
+            retryable=False,
+        ) from None
+    if not isinstance(data, dict):
+        raise AwsError(
+            ErrorKind.INVALID_RESPONSE, "InvalidResponse", "the response is not a JSON object"
         )
-    profiles = data["connectorProfileDetails"] or []
+    if _too_deep(data, MAX_JSON_DEPTH):
+        raise AwsError(
+            ErrorKind.INVALID_RESPONSE,
+            "InvalidResponse",
+            f"the response is nested deeper than {MAX_JSON_DEPTH} levels",
+            retryable=False,
+        )
+    profiles = data.get("connectorProfileDetails")
+    if profiles is None:
+        profiles = []
     token = data.get("nextToken") or None
     if not isinstance(profiles, list) or not all(isinstance(p, dict) for p in profiles):
         raise AwsError(
@@ -151,3 +177,26 @@ def _page(response: dict[str, Any]) -> tuple[list[dict[str, Any]], str | None]:
     if token is not None and not isinstance(token, str):
         raise AwsError(ErrorKind.INVALID_RESPONSE, "InvalidResponse", "nextToken is not a string")
     return profiles, token
+
+
+def _no_constant(name: str) -> Any:
+    # NaN and Infinity are not JSON; Python accepts them, databases would not.
+    raise ValueError(f"{name} is not JSON")
+
+
+def _too_deep(value: Any, limit: int) -> bool:
+    """Whether `value` nests containers more than `limit` levels (walked without recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(node, dict):
+            stack.extend((child, depth + 1) for child in node.values() if _container(child))
+        elif isinstance(node, list):
+            stack.extend((child, depth + 1) for child in node if _container(child))
+    return False
+
+
+def _container(value: Any) -> bool:
+    return isinstance(value, dict | list)

@@ -118,6 +118,15 @@ def configure_logging(
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
     for aws in AWS_LOGGERS:
         logging.getLogger(aws).setLevel(logging.DEBUG if debug_aws else logging.WARNING)
+    # botocore logs a failed credential refresh with its traceback; the collector reports
+    # it itself, in one line (the scope's credentials_expired, or exit 2 at start).
+    for chatty in (
+        "botocore.credentials",
+        "aiobotocore.credentials",
+        "botocore.tokens",
+        "aiobotocore.tokens",
+    ):
+        logging.getLogger(chatty).setLevel(logging.DEBUG if debug_aws else logging.CRITICAL)
     # Text logs carry failures only; JSON logs carry every scope for pipelines to count.
     scope_level = logging.INFO if (verbose or log_format == "json") else logging.WARNING
     logging.getLogger("collector.scope").setLevel(scope_level)

@@ -53,7 +53,7 @@ OPTIONS: dict[str, Option] = {
     "exclude_organizational_units": Option(
         "list", "with --organization: not accounts under these OUs, recursively", "OU,..."
     ),
-    "role_name": Option("str", "role to assume in each account", "NAME"),
+    "role_name": Option("str", "role to assume in each account, optionally PATH/NAME", "NAME"),
     "external_id": Option("str", "external id for AssumeRole", "ID"),
     "regions": Option("list", "AppFlow regions to list (default all)", "R,...|all"),
     "concurrency": Option("int", "scopes listed at once (default 100)", "N"),
@@ -82,6 +82,10 @@ OPTIONS: dict[str, Option] = {
     ),
     "organization_role_arn": Option(
         "str", "with --organization: make the Organizations calls as this role", "ARN"
+    ),
+    # --- real AWS behaviours: the API's connector label filter ---
+    "connector_label": Option(
+        "str", "targeted refresh: only profiles of this custom connector label", "LABEL"
     ),
 }
 OPTION_KINDS = {name: option.kind for name, option in OPTIONS.items()}

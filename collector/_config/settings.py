@@ -13,16 +13,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._errors import ConfigError
-from .._model.regions import APPFLOW_REGIONS
+from .._model.regions import REGION_SYNTAX
 from .._model.scopes import Shard
 from .database_url import parse_database_url
 from .options import Option
 
 # AWS identifiers are ASCII; Python's \d and \w would also accept other scripts' digits.
 ACCOUNT_ID = re.compile(r"\d{12}", re.ASCII)
-# A role name, optionally after the role's IAM path (`team/inventory/Reader`: the ARN is
-# `role/` followed by both).
-ROLE_NAME = re.compile(r"(?:[\w+=,.@-]{1,64}/){0,16}[\w+=,.@-]{1,64}", re.ASCII)
+ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
+# IAM paths: printable ASCII between slashes, at most 512 characters in all.
+ROLE_PATH_PART = re.compile(r"[\x21-\x2E\x30-\x7E]+", re.ASCII)
+MAX_ROLE_PATH = 512
+# `--regions all`: the AppFlow regions of the caller's partition, known only at run start.
+ALL_REGIONS: tuple[str, ...] = ("all",)
 EXTERNAL_ID = re.compile(r"[\w+=,.@:/-]{2,1224}", re.ASCII)
 PROFILE_NAME = re.compile(r"[\w/!@#+=.-]{1,256}")
 CONNECTOR_TYPE = re.compile(r"[A-Za-z][A-Za-z0-9]{0,63}")
@@ -53,7 +56,8 @@ class Settings:
     """(account id, its regions) pairs, sorted: a tuple rather than a dict keeps this hashable."""
     role_name: str | None = None
     external_id: str | None = None
-    regions: tuple[str, ...] = APPFLOW_REGIONS
+    regions: tuple[str, ...] = ALL_REGIONS
+    """`ALL_REGIONS`, or region names checked for syntax (membership is checked at run start)."""
     concurrency: int = 100
     max_attempts: int = 5
     connector_type: str | None = None
@@ -69,10 +73,12 @@ class Settings:
     pushgateway_url: str | None = None
     schema: str | None = None
     organization_role_arn: str | None = None
+    # --- real AWS behaviours: the API's connector label filter ---
+    connector_label: str | None = None
 
     @property
     def filtered(self) -> bool:
-        return bool(self.connector_type or self.profile_name)
+        return bool(self.connector_type or self.profile_name or self.connector_label)
 
     def regions_for(self, account_id: str) -> tuple[str, ...]:
         """The regions to list in an account: its own from `account_regions`, else `regions`."""
@@ -105,8 +111,8 @@ def validate(values: dict[str, Any]) -> Settings:
     if "accounts" in values and not settings.accounts:
         raise ConfigError("--accounts is empty")
     _validate_scoping(settings, values)
-    if settings.role_name is not None and not ROLE_NAME.fullmatch(settings.role_name):
-        raise ConfigError(f"role name {settings.role_name!r} is not a valid IAM role name")
+    if settings.role_name is not None:
+        check_role_name(settings.role_name)
     if settings.external_id is not None and not EXTERNAL_ID.fullmatch(settings.external_id):
         raise ConfigError("external id must be 2 to 1224 characters of [\\w+=,.@:/-]")
     if settings.concurrency < 1:
@@ -125,11 +131,39 @@ def validate(values: dict[str, Any]) -> Settings:
     for name in settings.profile_name:
         if not PROFILE_NAME.fullmatch(name):
             raise ConfigError(f"profile name {name!r} does not match [\\w/!@#+=.-]{{1,256}}")
+    if settings.connector_label is not None and not CONNECTOR_LABEL.fullmatch(
+        settings.connector_label
+    ):
+        raise ConfigError(
+            f"connector label {settings.connector_label!r} does not match "
+            "[a-zA-Z0-9][\\w!@#.-]{1,255}"
+        )
     if settings.organization and not settings.role_name:
         # The caller's credentials reach only the caller's account: listing the others
         # with them would store its profiles under every member account's id.
         raise ConfigError("--organization needs --role-name to assume a role in each account")
     return settings
+
+
+# The API's pattern for connectorLabel, at most 256 characters.
+CONNECTOR_LABEL = re.compile(r"[a-zA-Z0-9][\w!@#.-]{1,255}", re.ASCII)
+
+
+def check_role_name(role_name: str) -> str:
+    """`role_name` if it is an IAM role name, optionally after an IAM path
+    (`team/AppFlowReader`); else `ConfigError`."""
+    *path, name = role_name.split("/")
+    full_path = "/" + "".join(part + "/" for part in path)
+    if (
+        not ROLE_NAME.fullmatch(name)
+        or not all(ROLE_PATH_PART.fullmatch(part) for part in path)
+        or len(full_path) > MAX_ROLE_PATH
+    ):
+        raise ConfigError(
+            f"role name {role_name!r} is not a valid IAM role name "
+            "(NAME or PATH/NAME, NAME of [\\w+=,.@-]{1,64})"
+        )
+    return role_name
 
 
 def _validate_operations(settings: Settings) -> None:
@@ -193,18 +227,20 @@ def _validate_scoping(settings: Settings, values: Mapping[str, Any]) -> None:
 
 
 def regions_of(given: tuple[str, ...] | None, label: str = "--regions") -> tuple[str, ...]:
-    if given is None or tuple(given) == ("all",):
-        return APPFLOW_REGIONS
+    """`ALL_REGIONS`, or the regions given, each checked to look like a region name.
+
+    Whether AppFlow runs there depends on the caller's partition, which only AWS can tell:
+    that is checked at run start, before anything is written.
+    """
+    if given is None or tuple(given) == ALL_REGIONS:
+        return ALL_REGIONS
     if not given:
         raise ConfigError(f"{label} is empty")
     for region in given:
         if region == "all":
             raise ConfigError(f"{label} all cannot be combined with other regions")
-        if region not in APPFLOW_REGIONS:
-            raise ConfigError(
-                f"{label}: region {region!r} is not an AppFlow region "
-                f"(known: {', '.join(APPFLOW_REGIONS)})"
-            )
+        if not REGION_SYNTAX.fullmatch(region):
+            raise ConfigError(f"{label}: {region!r} is not a region name (like us-east-1)")
     return tuple(dict.fromkeys(given))
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import math
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -17,6 +19,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 TIMESTAMP_FIELDS = ("createdAt", "lastUpdatedAt")
+
+log = logging.getLogger("collector")
 
 # Members that the API model declares as maps (free-form keys) rather than structures. Maps
 # are kept whole as one JSON value; structures are walked into dotted paths.
@@ -33,7 +37,11 @@ _ESCAPED_NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
 
 
 class ProfileDataError(ValueError):
-    """A profile the API returned that cannot be stored as it is."""
+    """A profile the API returned that cannot be stored at all (no ARN, a NUL character).
+
+    Any other odd value (a timestamp out of range, a number where a string belongs) is kept
+    as sent in the snapshot, its typed column left NULL, and a warning logged.
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,10 +67,15 @@ class ProfileRecord:
 
 
 def normalize_profile(raw: Mapping[str, Any], account_id: str, region: str) -> ProfileRecord:
-    """Normalize one profile of the (account, region) scope it was listed in."""
+    """Normalize one profile of the (account, region) scope it was listed in.
+
+    Raises `ProfileDataError` only for a profile that cannot be stored at all; a value that
+    cannot be read into its column leaves the column NULL and is logged once.
+    """
     arn = raw.get("connectorProfileArn")
     if not isinstance(arn, str) or not arn:
         raise ProfileDataError(f"profile {raw.get('connectorProfileName')!r} has no ARN")
+    problems: list[str] = []
     snapshot = make_snapshot(raw)
     canonical = canonical_json(snapshot)
     if _ESCAPED_NUL.search(canonical):
@@ -72,56 +85,90 @@ def normalize_profile(raw: Mapping[str, Any], account_id: str, region: str) -> P
     if properties is None:
         properties = {}
     elif not isinstance(properties, dict):
-        raise ProfileDataError(f"{arn}: connectorProfileProperties is not an object")
+        problems.append(f"connectorProfileProperties is {type(properties).__name__}, not an object")
+        properties = {}
     state = snapshot.get("privateConnectionProvisioningState")
     if not isinstance(state, dict):
+        if state is not None:
+            problems.append(
+                f"privateConnectionProvisioningState is {type(state).__name__}, not an object"
+            )
         state = {}
-    return ProfileRecord(
+    record = ProfileRecord(
         arn=arn,
         account_id=account_id,
         region=region,
-        name=_text(snapshot, "connectorProfileName", arn),
-        connector_type=_text(snapshot, "connectorType", arn),
-        connector_label=_text(snapshot, "connectorLabel", arn),
-        connection_mode=_text(snapshot, "connectionMode", arn),
-        credentials_arn=_text(snapshot, "credentialsArn", arn),
-        created_at=parse_timestamp(raw.get("createdAt"), arn),
-        last_updated_at=parse_timestamp(raw.get("lastUpdatedAt"), arn),
-        private_connection_status=_text(state, "status", arn),
-        private_connection_failure_cause=_text(state, "failureCause", arn),
-        private_connection_failure_message=_text(state, "failureMessage", arn),
+        name=_text(snapshot, "connectorProfileName", problems),
+        connector_type=_text(snapshot, "connectorType", problems),
+        connector_label=_text(snapshot, "connectorLabel", problems),
+        connection_mode=_text(snapshot, "connectionMode", problems),
+        credentials_arn=_text(snapshot, "credentialsArn", problems),
+        created_at=_timestamp(raw, "createdAt", problems),
+        last_updated_at=_timestamp(raw, "lastUpdatedAt", problems),
+        private_connection_status=_text(state, "status", problems),
+        private_connection_failure_cause=_text(state, "failureCause", problems),
+        private_connection_failure_message=_text(state, "failureMessage", problems),
         properties=properties,
         snapshot=snapshot,
         content_hash=hashlib.sha256(canonical.encode()).hexdigest(),
     )
+    for problem in problems:
+        log.warning("%s: %s; kept as sent, its column left empty", arn, problem)
+    return record
 
 
 def make_snapshot(raw: Mapping[str, Any]) -> dict[str, Any]:
-    """The profile as the API returned it, with timestamps as ISO-8601 UTC strings."""
+    """The profile as the API returned it, with timestamps as ISO-8601 UTC strings.
+
+    A timestamp that cannot be read as a time is kept exactly as sent.
+    """
     snapshot = dict(raw)
-    arn = str(raw.get("connectorProfileArn"))
     for key in TIMESTAMP_FIELDS:
         if key in snapshot:
-            stamp = parse_timestamp(snapshot[key], arn)
+            try:
+                stamp = parse_timestamp(snapshot[key])
+            except ProfileDataError:
+                continue
             snapshot[key] = None if stamp is None else iso_utc(stamp)
     return snapshot
 
 
 def parse_timestamp(value: Any, arn: str = "") -> datetime | None:
-    """Read an API timestamp (epoch seconds on the wire; ISO-8601 tolerated) as UTC."""
+    """Read an API timestamp (epoch seconds on the wire; ISO-8601 tolerated) as UTC.
+
+    Raises `ProfileDataError` for anything that is not a representable time.
+    """
     if value is None:
         return None
     if isinstance(value, bool):
         raise ProfileDataError(f"{arn}: timestamp {value!r} is not a time")
     if isinstance(value, int | float):
-        return datetime.fromtimestamp(value, UTC)
+        if not math.isfinite(value):
+            raise ProfileDataError(f"{arn}: timestamp {value!r} is not a time")
+        try:
+            return datetime.fromtimestamp(value, UTC)
+        except (OverflowError, OSError, ValueError):
+            raise ProfileDataError(f"{arn}: timestamp {value!r} is out of range") from None
     if isinstance(value, str):
         try:
             stamp = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
+            return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
+        except (ValueError, OverflowError):
             raise ProfileDataError(f"{arn}: timestamp {value!r} is not a time") from None
-        return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
     raise ProfileDataError(f"{arn}: timestamp {value!r} is not a time")
+
+
+def _timestamp(raw: Mapping[str, Any], key: str, problems: list[str]) -> datetime | None:
+    try:
+        return parse_timestamp(raw.get(key))
+    except ProfileDataError:
+        problems.append(f"{key} {_shown(raw.get(key))} is not a time this collector can store")
+        return None
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def iso_utc(stamp: datetime) -> str:
@@ -192,8 +239,9 @@ def _leaf_text(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False)
 
 
-def _text(mapping: Mapping[str, Any], key: str, arn: str) -> str | None:
+def _text(mapping: Mapping[str, Any], key: str, problems: list[str]) -> str | None:
     value = mapping.get(key)
     if value is None or isinstance(value, str):
         return value
-    raise ProfileDataError(f"{arn}: {key} is {type(value).__name__}, expected a string")
+    problems.append(f"{key} is {type(value).__name__} {_shown(value)}, not a string")
+    return None

@@ -9,18 +9,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .._aws import AwsClients, OrganizationCalls, RetryPolicy, organization_accounts
+from .._aws import AwsClients, OrganizationCalls, organization_accounts
 from .._config import Settings
 from .._errors import ConfigError
 from .._model.organization import AccountInfo, ChildrenOf, OrganizationScope, accounts_under
 
 
-async def resolve_accounts(
-    settings: Settings, aws: AwsClients, retry: RetryPolicy
-) -> list[AccountInfo]:
+async def resolve_accounts(settings: Settings, aws: AwsClients) -> list[AccountInfo]:
     """The accounts of this run in a stable order, each with the regions to list in it."""
     if settings.organization:
-        return await _organization(settings, aws, retry)
+        return await _organization(settings, aws)
     if settings.accounts:
         if not settings.role_name:
             caller = await aws.caller_account()
@@ -41,12 +39,10 @@ def with_regions(account: AccountInfo, settings: Settings, collect: bool) -> Acc
     return replace(account, regions=settings.regions_for(account.account_id) if collect else ())
 
 
-async def _organization(
-    settings: Settings, aws: AwsClients, retry: RetryPolicy
-) -> list[AccountInfo]:
+async def _organization(settings: Settings, aws: AwsClients) -> list[AccountInfo]:
     calls = OrganizationCalls(
         await aws.organizations_client(),
-        retry,
+        aws.control_retry,
         aws.control_attempts,
         given=frozenset(settings.organizational_units + settings.exclude_organizational_units),
     )

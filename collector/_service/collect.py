@@ -1,7 +1,9 @@
-"""One collection pass: lock, migrate, record the run, collect, record how it ended.
+"""One collection pass: check AWS, lock, migrate, record the run, collect, record the end.
 
 Raises `DatabaseError` (exit 3) or `ConfigError` (exit 2); every AWS failure is contained in
 its scope. Library exceptions never reach this module: the adapters translate their own.
+AWS is checked first (credentials, partition, regions), so a run that cannot start for an
+AWS reason leaves no row in `collection_runs`.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import anyio
@@ -45,6 +48,53 @@ async def run_collection(
     already written stay, the rest are abandoned, and the run is recorded as `interrupted`.
     """
     retry = retry or RetryPolicy(max_attempts=settings.max_attempts)
+    async with AwsClients(_aws_options(settings), retry) as aws:
+        settings = _checked_against_aws(settings, aws)
+        return await _record_run(settings, aws, retry, now, stop, observer)
+
+
+def _aws_options(settings: Settings) -> AwsOptions:
+    named = [r for r in settings.regions if r != "all"]
+    named += [r for _, regions in settings.account_regions for r in regions if r != "all"]
+    return AwsOptions(
+        role_name=settings.role_name,
+        external_id=settings.external_id,
+        concurrency=settings.concurrency,
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+        home_region=next((r for r in named if not AwsClients.is_opt_in(r)), None),
+        organization_role_arn=settings.organization_role_arn,
+    )
+
+
+def _checked_against_aws(settings: Settings, aws: AwsClients) -> Settings:
+    """`settings` with `all` expanded to the partition's regions, every region checked."""
+    if settings.connector_type is not None:
+        hint = aws.connector_type_hint(settings.connector_type)
+        if hint is not None:
+            log.warning(
+                "connector type %r is not one the AppFlow API model knows%s; sending it as given",
+                settings.connector_type,
+                f" (did you mean {hint!r}?)" if hint else "",
+            )
+    return replace(
+        settings,
+        regions=aws.resolve_regions(settings.regions),
+        account_regions=tuple(
+            (account, aws.resolve_regions(regions, f"account_regions {account}"))
+            for account, regions in settings.account_regions
+        ),
+    )
+
+
+async def _record_run(
+    settings: Settings,
+    aws: AwsClients,
+    retry: RetryPolicy,
+    now: Callable[[], datetime],
+    stop: anyio.Event | None,
+    observer: RunObserver | None,
+) -> RunResult:
     lock_name = "run" if settings.shard is None else settings.shard.lock_name
     shard = None if settings.shard is None else str(settings.shard)
     async with (
@@ -63,7 +113,7 @@ async def run_collection(
         )
         try:
             interruption = await _collect_until_stopped(
-                settings, store, result, retry, now, stop, observer
+                settings, aws, store, result, retry, now, stop, observer
             )
         except CollectorError as error:
             await _record_failure(store, result, error, now())
@@ -90,6 +140,7 @@ async def _record_failure(
 
 async def _collect_until_stopped(
     settings: Settings,
+    aws: AwsClients,
     store: Store,
     result: RunResult,
     retry: RetryPolicy,
@@ -112,7 +163,7 @@ async def _collect_until_stopped(
                     scope.cancel()
 
                 group.start_soon(watch)
-            await _collect(settings, store, result, retry, now, observer)
+            await _collect(settings, aws, store, result, retry, now, observer)
             group.cancel_scope.cancel()
     if not scope.cancelled_caught:
         return None
@@ -121,46 +172,42 @@ async def _collect_until_stopped(
 
 async def _collect(
     settings: Settings,
+    aws: AwsClients,
     store: Store,
     result: RunResult,
     retry: RetryPolicy,
     now: Callable[[], datetime],
     observer: RunObserver | None,
 ) -> None:
-    options = AwsOptions(
-        role_name=settings.role_name,
-        external_id=settings.external_id,
-        concurrency=settings.concurrency,
-        connect_timeout=settings.connect_timeout,
-        read_timeout=settings.read_timeout,
-        organization_role_arn=settings.organization_role_arn,
-    )
-    async with AwsClients(options, retry) as aws:
-        try:
-            accounts = await resolve_accounts(settings, aws, retry)
-        except AwsError as error:
-            result.error = str(error)
-            log.error("%s", error)
-            return
-        if settings.shard is not None:
-            accounts = [a for a in accounts if settings.shard.owns(a.account_id)]
-        seen_at = now()
-        await store.record_accounts(
-            [
-                {
-                    "account_id": a.account_id,
-                    "name": a.name,
-                    "email": a.email,
-                    "state": a.state,
-                    "source": a.source,
-                    "last_seen_at": seen_at,
-                }
-                for a in accounts
-            ]
-        )
-        await fan_out(settings, aws, store, result, retry, now, accounts, observer)
+    try:
+        accounts = await resolve_accounts(settings, aws)
+    except AwsError as error:
+        result.error = str(error)
+        log.error("%s", error)
+        return
+    finally:
         result.requests += aws.control_attempts.attempts
         result.retries += aws.control_attempts.retries
+        aws.control_attempts.attempts = aws.control_attempts.retries = 0
+    if settings.shard is not None:
+        accounts = [a for a in accounts if settings.shard.owns(a.account_id)]
+    seen_at = now()
+    await store.record_accounts(
+        [
+            {
+                "account_id": a.account_id,
+                "name": a.name,
+                "email": a.email,
+                "state": a.state,
+                "source": a.source,
+                "last_seen_at": seen_at,
+            }
+            for a in accounts
+        ]
+    )
+    await fan_out(settings, aws, store, result, retry, now, accounts, observer)
+    result.requests += aws.control_attempts.attempts
+    result.retries += aws.control_attempts.retries
 
 
 def _run_row(result: RunResult) -> dict[str, object]:

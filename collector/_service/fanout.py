@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream
@@ -18,10 +18,10 @@ from .._aws import AwsClients, ListingFilter, RetryPolicy, acting_as, list_scope
 from .._config import Settings
 from .._errors import AwsError, ErrorKind, RefusedDataError, unwrap_group
 from .._model.organization import AccountInfo
-from .._model.regions import OPT_IN_APPFLOW_REGIONS
 from .._model.run import RunResult
 from .._model.scopes import Scope, ScopeChanges, ScopeOutcome, ScopeStatus
 from .._store import Store
+from .regions import OptInEvidence, listing_order, opt_in_verdict, refused_as_unknown_token
 
 log = logging.getLogger("collector")
 # Per-scope events: quiet in text logs unless verbose, every one in JSON logs.
@@ -55,9 +55,14 @@ async def fan_out(
     observer: RunObserver | None,
 ) -> None:
     """List every scope of `accounts` and write each as it completes."""
-    scopes = [Scope(a.account_id, r) for a in accounts if a.collect for r in a.regions]
+    scopes = listing_order(
+        [Scope(a.account_id, r) for a in accounts if a.collect for r in a.regions]
+    )
+    evidence = OptInEvidence(scopes)
     listing_filter = ListingFilter(
-        connector_type=settings.connector_type, profile_names=settings.profile_name
+        connector_type=settings.connector_type,
+        connector_label=settings.connector_label,
+        profile_names=settings.profile_name,
     )
     if observer is not None:
         observer.planned(len(scopes))
@@ -71,7 +76,9 @@ async def fan_out(
 
     async def work() -> None:
         for scope in pending:
-            await send.send(await _collect_scope(aws, scope, listing_filter, retry, now))
+            outcome = await _contained(aws, evidence, scope, listing_filter, retry, now)
+            evidence.finished(outcome)
+            await send.send(outcome)
 
     try:
         async with anyio.create_task_group() as group:
@@ -83,8 +90,33 @@ async def fan_out(
         raise unwrap_group(group_error) from None
 
 
+async def _contained(
+    aws: AwsClients,
+    evidence: OptInEvidence,
+    scope: Scope,
+    listing_filter: ListingFilter,
+    retry: RetryPolicy,
+    now: Callable[[], datetime],
+) -> ScopeOutcome:
+    """List one scope; whatever goes wrong fails that scope only, never the run."""
+    started = now()
+    try:
+        return await _collect_scope(aws, evidence, scope, listing_filter, retry, now)
+    except Exception as exc:
+        # Not weather but a bug, or data nothing foresaw: one scope's worth, logged once.
+        log.error("scope %s: internal error %s: %s", scope, type(exc).__name__, exc, exc_info=True)
+        outcome = _failed(
+            scope,
+            AwsError(ErrorKind.INTERNAL_ERROR, type(exc).__name__, str(exc)[:500]),
+            now(),
+        )
+        outcome.started_at = started
+        return outcome
+
+
 async def _collect_scope(
     aws: AwsClients,
+    evidence: OptInEvidence,
     scope: Scope,
     listing_filter: ListingFilter,
     retry: RetryPolicy,
@@ -92,40 +124,14 @@ async def _collect_scope(
 ) -> ScopeOutcome:
     try:
         credentials = await aws.account_credentials(scope.account_id)
-        outcome = await _skip_if_disabled(aws, scope, credentials, now)
     except AwsError as error:
         return _failed(scope, error, now())
-    if outcome is not None:
-        return outcome
     client = await aws.appflow(scope.region)
     with acting_as(credentials):
-        return await list_scope(client, scope, listing_filter, retry, now)
-
-
-async def _skip_if_disabled(
-    aws: AwsClients, scope: Scope, credentials: Any, now: Callable[[], datetime]
-) -> ScopeOutcome | None:
-    """A `skipped` outcome if the scope's region is an opt-in region the account has not
-    enabled; None if it should be listed. If the look-up itself fails (say the role may
-    not call ec2:DescribeRegions), the listing goes ahead and speaks for itself."""
-    if scope.region not in OPT_IN_APPFLOW_REGIONS:
-        return None
-    try:
-        status = (await aws.region_opt_in_status(scope.account_id, credentials)).get(scope.region)
-    except AwsError as error:
-        log.debug("cannot look up regions of %s: %s", scope.account_id, error)
-        return None
-    if status != "not-opted-in":
-        return None
-    at = now()
-    return ScopeOutcome(
-        scope,
-        ScopeStatus.SKIPPED,
-        started_at=at,
-        finished_at=at,
-        error_code=ErrorKind.REGION_NOT_ENABLED.value,
-        error_message=f"{scope.region} is an opt-in region this account has not enabled",
-    )
+        outcome = await list_scope(client, scope, listing_filter, retry, now)
+    if aws.is_opt_in(scope.region) and refused_as_unknown_token(outcome):
+        return await opt_in_verdict(aws, evidence, outcome, credentials)
+    return outcome
 
 
 async def _write_all(

@@ -18,7 +18,8 @@ from ._catalog import (
     PROPERTY_BLOCK_KEYS,
     PROPERTY_BLOCKS,
 )
-from ._faults import Faults
+from ._dead import DeadEndpoint
+from ._faults import Burst, Faults
 from ._generate import MutationSummary, generate_organization, mutate
 from ._model import Account, Organization, OrganizationalUnit, Profile, ScopeKey
 from ._profiles import make_profile
@@ -36,6 +37,8 @@ __all__ = [
     "PROPERTY_BLOCKS",
     "PROPERTY_BLOCK_KEYS",
     "Account",
+    "Burst",
+    "DeadEndpoint",
     "Faults",
     "MutationSummary",
     "Organization",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from ._auth import Identity, invalid_token_error
@@ -166,12 +167,49 @@ def _next_token(
     return state.tokens.issue(binding, Cursor(page.next_offset, cursor.page + 1))
 
 
-def _body(page: Page, next_token: str | None) -> bytes:
+def _body(page: Page, next_token: str | None, omit_empty: bool) -> bytes:
     # Assembled from bytes: the page is serialized once, tokens are URL-safe base64.
+    if omit_empty and page.count == 0 and next_token is None:
+        # The model does not require the list; an empty answer may leave it out.
+        return b"{}"
     body = b'{"connectorProfileDetails":' + page.items
     if next_token is not None:
         body += b',"nextToken":"' + next_token.encode() + b'"'
     return body + b"}"
+
+
+def _deep(page: Page, depth: int) -> bytes:
+    """The page with `depth` nested arrays in its first profile: hostile JSON."""
+    nested = b"[" * depth + b"]" * depth
+    items = page.items
+    if items.startswith(b"[{"):
+        items = b'[{"deep":' + nested + b"," + items[2:]
+    else:
+        items = b'[{"deep":' + nested + b"}]"
+    return b'{"connectorProfileDetails":' + items + b"}"
+
+
+_PAD_CHUNK = b"a" * (256 * 1024)
+
+
+def _huge(page: Page, padding: int, chunked: bool, request_id: str) -> Reply:
+    """A valid page whose first profile carries `padding` bytes, streamed in chunks."""
+    head = b'{"connectorProfileDetails":[{"padding":"'
+    others = b"," + page.items[1:] if page.count else b"]"
+    tail = b'"}' + others + b"}"
+
+    def chunks() -> Iterator[bytes]:
+        yield head
+        left = padding
+        while left > 0:
+            piece = _PAD_CHUNK[: min(left, len(_PAD_CHUNK))]
+            left -= len(piece)
+            yield piece
+        yield tail
+
+    length = None if chunked else len(head) + padding + len(tail)
+    headers = {"x-amzn-RequestId": request_id}
+    return Reply(200, b"", "application/json", headers, stream=chunks(), stream_length=length)
 
 
 async def handle_appflow(state: ServerState, call: Call, identity: Identity) -> Reply:
@@ -189,8 +227,15 @@ async def handle_appflow(state: ServerState, call: Call, identity: Identity) -> 
     if key in faults.slow_scopes:
         await asyncio.sleep(faults.slow_seconds)
     size = min(size, state.org.short_page_sizes.get(key, size))
+    if key in faults.overfull_page_scopes:
+        size = len(state.org.profiles(*key)) + 1  # every profile, whatever maxResults says
     page = state.pages.page(key, selection, cursor.offset, size)
-    body = _body(page, _next_token(state, key, binding, token, cursor, page))
+    if key in faults.huge_body_scopes:
+        return _huge(page, faults.huge_body_scopes[key], faults.chunked_bodies, call.request_id)
+    next_token = _next_token(state, key, binding, token, cursor, page)
+    body = _body(page, next_token, key in faults.omit_empty_list_scopes)
+    if key in faults.deep_json_scopes:
+        body = _deep(page, faults.deep_json_scopes[key])
     if faults.roll(faults.malformed_json_rate):
         body = body[: len(body) // 2]
     return Reply(200, body, "application/json", {"x-amzn-RequestId": call.request_id})

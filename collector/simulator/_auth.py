@@ -12,7 +12,7 @@ import string
 from dataclasses import dataclass
 
 from ._model import Organization
-from ._protocols import EC2, STS, SimError
+from ._protocols import EC2, STS, SimError, fault_error
 
 _KEY_ALPHABET = string.ascii_uppercase + string.digits
 
@@ -91,11 +91,9 @@ def invalid_token_error(service: str) -> SimError:
     )
 
 
-def expired_token_error() -> SimError:
-    """The answer to a session key used after its expiry."""
-    return SimError(
-        "ExpiredTokenException", "The security token included in the request is expired", 400
-    )
+def expired_token_error(service: str) -> SimError:
+    """The answer to a session key used after its expiry, in that service's words."""
+    return fault_error(service, "expired_token")
 
 
 def missing_authentication_error(service: str) -> SimError:
@@ -160,5 +158,5 @@ class CredentialStore:
         if session_token != identity.session.session_token:
             raise invalid_token_error(service)
         if now >= identity.session.expires_at:
-            raise expired_token_error()
+            raise expired_token_error(service)
         return identity

@@ -14,7 +14,7 @@ import random
 from typing import Any
 
 from ._context import ServerState
-from ._faults import Faults
+from ._faults import Burst, Faults
 from ._generate import mutate
 from ._protocols import Reply
 
@@ -35,8 +35,13 @@ def _json(document: Any, status: int = 200) -> Reply:
 
 def apply_faults(faults: Faults, settings: dict[str, Any]) -> None:
     """Set knobs: the scalar rates and delays, `seed`, `failing_scopes` as
-    `[[account, region, code], ...]`, `slow_scopes` as `[[account, region], ...]` and
-    `deny_assume_role` as a list of account ids.
+    `[[account, region, code], ...]`, `slow_scopes` as `[[account, region], ...]`,
+    `deny_assume_role` as a list of account ids, and the real-AWS knobs: `bursts` as
+    `{"organizations:ListAccounts": {"kind": "throttle", "seconds": 30}, ...}`,
+    `assume_role_quota` as `{account: n}`, `empty_organization_pages` (n),
+    `endless_organization_pages` and `chunked_bodies` (booleans), `omit_empty_list_scopes`
+    and `overfull_page_scopes` as `[[account, region], ...]`, `deep_json_scopes` and
+    `huge_body_scopes` as `[[account, region, n], ...]`.
     """
     for name in _SCALAR_FAULTS:
         if name in settings:
@@ -49,6 +54,27 @@ def apply_faults(faults: Faults, settings: dict[str, Any]) -> None:
         faults.slow_scopes = {(a, r) for a, r in settings["slow_scopes"]}
     if "deny_assume_role" in settings:
         faults.deny_assume_role = set(settings["deny_assume_role"])
+    _apply_real_aws(faults, settings)
+
+
+def _apply_real_aws(faults: Faults, settings: dict[str, Any]) -> None:
+    if "bursts" in settings:
+        faults.bursts = {key: Burst(**spec) for key, spec in settings["bursts"].items()}
+    if "assume_role_quota" in settings:
+        faults.assume_role_quota = {
+            str(a): int(n) for a, n in settings["assume_role_quota"].items()
+        }
+    if "empty_organization_pages" in settings:
+        faults.empty_organization_pages = int(settings["empty_organization_pages"])
+    for flag in ("endless_organization_pages", "chunked_bodies"):
+        if flag in settings:
+            setattr(faults, flag, bool(settings[flag]))
+    for name in ("omit_empty_list_scopes", "overfull_page_scopes"):
+        if name in settings:
+            setattr(faults, name, {(a, r) for a, r in settings[name]})
+    for name in ("deep_json_scopes", "huge_body_scopes"):
+        if name in settings:
+            setattr(faults, name, {(a, r): int(n) for a, r, n in settings[name]})
 
 
 def _mutate(state: ServerState, body: bytes) -> Reply:

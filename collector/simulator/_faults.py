@@ -11,6 +11,47 @@ from dataclasses import dataclass, field
 
 from ._model import ScopeKey
 
+BURST_KINDS = ("throttle", "server_error", "expired_token")
+
+
+@dataclass
+class Burst:
+    """Answer the matching requests with one kind of error for a while.
+
+    `kind` is `throttle`, `server_error` or `expired_token`; each service answers it with
+    its own code and status (see `_protocols.FAULT_ERRORS`). The burst covers the next
+    `requests` matching requests, or every matching request for `seconds` (simulator clock)
+    from the first one, or both (whichever ends first); neither: forever.
+    """
+
+    kind: str
+    requests: int | None = None
+    seconds: float | None = None
+    after: int = 0
+    """Matching requests answered normally before the burst starts."""
+    retry_after: float | None = None
+    """Sent as `Retry-After` (seconds) when set."""
+    served: int = 0
+    started: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in BURST_KINDS:
+            raise ValueError(f"burst kind must be one of {BURST_KINDS}, not {self.kind!r}")
+
+    def hit(self, now: float) -> bool:
+        """Whether this request falls in the burst (and count it if so)."""
+        if self.after > 0:
+            self.after -= 1
+            return False
+        if self.started is None:
+            self.started = now
+        if self.requests is not None and self.served >= self.requests:
+            return False
+        if self.seconds is not None and now - self.started >= self.seconds:
+            return False
+        self.served += 1
+        return True
+
 
 @dataclass
 class Faults:
@@ -38,6 +79,27 @@ class Faults:
     """Scope -> page number N (1-based) from which the same nextToken comes back forever."""
     invalid_token_after_pages: dict[ScopeKey, int] = field(default_factory=dict)
     """Scope -> K: the token for page K+1 is rejected as invalid."""
+    # --- real AWS behaviours ---
+    bursts: dict[str, Burst] = field(default_factory=dict)
+    """"service" or "service:Operation" (e.g. "organizations:ListAccounts", "sts", "ec2")
+    -> a burst of errors in that service's own words."""
+    assume_role_quota: dict[str, int] = field(default_factory=dict)
+    """Account id -> AssumeRole calls that succeed; later ones are denied (a role deleted
+    mid-run, so refreshing its credentials fails)."""
+    empty_organization_pages: int = 0
+    """Empty pages, each with a NextToken, that Organizations sends before every real page."""
+    endless_organization_pages: bool = False
+    """Organizations listings never end: empty pages, each with a new NextToken."""
+    omit_empty_list_scopes: set[ScopeKey] = field(default_factory=set)
+    """Scopes whose empty pages are `{}`, without `connectorProfileDetails`."""
+    deep_json_scopes: dict[ScopeKey, int] = field(default_factory=dict)
+    """Scope -> depth of nested arrays added to its first profile (hostile JSON)."""
+    huge_body_scopes: dict[ScopeKey, int] = field(default_factory=dict)
+    """Scope -> bytes of padding in its first page's first profile, streamed."""
+    chunked_bodies: bool = False
+    """Send huge bodies chunked, without a Content-Length."""
+    overfull_page_scopes: set[ScopeKey] = field(default_factory=set)
+    """Scopes whose pages hold every profile, whatever `maxResults` asks."""
     rng: random.Random = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -87,8 +87,13 @@ class Organization:
     organization_role_name: str | None = None
     """A role in the management account that alone may make the Organizations calls, as a
     collector running in another account does (None: the base credentials make them)."""
+    member_role_path: str = "/"
+    """The IAM path of the member role (`/team/` for `role/team/AppFlowInventoryReader`)."""
     required_external_id: str | None = None
-    role_max_session_seconds: int = 43200
+    role_max_session_seconds: int = 3600
+    """IAM's default MaxSessionDuration: AssumeRole asking for more is refused."""
+    partition: str = "aws"
+    """The partition named by the ARNs STS hands out (aws-us-gov, aws-cn, ...)."""
     root_id: str = "r-ab12"
     regions: tuple[str, ...] = APPFLOW_REGIONS
     organizational_units: dict[str, OrganizationalUnit] = field(default_factory=dict)

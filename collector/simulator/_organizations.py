@@ -41,6 +41,13 @@ def _page(state: ServerState, params: Params, binding: str, items: Sequence[Any]
                 "The provided pagination token is invalid.", "INVALID_PAGINATION_TOKEN"
             )
         cursor = read
+    faults = state.faults
+    if faults.endless_organization_pages or cursor.page % (faults.empty_organization_pages + 1):
+        # Organizations may answer a page with nothing in it and still a NextToken.
+        return {
+            "items": [],
+            "NextToken": state.tokens.issue(binding, Cursor(cursor.offset, cursor.page + 1)),
+        }
     end = cursor.offset + size
     result: Params = {"items": list(items[cursor.offset : end])}
     if end < len(items):

@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 from xml.sax.saxutils import escape
@@ -27,7 +27,7 @@ _APPFLOW_ERROR_SUFFIX: Final = ":http://internal.amazon.com/coral/com.amazonaws.
 #: HTTP status AppFlow uses for each error code (unknown codes: 400).
 APPFLOW_STATUS: Final[Mapping[str, int]] = {
     "ValidationException": 400,
-    "ExpiredTokenException": 400,
+    "ExpiredTokenException": 403,
     "ResourceNotFoundException": 404,
     "ConflictException": 409,
     "ServiceQuotaExceededException": 402,
@@ -36,6 +36,54 @@ APPFLOW_STATUS: Final[Mapping[str, int]] = {
     "ThrottlingException": 429,
     "AccessDeniedException": 403,
     "UnrecognizedClientException": 403,
+}
+
+#: Each service's own answer to throttling, a server fault and an expired session token:
+#: (code, HTTP status, message). STS's model names `ExpiredTokenException`, but the wire code
+#: is `ExpiredToken` with 403; EC2 answers expired credentials with `RequestExpired`;
+#: Organizations answers nearly everything with 400, throttling and its own faults included.
+FAULT_ERRORS: Final[Mapping[str, Mapping[str, tuple[str, int, str]]]] = {
+    STS: {
+        "throttle": ("Throttling", 400, "Rate exceeded"),
+        "server_error": ("InternalFailure", 500, "An internal error occurred."),
+        "expired_token": (
+            "ExpiredToken",
+            403,
+            "The security token included in the request is expired",
+        ),
+    },
+    EC2: {
+        "throttle": ("RequestLimitExceeded", 503, "Request limit exceeded."),
+        "server_error": ("InternalError", 500, "An internal error has occurred."),
+        "expired_token": ("RequestExpired", 400, "Request has expired."),
+    },
+    ORGANIZATIONS: {
+        "throttle": (
+            "TooManyRequestsException",
+            400,
+            "AWS Organizations can't complete your request because it was throttled.",
+        ),
+        "server_error": (
+            "ServiceException",
+            400,
+            "AWS Organizations can't complete your request because of an internal service "
+            "error. Try again later.",
+        ),
+        "expired_token": (
+            "ExpiredTokenException",
+            400,
+            "The security token included in the request is expired",
+        ),
+    },
+    APPFLOW: {
+        "throttle": ("ThrottlingException", 429, "Rate exceeded"),
+        "server_error": ("InternalServerException", 500, "An internal service error occurred."),
+        "expired_token": (
+            "ExpiredTokenException",
+            403,
+            "The security token included in the request is expired",
+        ),
+    },
 }
 
 
@@ -47,6 +95,10 @@ class Reply:
     body: bytes
     content_type: str
     headers: Mapping[str, str] = field(default_factory=dict)
+    stream: Iterable[bytes] | None = None
+    """A body too large to hold: sent chunk by chunk instead of `body`."""
+    stream_length: int | None = None
+    """The streamed body's length, declared as Content-Length (None: chunked)."""
 
 
 class SimError(Exception):
@@ -60,6 +112,7 @@ class SimError(Exception):
         self.message = message
         self.status = status
         self.extra = dict(extra or {})
+        self.headers: dict[str, str] = {}
 
 
 class DropConnection(Exception):
@@ -134,12 +187,27 @@ def _rest_json_error(err: SimError, request_id: str) -> Reply:
 def error_reply(service: str, err: SimError, request_id: str) -> Reply:
     """Render an error the way `service` sends it."""
     if service == STS:
-        return _query_error(err, request_id)
-    if service == EC2:
-        return _ec2_error(err, request_id)
-    if service == ORGANIZATIONS:
-        return _json_error(err, request_id)
-    return _rest_json_error(err, request_id)
+        reply = _query_error(err, request_id)
+    elif service == EC2:
+        reply = _ec2_error(err, request_id)
+    elif service == ORGANIZATIONS:
+        reply = _json_error(err, request_id)
+    else:
+        reply = _rest_json_error(err, request_id)
+    if err.headers:
+        reply = Reply(
+            reply.status, reply.body, reply.content_type, {**reply.headers, **err.headers}
+        )
+    return reply
+
+
+def fault_error(service: str, kind: str, retry_after: float | None = None) -> SimError:
+    """The error `service` answers for a fault of `kind` (see `FAULT_ERRORS`)."""
+    code, status, message = FAULT_ERRORS[service][kind]
+    error = SimError(code, message, status)
+    if retry_after is not None:
+        error.headers["Retry-After"] = str(int(retry_after))
+    return error
 
 
 def appflow_error(code: str, message: str) -> SimError:

@@ -30,6 +30,7 @@ from ._protocols import (
     Reply,
     SimError,
     error_reply,
+    fault_error,
 )
 from ._stats import DROPPED
 from ._sts import handle_sts
@@ -94,6 +95,7 @@ async def _dispatch(state: ServerState, call: Call, signed: bool) -> Reply:
         raise missing_authentication_error(call.service)
     if handler is None:
         raise SimError("UnknownServiceException", f"{call.service} is not simulated", 400)
+    _burst(state, call)
     identity = state.credentials.identify(
         state.org, call.service, call.access_key, call.session_token, state.clock()
     )
@@ -101,6 +103,14 @@ async def _dispatch(state: ServerState, call: Call, signed: bool) -> Reply:
     if inspect.isawaitable(reply):
         return await reply
     return reply
+
+
+def _burst(state: ServerState, call: Call) -> None:
+    """Raise the service's error if a burst of faults covers this call."""
+    bursts = state.faults.bursts
+    burst = bursts.get(f"{call.service}:{call.operation}") or bursts.get(call.service)
+    if burst is not None and burst.hit(state.clock()):
+        raise fault_error(call.service, burst.kind, burst.retry_after)
 
 
 def _response(reply: Reply) -> web.Response:
@@ -136,7 +146,28 @@ async def handle_request(request: web.Request) -> web.StreamResponse:
     except SimError as err:
         reply = error_reply(call.service, err, call.request_id)
     state.stats.record(call.service, call.operation, reply.status, call.scope)
+    if reply.stream is not None:
+        return await _stream(request, reply)
     return _response(reply)
+
+
+async def _stream(request: web.Request, reply: Reply) -> web.StreamResponse:
+    """Send a body given as chunks, chunked or with its length declared up front."""
+    assert reply.stream is not None
+    response = web.StreamResponse(status=reply.status, headers=reply.headers)
+    response.content_type = reply.content_type
+    if reply.stream_length is None:
+        response.enable_chunked_encoding()
+    else:
+        response.content_length = reply.stream_length
+    await response.prepare(request)
+    try:
+        for chunk in reply.stream:
+            await response.write(chunk)
+        await response.write_eof()
+    except (ConnectionError, RuntimeError):
+        pass  # the client stopped reading: what a bounded client should do
+    return response
 
 
 def build_app(state: ServerState) -> web.Application:

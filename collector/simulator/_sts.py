@@ -10,7 +10,9 @@ from ._context import Call, ServerState
 from ._model import Organization
 from ._protocols import Reply, SimError, query_reply, xml_element
 
-_ROLE_ARN = re.compile(r"arn:aws:iam::(\d{12}):role/(?:[\w+=,.@-]+/)*([\w+=,.@-]{1,64})")
+_ROLE_ARN = re.compile(
+    r"arn:([a-z-]+):iam::(\d{12}):role/((?:[\x21-\x2E\x30-\x7E]+/)*)([\w+=,.@-]{1,64})"
+)
 _SESSION_NAME = re.compile(r"[\w+=,.@-]{2,64}")
 _EXTERNAL_ID = re.compile(r"[\w+=,.@:/-]{2,1224}")
 _CHAINED_MAX_SECONDS = 3600
@@ -42,9 +44,14 @@ def _duration(call: Call, identity: Identity, role_max: int) -> int:
 
 
 def _check_access(
-    state: ServerState, identity: Identity, role_arn: str, account: str, role: str, ext: str | None
+    state: ServerState,
+    identity: Identity,
+    role_arn: str,
+    match: re.Match[str],
+    ext: str | None,
 ) -> None:
     org = state.org
+    partition, account, path, role = match.group(1, 2, 3, 4)
     if _organization_role(org, account, role):
         # Its trust policy names the base principal: no other session may assume it.
         if identity.session is None:
@@ -57,11 +64,17 @@ def _check_access(
         )
         raise SimError("AccessDenied", message, 403)
     target = org.accounts.get(account)
+    quota = state.faults.assume_role_quota
+    if account in quota:
+        quota[account] -= 1
     refused = (
         target is None
         or target.state != "ACTIVE"
         or account in state.faults.deny_assume_role
+        or quota.get(account, 0) < 0
+        or partition != org.partition
         or role != org.member_role_name
+        or "/" + path != org.member_role_path
         or (org.required_external_id is not None and ext != org.required_external_id)
     )
     if refused:
@@ -101,13 +114,14 @@ def _assume_role(state: ServerState, call: Call, identity: Identity) -> Reply:
     if external_id is not None and _EXTERNAL_ID.fullmatch(external_id) is None:
         raise _invalid("externalId", external_id, "Member must have length between 2 and 1224")
     seconds = _duration(call, identity, state.org.role_max_session_seconds)
-    account, role = match.group(1), match.group(2)
-    _check_access(state, identity, role_arn, account, role, external_id)
+    account, role = match.group(2), match.group(4)
+    _check_access(state, identity, role_arn, match, external_id)
     cap = state.credential_lifetime_cap
     lifetime = seconds if cap is None else min(float(seconds), cap)
     issued = state.credentials.issue(account, role, session, int(state.clock() + lifetime))
     expiration = datetime.fromtimestamp(issued.expires_at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    assumed = Identity(account, f"arn:aws:sts::{account}:assumed-role/{role}/{session}", "")
+    partition = state.org.partition
+    assumed = Identity(account, f"arn:{partition}:sts::{account}:assumed-role/{role}/{session}", "")
     result = (
         "<Credentials>"
         f"{xml_element('AccessKeyId', issued.access_key_id)}"
@@ -123,10 +137,12 @@ def _assume_role(state: ServerState, call: Call, identity: Identity) -> Reply:
 
 
 def _caller_identity(state: ServerState, call: Call, identity: Identity) -> Reply:
+    # The ARN names the caller's partition (arn:aws-us-gov:..., arn:aws-cn:...).
+    arn = identity.arn.replace("arn:aws:", f"arn:{state.org.partition}:", 1)
     result = (
         f"{xml_element('UserId', identity.user_id)}"
         f"{xml_element('Account', identity.account_id)}"
-        f"{xml_element('Arn', identity.arn)}"
+        f"{xml_element('Arn', arn)}"
     )
     return query_reply("GetCallerIdentity", result, call.request_id)
 

@@ -320,7 +320,12 @@ def test_read_only_sqlite_file_exits_3(layout: str, shared_dir: Path, cli: Cli) 
     before = sha256(db)
     db.chmod(0o444)
     directory.chmod(0o444 if layout.startswith("file and") else 0o555)
-    code, err = run_unprivileged(run_args(url, REGIONS))
+    # AWS is checked before the database: give the run an AWS to check.
+    org = generate_organization(seed=3, accounts=2, regions=REGIONS)
+    with Simulator(org) as sim, pytest.MonkeyPatch.context() as patch:
+        for key, value in sim.env().items():
+            patch.setenv(key, value)
+        code, err = run_unprivileged(run_args(url, REGIONS))
     assert_one_line_error(code, err)
     directory.chmod(0o755)
     assert sha256(db) == before
@@ -333,7 +338,8 @@ def test_read_only_sqlite_uri_exits_3(tmp_path: Path, cli: Cli) -> None:
     plain = f"sqlite:///{db}"
     assert cli.run(["db", "upgrade", "--database-url", plain]).code == 0
     before = fetch(plain, "SELECT count(*) AS n FROM collection_runs")
-    result = cli.run(run_args(f"sqlite:///file:{db}?mode=ro&uri=true", REGIONS))
+    with Simulator(generate_organization(seed=3, accounts=2, regions=REGIONS)) as sim:
+        result = cli.run(run_args(f"sqlite:///file:{db}?mode=ro&uri=true", REGIONS), sim.env())
     line = assert_one_line_error(result.code, result.err)
     assert "readonly" in line or "read-only" in line, line
     assert fetch(plain, "SELECT count(*) AS n FROM collection_runs") == before
@@ -398,8 +404,10 @@ def test_newer_postgres_schema_is_refused(postgres_url: str, cli: Cli) -> None:
     postgres_execute(postgres_url, "UPDATE alembic_version SET version_num = '9999'")
     tables = "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
     before = sorted(r["table_name"] for r in fetch(postgres_url, tables))
-    for args in (run_args(postgres_url, REGIONS), upgrade):
-        result = cli.run(args)
+    # AWS is checked before the database: give the run an AWS to check.
+    with Simulator(generate_organization(seed=3, accounts=2, regions=REGIONS)) as sim:
+        results = [cli.run(run_args(postgres_url, REGIONS), sim.env()), cli.run(upgrade)]
+    for result in results:
         line = assert_one_line_error(result.code, result.err)
         assert "newer than this collector knows" in line
     assert fetch(postgres_url, "SELECT version_num FROM alembic_version") == [

@@ -90,7 +90,8 @@ def test_every_page_of_accounts_is_recorded_and_collected(
     assert collected(sqlite_url) == set(org.accounts)
     # Organizations calls count among the run's requests.
     run = fetch(sqlite_url, "SELECT requests FROM collection_runs")[0]
-    assert run["requests"] == 3 + 2 * 45  # ListAccounts, then AssumeRole and one page each
+    # GetCallerIdentity (partition), ListAccounts, then AssumeRole and one page each.
+    assert run["requests"] == 1 + 3 + 2 * 45
 
 
 def test_inactive_accounts_are_recorded_but_not_collected(sqlite_url: str, cli: Cli) -> None:
@@ -288,7 +289,7 @@ def test_scoping_usage_errors_exit_2_with_one_line(
     ("table", "message"),
     [
         ('"12345" = ["us-east-1"]', "account id '12345' is not 12 digits"),
-        ('"123456789012" = ["moon-1"]', "region 'moon-1' is not an AppFlow region"),
+        ('"123456789012" = ["moon-1"]', "'moon-1' is not a region name"),
         ('"123456789012" = []', 'account_regions."123456789012" is empty'),
         ('"123456789012" = 5', 'must be a list of regions or "all"'),
     ],

@@ -25,6 +25,7 @@ from collector.simulator import (
     CONNECTOR_TYPES,
     PROPERTY_BLOCK_KEYS,
     PROPERTY_BLOCKS,
+    Burst,
     Faults,
     Organization,
     ScopeKey,
@@ -33,6 +34,7 @@ from collector.simulator import (
     make_profile,
     mutate,
 )
+from collector.simulator._control import apply_faults
 
 from ..support import ROLE
 
@@ -471,10 +473,13 @@ async def test_expired_credentials_are_rejected(session: Any, org: Organization)
             with pytest.raises(ClientError) as info:
                 await appflow.describe_connector_profiles()
         assert error_code(info) == "ExpiredTokenException"
+        assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
         async with aws.client("sts", credentials=credentials) as sts:
             with pytest.raises(ClientError) as info:
                 await sts.get_caller_identity()
-        assert error_code(info) == "ExpiredTokenException"
+        # STS's model says ExpiredTokenException; the wire says ExpiredToken, with 403.
+        assert error_code(info) == "ExpiredToken"
+        assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
 
 
 async def test_lifetime_cap_shortens_issued_credentials(session: Any, org: Organization) -> None:
@@ -722,3 +727,112 @@ async def test_command_line_serves_and_controls() -> None:
     finally:
         process.terminate()
         assert await asyncio.wait_for(process.wait(), 10) == 0
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [
+        (
+            "throttle",
+            {
+                "sts": ("Throttling", 400),
+                "ec2": ("RequestLimitExceeded", 503),
+                "organizations": ("TooManyRequestsException", 400),
+                "appflow": ("ThrottlingException", 429),
+            },
+        ),
+        (
+            "server_error",
+            {
+                "sts": ("InternalFailure", 500),
+                "ec2": ("InternalError", 500),
+                "organizations": ("ServiceException", 400),
+                "appflow": ("InternalServerException", 500),
+            },
+        ),
+        (
+            "expired_token",
+            {
+                "sts": ("ExpiredToken", 403),
+                "ec2": ("RequestExpired", 400),
+                "organizations": ("ExpiredTokenException", 400),
+                "appflow": ("ExpiredTokenException", 403),
+            },
+        ),
+    ],
+)
+async def test_bursts_answer_in_each_services_own_words(
+    aws: Aws, sim: Simulator, kind: str, expected: dict[str, tuple[str, int]]
+) -> None:
+    """A burst of faults is answered with each service's real code and status, as botocore
+    reads them, for its number of requests and no more."""
+    calls = {
+        "sts": lambda c: c.get_caller_identity(),
+        "ec2": lambda c: c.describe_regions(),
+        "organizations": lambda c: c.list_accounts(),
+        "appflow": lambda c: c.describe_connector_profiles(),
+    }
+    for service, (code, status) in expected.items():
+        sim.faults.bursts[service] = Burst(kind, requests=1)
+        async with aws.client(service) as client:
+            with pytest.raises(ClientError) as info:
+                await calls[service](client)
+            assert (
+                error_code(info),
+                info.value.response["ResponseMetadata"]["HTTPStatusCode"],
+            ) == (
+                code,
+                status,
+            ), service
+            await calls[service](client)  # the burst is over
+
+
+async def test_retry_after_is_sent_when_asked(aws: Aws, sim: Simulator) -> None:
+    """A burst with `retry_after` sends a Retry-After header botocore exposes."""
+    sim.faults.bursts["appflow"] = Burst("throttle", requests=1, retry_after=3)
+    async with aws.client("appflow") as appflow:
+        with pytest.raises(ClientError) as info:
+            await appflow.describe_connector_profiles()
+    assert info.value.response["ResponseMetadata"]["HTTPHeaders"]["retry-after"] == "3"
+
+
+async def test_time_bursts_follow_the_simulator_clock(session: Any, org: Organization) -> None:
+    """A burst of `seconds` ends when the simulator's clock says so."""
+    clock = FakeClock()
+    with Simulator(org, clock=clock) as sim:
+        sim.faults.bursts["organizations:ListAccounts"] = Burst("throttle", seconds=30)
+        async with Aws(session, sim).client("organizations") as organizations:
+            with pytest.raises(ClientError):
+                await organizations.list_accounts()
+            clock.now += 29
+            with pytest.raises(ClientError):
+                await organizations.list_accounts()
+            clock.now += 1
+            await organizations.list_accounts()
+
+
+def test_real_aws_knobs_through_the_control_endpoint() -> None:
+    """`/_sim/faults` sets bursts, quotas and the hostile-response knobs."""
+    faults = Faults()
+    apply_faults(
+        faults,
+        {
+            "bursts": {"organizations:ListAccounts": {"kind": "throttle", "seconds": 30}},
+            "assume_role_quota": {"111122223333": 1},
+            "empty_organization_pages": 2,
+            "endless_organization_pages": True,
+            "chunked_bodies": True,
+            "omit_empty_list_scopes": [["111122223333", "us-east-1"]],
+            "overfull_page_scopes": [["111122223333", "us-east-1"]],
+            "deep_json_scopes": [["111122223333", "us-east-1", 500]],
+            "huge_body_scopes": [["111122223333", "us-east-1", 1000]],
+        },
+    )
+    assert faults.bursts["organizations:ListAccounts"].seconds == 30
+    assert faults.assume_role_quota == {"111122223333": 1}
+    assert (faults.empty_organization_pages, faults.endless_organization_pages) == (2, True)
+    assert faults.chunked_bodies
+    assert faults.omit_empty_list_scopes == {("111122223333", "us-east-1")}
+    assert faults.overfull_page_scopes == {("111122223333", "us-east-1")}
+    assert faults.deep_json_scopes == {("111122223333", "us-east-1"): 500}
+    assert faults.huge_body_scopes == {("111122223333", "us-east-1"): 1000}

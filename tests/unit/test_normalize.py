@@ -666,28 +666,49 @@ def test_missing_or_invalid_arn_raises(arn: Any) -> None:
 
 
 @pytest.mark.parametrize("name", [42, ["slack"], {"n": "slack"}, True])
-def test_non_string_name_raises(name: Any) -> None:
-    """A profile name that is not a string raises ProfileDataError naming the field."""
+def test_non_string_name_is_kept_as_sent_with_an_empty_column(
+    name: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A profile name that is not a string leaves the column NULL, stays in the snapshot as
+    sent, and is logged once naming the field."""
     raw = raw_profile(by_type("Slack"))
     raw["connectorProfileName"] = name
-    with pytest.raises(ProfileDataError, match="connectorProfileName"):
-        normalize_profile(raw, ACCOUNT, REGION)
+    record = normalize_profile(raw, ACCOUNT, REGION)
+    assert record.name is None
+    assert record.snapshot["connectorProfileName"] == name
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1
+    assert "connectorProfileName" in warnings[0]
 
 
-def test_non_object_properties_raise() -> None:
-    """A `connectorProfileProperties` that is not an object raises ProfileDataError."""
+def test_non_object_properties_are_kept_in_the_snapshot_only() -> None:
+    """A `connectorProfileProperties` that is not an object stays in the snapshot as sent, and
+    the properties column is an empty object."""
     raw = raw_profile(by_type("Slack"))
     raw["connectorProfileProperties"] = ["Slack"]
-    with pytest.raises(ProfileDataError):
-        normalize_profile(raw, ACCOUNT, REGION)
+    record = normalize_profile(raw, ACCOUNT, REGION)
+    assert record.properties == {}
+    assert record.snapshot["connectorProfileProperties"] == ["Slack"]
 
 
-def test_unreadable_timestamp_raises() -> None:
-    """A timestamp that is neither a number nor ISO-8601 raises ProfileDataError."""
+@pytest.mark.parametrize(
+    "stamp", ["yesterday", 1e20, 1_700_000_000_123, -1e18, [1], {"t": 1}, True, 10**30]
+)
+def test_unreadable_or_out_of_range_timestamp_is_null_and_kept_as_sent(
+    stamp: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A timestamp that is not a representable time (text, milliseconds, 1e20, a list) leaves
+    `created_at` NULL, is kept exactly as sent in the snapshot, and is logged once."""
     raw = raw_profile(by_type("Slack"))
-    raw["createdAt"] = "yesterday"
-    with pytest.raises(ProfileDataError):
-        normalize_profile(raw, ACCOUNT, REGION)
+    raw["createdAt"] = stamp
+    record = normalize_profile(raw, ACCOUNT, REGION)
+    assert record.created_at is None
+    assert record.last_updated_at is not None
+    assert record.snapshot["createdAt"] == stamp
+    assert type(record.snapshot["createdAt"]) is type(stamp)
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1
+    assert "createdAt" in warnings[0]
 
 
 @pytest.mark.parametrize("zone", ["America/Los_Angeles", "Asia/Kolkata", "Pacific/Chatham"])

@@ -11,8 +11,8 @@ import pytest
 from collector._aws.profiles import ListingFilter
 from collector._config import Settings, load_settings
 from collector._config.options import FILE_ONLY_KEYS, OPTIONS
+from collector._config.settings import ALL_REGIONS
 from collector._errors import ConfigError
-from collector._model.regions import APPFLOW_REGIONS
 
 ACCOUNT_A = "111111111111"
 ACCOUNT_B = "222222222222"
@@ -48,8 +48,8 @@ def test_defaults_without_any_source() -> None:
     assert settings.accounts == ()
     assert settings.organization is False
     assert settings.role_name is None
-    assert settings.regions == APPFLOW_REGIONS
-    assert len(settings.regions) == 16
+    # All AppFlow regions of the caller's partition, resolved when the run starts.
+    assert settings.regions == ALL_REGIONS
     assert settings.concurrency == 100
     assert settings.max_attempts == 5
     assert settings.filtered is False
@@ -129,8 +129,8 @@ def test_comma_separated_lists_from_flags_and_environment() -> None:
 
 
 def test_regions_all_and_duplicates() -> None:
-    """`all` means every AppFlow region; a region listed twice is listed once."""
-    assert load({"regions": "all"}).regions == APPFLOW_REGIONS
+    """`all` stays `all` until the partition is known; a region listed twice is listed once."""
+    assert load({"regions": "all"}).regions == ALL_REGIONS
     assert load({"regions": "us-east-1,us-east-1"}).regions == ("us-east-1",)
 
 
@@ -225,10 +225,17 @@ def test_several_accounts_need_a_role_name() -> None:
 # --- regions -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("region", ["us-east-7", "cn-north-1", "us-gov-west-1", "US-EAST-1"])
-def test_unknown_region(region: str) -> None:
-    """A region where AppFlow does not run is refused, naming it."""
+@pytest.mark.parametrize("region", ["moon-1", "US-EAST-1", "us_east_1", "us-east", "east-1-us"])
+def test_region_that_is_not_a_region_name(region: str) -> None:
+    """A value that cannot be a region name is refused offline, naming it (whether AppFlow
+    runs in a well-formed region is checked at run start, against the caller's partition)."""
     assert repr(region) in config_error({"regions": f"us-east-1,{region}"})
+
+
+@pytest.mark.parametrize("region", ["us-east-7", "cn-north-1", "us-gov-west-1", "eusc-de-east-1"])
+def test_well_formed_regions_pass_the_offline_check(region: str) -> None:
+    """Any well-formed region name passes settings; membership is the AWS adapter's check."""
+    assert load({"regions": f"us-east-1,{region}"}).regions == ("us-east-1", region)
 
 
 def test_all_mixed_with_regions() -> None:
@@ -393,7 +400,19 @@ def test_empty_profile_name_is_refused() -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["my role", "a" * 65, "/Role", "path//Role", "path/", "path/role*", "role*", ""]
+    "name",
+    [
+        "my role",
+        "a" * 65,
+        "/Role",
+        "path//Role",
+        "path/",
+        "path/role*",
+        "role*",
+        "",
+        "team/my role",
+        "p" * 600 + "/R",
+    ],
 )
 def test_bad_role_name(name: str) -> None:
     """A role name that IAM would refuse is refused."""
@@ -413,6 +432,12 @@ def test_role_name_must_be_ascii() -> None:
     """IAM role names are ASCII: a name with an accented letter is refused."""
     with pytest.raises(ConfigError, match="role name"):
         load({"role_name": "Rôle"})
+
+
+@pytest.mark.parametrize("name", ["team/AppFlowReader", "/a/b/AppFlowReader", "ops-1/Reader"])
+def test_role_name_may_carry_an_iam_path(name: str) -> None:
+    """`PATH/NAME` is accepted: IAM roles may live under a path."""
+    assert load({"role_name": name}).role_name == name
 
 
 def test_valid_role_name_with_all_allowed_punctuation() -> None:
@@ -545,11 +570,11 @@ def test_account_regions_from_the_file(tmp_path: Path) -> None:
     settings = load({"config": str(path)})
     assert settings.account_regions == (
         ("012345678901", ("ap-south-1", "ca-central-1")),
-        (ACCOUNT_A, APPFLOW_REGIONS),
+        (ACCOUNT_A, ALL_REGIONS),
         (ACCOUNT_B, ("eu-west-1", "us-west-2")),
     )
     assert settings.regions_for(ACCOUNT_B) == ("eu-west-1", "us-west-2")
-    assert settings.regions_for(ACCOUNT_A) == APPFLOW_REGIONS
+    assert settings.regions_for(ACCOUNT_A) == ALL_REGIONS
     assert settings.regions_for("333333333333") == ("us-east-1",)
     assert hash(settings) == hash(load({"config": str(path)}))
 
@@ -569,7 +594,7 @@ def test_account_regions_in_a_collector_table(tmp_path: Path) -> None:
     [
         ('account_regions = ["us-east-1"]', "must be a table"),
         ('[account_regions]\n"1234" = ["us-east-1"]', "account id '1234' is not 12 digits"),
-        (f'[account_regions]\n"{ACCOUNT_A}" = ["mars-1"]', "region 'mars-1' is not an AppFlow"),
+        (f'[account_regions]\n"{ACCOUNT_A}" = ["mars-1"]', "'mars-1' is not a region name"),
         (f'[account_regions]\n"{ACCOUNT_A}" = []', f'account_regions."{ACCOUNT_A}" is empty'),
         (f'[account_regions]\n"{ACCOUNT_A}" = ["all", "us-east-1"]', "all cannot be combined"),
         (f'[account_regions]\n"{ACCOUNT_A}" = [1]', 'must be a list of regions or "all"'),

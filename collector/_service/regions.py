@@ -1,0 +1,98 @@
+"""Opt-in regions, decided by AppFlow's own answer rather than by EC2.
+
+In an opt-in region an account has not enabled, AppFlow refuses the call as an unknown token
+(`UnrecognizedClientException`). The same answer would come from credentials that are not
+valid anywhere, so it means "not enabled" only when this account's credentials are proven
+good in this run: an AppFlow call of the account succeeded in a region every account has, or
+AssumeRole just issued them from a regional STS endpoint. The opt-in scopes are listed after
+the others, and wait for the account's other scopes, so the proof is there when it exists.
+Only if it is still ambiguous is `ec2:DescribeRegions` asked (once, see `_aws/regions.py`).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+import anyio
+
+from .._aws import AwsClients
+from .._errors import ErrorKind
+from .._model.scopes import Scope, ScopeOutcome, ScopeStatus
+
+UNKNOWN_TOKEN_CODES = frozenset({"UnrecognizedClientException", "InvalidClientTokenId"})
+
+
+def listing_order(scopes: Sequence[Scope]) -> list[Scope]:
+    """`scopes` with the opt-in regions last (a stable sort: accounts keep their order)."""
+    return sorted(scopes, key=lambda s: AwsClients.is_opt_in(s.region))
+
+
+class OptInEvidence:
+    """Which accounts' credentials worked in a region every account has, this run."""
+
+    def __init__(self, scopes: Sequence[Scope]) -> None:
+        self._pending: Counter[str] = Counter(
+            s.account_id for s in scopes if not AwsClients.is_opt_in(s.region)
+        )
+        self._done: dict[str, anyio.Event] = {}
+        self._worked: set[str] = set()
+
+    def finished(self, outcome: ScopeOutcome) -> None:
+        """Record a listed scope of a region every account has."""
+        account = outcome.scope.account_id
+        if AwsClients.is_opt_in(outcome.scope.region):
+            return
+        if outcome.status is ScopeStatus.SUCCEEDED:
+            self._worked.add(account)
+        self._pending[account] -= 1
+        if self._pending[account] <= 0:
+            self._event(account).set()
+
+    async def proven(self, account: str) -> bool:
+        """Whether the account's credentials worked elsewhere (waiting for its other scopes)."""
+        if self._pending[account] > 0:
+            await self._event(account).wait()
+        return account in self._worked
+
+    def _event(self, account: str) -> anyio.Event:
+        return self._done.setdefault(account, anyio.Event())
+
+
+def refused_as_unknown_token(outcome: ScopeOutcome) -> bool:
+    """Whether AppFlow refused the scope's first call as an unknown token."""
+    return (
+        outcome.status is ScopeStatus.FAILED
+        and outcome.pages == 0
+        and outcome.aws_error_code in UNKNOWN_TOKEN_CODES
+    )
+
+
+async def opt_in_verdict(
+    aws: AwsClients, evidence: OptInEvidence, outcome: ScopeOutcome, credentials: Any
+) -> ScopeOutcome:
+    """`outcome` of an opt-in scope refused as an unknown token: `skipped` if the region is
+    not enabled for the account, else the failure as it was (`access_denied`)."""
+    scope = outcome.scope
+    if aws.issued_by_sts(scope.account_id) or await evidence.proven(scope.account_id):
+        return _skipped(outcome, "AppFlow does not know the account's valid credentials there")
+    status = await aws.region_opt_in_status(scope.account_id, scope.region, credentials)
+    if status == "not-opted-in":
+        return _skipped(outcome, "ec2:DescribeRegions says so")
+    return outcome
+
+
+def _skipped(outcome: ScopeOutcome, why: str) -> ScopeOutcome:
+    scope = outcome.scope
+    return ScopeOutcome(
+        scope,
+        ScopeStatus.SKIPPED,
+        started_at=outcome.started_at,
+        finished_at=outcome.finished_at,
+        attempts=outcome.attempts,
+        retries=outcome.retries,
+        error_code=ErrorKind.REGION_NOT_ENABLED.value,
+        aws_error_code=outcome.aws_error_code,
+        error_message=(f"{scope.region} is an opt-in region this account has not enabled ({why})"),
+    )

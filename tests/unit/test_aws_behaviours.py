@@ -1,0 +1,327 @@
+"""Retries as AWS's SDKs do them, partitions and regions, credential failures, containment.
+
+The clock and the random source are injected: no test sleeps.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from typing import Any, cast
+
+import anyio
+import anyio.lowlevel
+import pytest
+from botocore import exceptions as boto
+
+from collector._aws import AwsClients, ListingFilter, RetryPolicy
+from collector._aws.credentials import AssumedRoles
+from collector._aws.errors import credential_error, retry_after, translate
+from collector._aws.partitions import appflow_regions, check_regions, partition_of
+from collector._aws.regions import RegionStatus
+from collector._aws.retry import Attempts, call_with_retries
+from collector._errors import AwsError, ConfigError, ErrorKind
+from collector._model.regions import APPFLOW_REGIONS
+from collector._model.scopes import Scope, ScopeStatus
+from collector._service.fanout import _contained
+from collector._service.regions import OptInEvidence, listing_order
+
+
+class FakeSleep:
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.delays.append(seconds)
+
+
+def throttled(headers: dict[str, str] | None = None) -> boto.ClientError:
+    response = {
+        "Error": {"Code": "TooManyRequestsException", "Message": "slow down"},
+        "ResponseMetadata": {"HTTPStatusCode": 400, "HTTPHeaders": headers or {}},
+    }
+    return boto.ClientError(response, "ListAccounts")
+
+
+def server_fault() -> boto.ClientError:
+    response = {
+        "Error": {"Code": "ServiceException", "Message": "internal"},
+        "ResponseMetadata": {"HTTPStatusCode": 400, "HTTPHeaders": {}},
+    }
+    return boto.ClientError(response, "ListAccounts")
+
+
+def always(exc: BaseException) -> Any:
+    async def call() -> str:
+        raise exc
+
+    return call
+
+
+def attempts_until_given_up(policy: RetryPolicy, exc: BaseException) -> tuple[int, AwsError]:
+    counter = Attempts()
+
+    async def go() -> None:
+        await call_with_retries(always(exc), policy, counter)
+
+    with pytest.raises(AwsError) as info:
+        anyio.run(go)
+    return counter.attempts, info.value
+
+
+# --- retries ---------------------------------------------------------------------------------
+
+
+def test_throttling_backs_off_from_a_longer_base_than_server_errors() -> None:
+    """At the top of the jitter, throttling waits 1, 2, 4 s; a server error 0.25, 0.5, 1 s."""
+    policy = RetryPolicy(random=lambda: 1.0)
+    slow = AwsError(ErrorKind.THROTTLED, "Throttling", "")
+    fault = AwsError(ErrorKind.SERVER_ERROR, "InternalFailure", "")
+    assert [policy.delay(n, slow) for n in (1, 2, 3)] == [1.0, 2.0, 4.0]
+    assert [policy.delay(n, fault) for n in (1, 2, 3)] == [0.25, 0.5, 1.0]
+    assert policy.delay(10, slow) == 20.0
+
+
+def test_retry_after_is_honoured_within_the_cap() -> None:
+    """A service's Retry-After lengthens the wait to it, but never beyond the cap."""
+    policy = RetryPolicy(random=lambda: 0.0)
+    asked = AwsError(ErrorKind.THROTTLED, "Throttling", "", retry_after=7.0)
+    greedy = AwsError(ErrorKind.THROTTLED, "Throttling", "", retry_after=3600.0)
+    assert policy.delay(1, asked) == 7.0
+    assert policy.delay(1, greedy) == 20.0
+
+
+@pytest.mark.parametrize(
+    ("headers", "seconds"),
+    [
+        ({"x-amz-retry-after": "1500"}, 1.5),
+        ({"Retry-After": "3"}, 3.0),
+        ({"retry-after": "soon"}, None),
+        ({}, None),
+    ],
+)
+def test_retry_after_headers(headers: dict[str, str], seconds: float | None) -> None:
+    """`x-amz-retry-after` is milliseconds, `Retry-After` seconds; nonsense is ignored."""
+    assert retry_after(headers) == seconds
+
+
+def test_retry_after_as_an_http_date() -> None:
+    """`Retry-After` may be an HTTP date: the wait is the time until then."""
+    when = datetime.now(UTC) + timedelta(seconds=30)
+    waited = retry_after({"Retry-After": format_datetime(when, usegmt=True)})
+    assert waited is not None
+    assert 25 < waited <= 30
+
+
+def test_translate_reads_the_retry_after_of_an_error() -> None:
+    """A throttled answer's Retry-After reaches the AwsError."""
+    error = translate(throttled({"retry-after": "2"}))
+    assert error is not None
+    assert error.retry_after == 2.0
+
+
+def test_control_plane_policy_rides_out_a_throttling_burst() -> None:
+    """The control-plane policy keeps retrying throttling past its attempts until it has
+    waited 60 s in all (the cap on attempts aside), where the plain policy gives up at 5."""
+    sleep = FakeSleep()
+    plain = RetryPolicy(max_attempts=5, sleep=sleep, random=lambda: 0.5)
+    attempts, _ = attempts_until_given_up(plain, throttled())
+    assert attempts == 5
+    sleep.delays.clear()
+    attempts, error = attempts_until_given_up(plain.for_control_plane(), throttled())
+    assert error.kind is ErrorKind.THROTTLED
+    assert attempts > 8
+    assert sum(sleep.delays[:-1]) < 60.0 <= sum(sleep.delays)
+
+
+def test_control_plane_policy_gives_server_errors_eight_attempts() -> None:
+    """Server faults get the control plane's eight attempts, without the throttling
+    patience; Organizations' ServiceException counts as one whatever its status."""
+    sleep = FakeSleep()
+    policy = RetryPolicy(max_attempts=3, sleep=sleep, random=lambda: 1.0).for_control_plane()
+    attempts, error = attempts_until_given_up(policy, server_fault())
+    assert (attempts, error.kind) == (8, ErrorKind.SERVER_ERROR)
+    assert sleep.delays == [0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0]
+
+
+def test_errors_that_repeat_on_every_attempt_are_not_retried() -> None:
+    """An error marked not retryable (a body too large) is raised after one attempt."""
+    too_large = AwsError(ErrorKind.INVALID_RESPONSE, "ResponseTooLarge", "", retryable=False)
+    attempts, error = attempts_until_given_up(RetryPolicy(sleep=FakeSleep()), too_large)
+    assert (attempts, error.code) == (1, "ResponseTooLarge")
+
+
+def test_recursion_in_a_parser_is_an_invalid_response() -> None:
+    """A RecursionError from botocore's parser is an unretried `invalid_response`."""
+    error = translate(RecursionError("maximum recursion depth exceeded"))
+    assert error is not None
+    assert (error.kind, error.retryable) == (ErrorKind.INVALID_RESPONSE, False)
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        boto.SSOTokenLoadError(error_msg="Token for corp does not exist"),
+        boto.UnauthorizedSSOTokenError(),
+        boto.CredentialRetrievalError(provider="custom-process", error_msg="exit 1"),
+        boto.TokenRetrievalError(provider="sso", error_msg="expired"),
+    ],
+)
+def test_credential_failures_mid_run_are_expired_credentials(exc: Exception) -> None:
+    """A credential provider that cannot renew credentials mid-run: `credentials_expired`."""
+    error = translate(exc)
+    assert error is not None
+    assert error.kind is ErrorKind.CREDENTIALS_EXPIRED
+
+
+def test_credential_errors_at_start_name_the_fix() -> None:
+    """At start, each credential-chain failure is one ConfigError line naming the fix."""
+    sso = credential_error(boto.SSOTokenLoadError(error_msg="Token for corp does not exist"), "dev")
+    assert isinstance(sso, ConfigError)
+    assert "aws sso login --sso-session corp" in str(sso)
+    legacy = credential_error(boto.UnauthorizedSSOTokenError(), "dev")
+    assert "aws sso login --profile dev" in str(legacy)
+    named = credential_error(boto.UnauthorizedSSOTokenError(), "dev", "corp")
+    assert "aws sso login --sso-session corp" in str(named)
+    missing = credential_error(boto.ProfileNotFound(profile="nosuch"), "nosuch")
+    assert "'nosuch'" in str(missing)
+    assert credential_error(KeyError("x"), "dev") is None
+
+
+# --- partitions and regions ------------------------------------------------------------------
+
+ENDPOINTS = {
+    "partitions": [
+        {
+            "partition": "aws",
+            "services": {
+                "appflow": {
+                    "endpoints": {
+                        "us-east-1": {"variants": [{"tags": ["fips"], "hostname": "x"}]},
+                        "eu-west-1": {},
+                        "fips-us-east-1": {"deprecated": True},
+                    }
+                }
+            },
+        }
+    ]
+}
+
+
+def test_partition_of_an_arn() -> None:
+    """The partition is the ARN's second field; anything unreadable is `aws`."""
+    assert partition_of("arn:aws-us-gov:iam::123456789012:user/x") == "aws-us-gov"
+    assert partition_of("arn:aws:sts::123456789012:assumed-role/r/s") == "aws"
+    assert partition_of("nonsense") == "aws"
+
+
+def test_regions_come_from_the_endpoint_data() -> None:
+    """The data's regions (not its fips- pseudo-regions) are the regions; FIPS keeps those
+    with a fips variant; the fixed list is only the fallback for `aws` with no data."""
+    listed = ["us-east-1", "eu-west-1", "fips-us-east-1", "me-new-1"]
+    assert appflow_regions(listed, "aws", False, ENDPOINTS) == (
+        "eu-west-1",
+        "me-new-1",
+        "us-east-1",
+    )
+    assert appflow_regions(listed, "aws", True, ENDPOINTS) == ("us-east-1",)
+    assert appflow_regions([], "aws", False, {}) == APPFLOW_REGIONS
+    with pytest.raises(ConfigError, match="not available in the AWS partition 'aws-cn'"):
+        appflow_regions([], "aws-cn", False, {})
+
+
+def test_check_regions_expands_all_and_names_the_unknown() -> None:
+    """`all` is the partition's list; a region outside it is one line naming it."""
+    assert check_regions(("all",), ("a-b-1", "c-d-2"), False, "--regions") == ("a-b-1", "c-d-2")
+    with pytest.raises(ConfigError, match=r"region 'x-y-3' is not an AppFlow region \(known"):
+        check_regions(("x-y-3",), ("a-b-1",), False, "--regions")
+    with pytest.raises(ConfigError, match="with a FIPS endpoint"):
+        check_regions(("x-y-3",), ("a-b-1",), True, "--regions")
+
+
+def test_role_arns_use_the_partition_and_the_path() -> None:
+    """Role ARNs are built from the caller's partition and may carry an IAM path."""
+    roles = AssumedRoles(None, "team/Reader", None, RetryPolicy(), Attempts(), "aws-us-gov")
+    assert roles.role_arn("123456789012") == "arn:aws-us-gov:iam::123456789012:role/team/Reader"
+
+
+def test_opt_in_regions_are_listed_last() -> None:
+    """Scopes of opt-in regions come after all others; accounts keep their order."""
+    scopes = [Scope("1", "af-south-1"), Scope("1", "us-east-1"), Scope("2", "eu-west-1")]
+    assert listing_order(scopes) == [scopes[1], scopes[2], scopes[0]]
+
+
+async def test_evidence_waits_for_the_accounts_other_scopes() -> None:
+    """Whether an account's credentials worked elsewhere is answered once its scopes in
+    regions every account has are done."""
+    from collector._model.scopes import ScopeOutcome
+
+    scope = Scope("1", "us-east-1")
+    evidence = OptInEvidence([scope, Scope("1", "af-south-1")])
+    now = datetime.now(UTC)
+    answers: list[bool] = []
+
+    async def ask() -> None:
+        answers.append(await evidence.proven("1"))
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(ask)
+        await anyio.lowlevel.checkpoint()
+        assert answers == []
+        evidence.finished(ScopeOutcome(scope, ScopeStatus.SUCCEEDED, now, now))
+    assert answers == [True]
+
+
+class SilentEc2:
+    """An EC2 client whose every call times out, counting the calls."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def describe_regions(self, **_: Any) -> dict[str, Any]:
+        self.calls += 1
+        raise boto.ReadTimeoutError(endpoint_url="http://ec2")
+
+
+async def test_ec2_is_not_asked_again_once_unreachable() -> None:
+    """After EC2 timed out once, no account's look-up asks it again in the run."""
+    ec2 = SilentEc2()
+
+    async def client() -> SilentEc2:
+        return ec2
+
+    status = RegionStatus(client, RetryPolicy(sleep=FakeSleep()), Attempts())
+    assert await status.opt_in_status("111111111111", object()) is None
+    assert await status.opt_in_status("222222222222", object()) is None
+    assert ec2.calls == 1
+    assert status.unreachable
+
+
+# --- containment ------------------------------------------------------------------------------
+
+
+class BrokenClients:
+    """An AwsClients whose credentials raise a bug's exception."""
+
+    @staticmethod
+    def is_opt_in(region: str) -> bool:
+        return False
+
+    async def account_credentials(self, account_id: str) -> Any:
+        raise KeyError("Credentials")
+
+
+async def test_an_unexpected_exception_fails_only_its_scope() -> None:
+    """An exception nothing foresaw becomes the scope's `internal_error`, with its type."""
+    scope = Scope("123456789012", "us-east-1")
+    now = datetime.now(UTC)
+    outcome = await _contained(
+        cast(AwsClients, BrokenClients()),
+        OptInEvidence([scope]),
+        scope,
+        ListingFilter(),
+        RetryPolicy(),
+        lambda: now,
+    )
+    assert outcome.status is ScopeStatus.FAILED
+    assert (outcome.error_code, outcome.aws_error_code) == ("internal_error", "KeyError")
