@@ -109,7 +109,8 @@ class AssumedRoles:
 
     def role_arn(self, account_id: str) -> str:
         """The role's ARN in `account_id`; the name may carry an IAM path (`team/Reader`)."""
-        return f"arn:{self._partition}:iam::{account_id}:role/{self._role_name}"
+        # A path may be written as IAM writes it, with its leading slash (`/team/Reader`).
+        return f"arn:{self._partition}:iam::{account_id}:role/{self._role_name.lstrip('/')}"
 
     def assumed(self, account_id: str) -> bool:
         """Whether this run holds credentials AssumeRole issued for `account_id`."""

@@ -152,7 +152,7 @@ CONNECTOR_LABEL = re.compile(r"[a-zA-Z0-9][\w!@#.-]{1,255}", re.ASCII)
 def check_role_name(role_name: str) -> str:
     """`role_name` if it is an IAM role name, optionally after an IAM path
     (`team/AppFlowReader`); else `ConfigError`."""
-    *path, name = role_name.split("/")
+    *path, name = role_name.removeprefix("/").split("/")
     full_path = "/" + "".join(part + "/" for part in path)
     if (
         not ROLE_NAME.fullmatch(name)

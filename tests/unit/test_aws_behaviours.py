@@ -243,6 +243,10 @@ def test_role_arns_use_the_partition_and_the_path() -> None:
     """Role ARNs are built from the caller's partition and may carry an IAM path."""
     roles = AssumedRoles(None, "team/Reader", None, RetryPolicy(), Attempts(), "aws-us-gov")
     assert roles.role_arn("123456789012") == "arn:aws-us-gov:iam::123456789012:role/team/Reader"
+    written_as_iam_does = AssumedRoles(None, "/team/Reader", None, RetryPolicy(), Attempts(), "aws")
+    assert (
+        written_as_iam_does.role_arn("123456789012") == "arn:aws:iam::123456789012:role/team/Reader"
+    )
 
 
 def test_opt_in_regions_are_listed_last() -> None:

@@ -404,7 +404,7 @@ def test_empty_profile_name_is_refused() -> None:
     [
         "my role",
         "a" * 65,
-        "/Role",
+        "//Role",
         "path//Role",
         "path/",
         "path/role*",
