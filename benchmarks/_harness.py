@@ -1,13 +1,21 @@
 """`python -m benchmarks`: baseline, first collector run and no-change rerun, N times.
 
-Exit codes: 0 done (targets are reported, not enforced); 1 the baseline and the collector
-stored different profile ARNs; 2 usage error; 3 the benchmark could not run (a child failed
-or timed out, or the simulator did not start).
+    python -m benchmarks                                   # fleet, 3 repetitions
+    python -m benchmarks --size fleet --size large         # both, one summary each
+    python -m benchmarks --size fleet --size large --size xlarge --collector-only --repeat 1
+    python -m benchmarks --size fleet --concurrency 25,50,100,200,400 --repeat 1
+
+Several sizes end with one scaling table of the collector's cost per size; `--concurrency`
+times only the collector's first run at each value. Exit codes: 0 done (targets are
+reported, not enforced); 1 the baseline and the collector stored different profile ARNs;
+2 usage error; 3 the benchmark could not run (a child failed or timed out, or the simulator
+did not start).
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import dataclasses
 import signal
 import sys
@@ -20,17 +28,22 @@ from types import FrameType
 from ._machine import busy_seconds, describe, load_average
 from ._measure import run_child
 from ._report import (
+    Medians,
     Repetition,
     Sample,
+    by_step,
+    medians,
     noise_warning,
     operations,
     ratios,
     sample_line,
+    scaling_table,
+    sweep_table,
     table,
     targets,
     workload_line,
 )
-from ._simprocess import BenchmarkError, SimulatorProcess, running_simulator
+from ._simprocess import ROOT, BenchmarkError, SimulatorProcess, running_simulator
 from ._stored import baseline_arns, collector_arns, compare
 from ._workloads import WORKLOADS, Workload
 
@@ -38,14 +51,35 @@ EXIT_OK, EXIT_MISMATCH, EXIT_ERROR = 0, 1, 3
 ROLE_NAME = "AppFlowInventoryReader"
 
 
+def _concurrencies(text: str) -> list[int]:
+    try:
+        values = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of integers: {text!r}") from None
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError("concurrencies must be 1 or more")
+    return values
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
         description="Time `collector run` against a threaded boto3 script on a simulated org.",
     )
-    parser.add_argument("--size", choices=sorted(WORKLOADS), default="fleet")
+    parser.add_argument(
+        "--size", choices=sorted(WORKLOADS), action="append", help="workload (repeatable)"
+    )
     parser.add_argument("--repeat", type=int, default=3, help="repetitions (median reported)")
     parser.add_argument("--workdir", type=Path, help="keep databases and logs here")
+    parser.add_argument(
+        "--collector-only", action="store_true", help="leave the baseline out (scaling runs)"
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=_concurrencies,
+        metavar="N,N,...",
+        help="time the collector's first run at each --concurrency instead",
+    )
     return parser
 
 
@@ -54,8 +88,8 @@ def baseline_command(database: Path) -> list[str]:
     return [sys.executable, "-m", "benchmarks.baseline", "--database", str(database)]
 
 
-def collector_command(database: Path) -> list[str]:
-    """`collector run` over the organization with default settings."""
+def collector_command(database: Path, *extra: str) -> list[str]:
+    """`collector run` over the organization with default settings (and `extra`)."""
     return [
         sys.executable,
         "-m",
@@ -66,6 +100,7 @@ def collector_command(database: Path) -> list[str]:
         ROLE_NAME,
         "--database-url",
         f"sqlite:///{database}",
+        *extra,
     ]
 
 
@@ -94,18 +129,24 @@ def _with_profiles(sample: Sample, count: int) -> Sample:
     return dataclasses.replace(sample, profiles=count)
 
 
-def _repetition(sim: SimulatorProcess, workload: Workload, workdir: Path, index: int) -> Repetition:
+def _repetition(
+    sim: SimulatorProcess, workload: Workload, workdir: Path, index: int, with_baseline: bool
+) -> Repetition:
     timeout = workload.child_timeout
-    base_db = _fresh(workdir / f"baseline-{index}.db")
+    baseline: Sample | None = None
+    base: frozenset[str] | None = None
+    if with_baseline:
+        base_db = _fresh(workdir / f"baseline-{index}.db")
+        baseline = _step(sim, baseline_command(base_db), workdir, f"baseline-{index}.log", timeout)
+        base = baseline_arns(base_db)
+        baseline = _with_profiles(baseline, len(base))
     coll_db = _fresh(workdir / f"collector-{index}.db")
-    baseline = _step(sim, baseline_command(base_db), workdir, f"baseline-{index}.log", timeout)
-    base = baseline_arns(base_db)
     first = _step(sim, collector_command(coll_db), workdir, f"collector-{index}.log", timeout)
     first_arns = collector_arns(coll_db)
     rerun = _step(sim, collector_command(coll_db), workdir, f"rerun-{index}.log", timeout)
     rerun_arns = collector_arns(coll_db)
     return Repetition(
-        _with_profiles(baseline, len(base)),
+        baseline,
         _with_profiles(first, len(first_arns)),
         _with_profiles(rerun, len(rerun_arns)),
         _mismatches(sim, base, first_arns, rerun_arns),
@@ -113,13 +154,19 @@ def _repetition(sim: SimulatorProcess, workload: Workload, workdir: Path, index:
 
 
 def _mismatches(
-    sim: SimulatorProcess, base: frozenset[str], first: frozenset[str], rerun: frozenset[str]
+    sim: SimulatorProcess,
+    base: frozenset[str] | None,
+    first: frozenset[str],
+    rerun: frozenset[str],
 ) -> tuple[str, ...]:
-    found = [compare(base, first, "collector run vs baseline")]
-    found.append(compare(base, rerun, "collector rerun vs baseline"))
+    found = [compare(first, rerun, "collector rerun vs first run")]
+    if base is not None:
+        found.append(compare(base, first, "collector run vs baseline"))
     expected = sim.facts.get("profiles")
-    if expected is not None and expected != len(base):
-        found.append(f"baseline stored {len(base):,} profiles, the simulator holds {expected:,}")
+    if expected is not None and expected != len(first):
+        found.append(
+            f"the collector stored {len(first):,} profiles, the simulator holds {expected:,}"
+        )
     return tuple(m for m in found if m)
 
 
@@ -129,36 +176,38 @@ def _print_repetition(index: int, total: int, repetition: Repetition) -> None:
         ("collector run", repetition.first),
         ("collector rerun", repetition.rerun),
     ):
-        print(sample_line(f"[{index + 1}/{total}] {label}", sample), flush=True)
+        if sample is not None:
+            print(sample_line(f"[{index + 1}/{total}] {label}", sample), flush=True)
     for mismatch in repetition.mismatches:
         print(f"MISMATCH {mismatch}", flush=True)
 
 
 def _summary(workload: Workload, repetitions: Sequence[Repetition]) -> str:
-    text, by_step = table(repetitions)
+    steps = by_step(repetitions)
     first = repetitions[0]
     mismatched = sum(bool(r.mismatches) for r in repetitions)
+    who = "baseline and collector (run and rerun)" if first.baseline else "collector run and rerun"
     arns = (
-        f"profile ARNs: baseline and collector (run and rerun) stored the same "
-        f"{first.baseline.profiles:,} ARNs in every repetition"
+        f"profile ARNs: {who} stored the same {first.first.profiles:,} ARNs in every repetition"
         if not mismatched
         else f"profile ARNs: DIFFERENT in {mismatched} of {len(repetitions)} repetitions"
     )
+    used = [("collector run", first.first), ("collector rerun", first.rerun)]
+    if first.baseline is not None:
+        used.insert(0, ("baseline", first.baseline))
     return "\n".join(
         [
             "",
-            text,
+            table(repetitions),
             "",
-            ratios(by_step),
+            ratios(steps),
             "targets:",
-            targets(workload, by_step),
+            targets(workload, steps),
             "requests by operation (repetition 1):",
-            operations("baseline", first.baseline),
-            operations("collector run", first.first),
-            operations("collector rerun", first.rerun),
+            *(operations(label, sample) for label, sample in used),
             arns,
             f"load average at the end: {load_average()}",
-            *filter(None, [noise_warning(by_step)]),
+            *filter(None, [noise_warning(steps)]),
         ]
     )
 
@@ -173,22 +222,51 @@ def _workdir(given: Path | None) -> Iterator[Path]:
         yield Path(tmp)
 
 
-def run(workload: Workload, repeat: int, workdir: Path) -> list[Repetition]:
+def run(
+    workload: Workload, repeat: int, workdir: Path, with_baseline: bool = True
+) -> list[Repetition]:
     """Start the simulator, run every repetition, stop the simulator."""
     with running_simulator(workload, workdir / "simulator.log") as sim:
         print(workload_line(workload, sim.facts), flush=True)
         print(f"simulator: {sim.url}\n", flush=True)
         repetitions = []
         for index in range(repeat):
-            repetition = _repetition(sim, workload, workdir, index)
+            repetition = _repetition(sim, workload, workdir, index, with_baseline)
             _print_repetition(index, repeat, repetition)
             repetitions.append(repetition)
     return repetitions
 
 
+def sweep(
+    workload: Workload, concurrencies: Sequence[int], repeat: int, workdir: Path
+) -> list[tuple[int, Medians]]:
+    """The collector's first run into a fresh database at each concurrency."""
+    results = []
+    with running_simulator(workload, workdir / "simulator.log") as sim:
+        print(workload_line(workload, sim.facts), flush=True)
+        for concurrency in concurrencies:
+            samples = []
+            for index in range(repeat):
+                database = _fresh(workdir / f"sweep-{concurrency}-{index}.db")
+                command = collector_command(database, "--concurrency", str(concurrency))
+                log = f"sweep-{concurrency}-{index}.log"
+                sample = _step(sim, command, workdir, log, workload.child_timeout)
+                print(sample_line(f"--concurrency {concurrency}", sample), flush=True)
+                samples.append(sample)
+            results.append((concurrency, medians(samples)))
+    return results
+
+
 def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
     # Unwind normally, so the running child is killed and the simulator stopped.
     raise SystemExit(128 + signum)
+
+
+def _compile() -> None:
+    # Installed packages carry compiled bytecode; a checkout run with PYTHONDONTWRITEBYTECODE
+    # would compile the collector and the baseline on every start instead.
+    for folder in ("collector", "benchmarks"):
+        compileall.compile_dir(ROOT / folder, quiet=1)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -197,13 +275,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     if args.repeat < 1:
         _parser().error("--repeat must be at least 1")
-    workload = WORKLOADS[args.size]
+    workloads = [WORKLOADS[name] for name in args.size or ["fleet"]]
     print(describe(), flush=True)
+    _compile()
+    scaling: list[tuple[Workload, dict[str, Medians]]] = []
+    mismatched = False
     try:
         with _workdir(args.workdir) as workdir:
-            repetitions = run(workload, args.repeat, workdir)
+            for workload in workloads:
+                if args.concurrency:
+                    results = sweep(workload, args.concurrency, args.repeat, workdir)
+                    print(f"\n{workload.name}, first run by --concurrency, medians:")
+                    print(sweep_table(results))
+                    continue
+                repetitions = run(workload, args.repeat, workdir, not args.collector_only)
+                print(_summary(workload, repetitions), flush=True)
+                mismatched |= any(r.mismatches for r in repetitions)
+                scaling.append((workload, by_step(repetitions)))
     except BenchmarkError as error:
         print(f"benchmark failed: {error}", file=sys.stderr)
         return EXIT_ERROR
-    print(_summary(workload, repetitions))
-    return EXIT_MISMATCH if any(r.mismatches for r in repetitions) else EXIT_OK
+    if len(scaling) > 1:
+        print("\nthe collector by fleet size, medians:")
+        print(scaling_table(scaling))
+    return EXIT_MISMATCH if mismatched else EXIT_OK

@@ -41,8 +41,10 @@ class Workload:
 
 WORKLOADS: dict[str, Workload] = {
     # 3,200 scopes, 85% empty: the cost is per scope, not per profile.
-    "fleet": Workload("fleet", 200, 0.85, 120, child_timeout=300.0, rss_target_mb=200.0),
-    "large": Workload("large", 1000, 0.85, 120, child_timeout=1200.0, rss_target_mb=200.0),
+    "fleet": Workload("fleet", 200, 0.85, 120, child_timeout=300.0, rss_target_mb=150.0),
+    "large": Workload("large", 1000, 0.85, 120, child_timeout=1200.0, rss_target_mb=150.0),
+    # Twice `large`: memory must stay flat as the fleet grows.
+    "xlarge": Workload("xlarge", 2000, 0.85, 120, child_timeout=2400.0, rss_target_mb=150.0),
     # 4,000 scopes, 80% non-empty: about 100,000 profiles (99,905 with seed 1).
     "profiles100k": Workload(
         "profiles100k", 250, 0.2, 120, child_timeout=1200.0, rss_target_mb=300.0

@@ -27,16 +27,15 @@ from aiobotocore.session import AioSession
 from .._errors import AwsError, ConfigError, ErrorKind
 from .._model.regions import DEFAULT_ENABLED_REGIONS
 from .bounded import BoundedHttpSession
-from .credentials import AssumedRoles, acting_resolver
+from .credentials import ActingAccount, AssumedRoles, acting_resolver
 from .errors import credential_error
+from .lean import RawBodyParserFactory, sharing_ssl_contexts, user_agent
 from .organization_role import organization_role_keys
+from .pacing import DEFAULT_ACCOUNT_RATE, AccountPacer
 from .partitions import APPFLOW, appflow_regions, check_regions, partition_of
 from .regions import RegionStatus
 from .retry import Attempts, RetryPolicy, call_with_retries
 
-_RAW_BODY = "CollectorRawBody"
-# Operations whose answer is read from the body as AWS sent it (see `raw_body`).
-_RAW_OPERATIONS = ("before-parse.appflow.DescribeConnectorProfiles",)
 # The optional EC2 look-up must never hold a run up for long.
 _EC2_CONNECT_TIMEOUT = 3.0
 _EC2_READ_TIMEOUT = 5.0
@@ -52,28 +51,16 @@ class AwsOptions:
     organization_role_arn: str | None = None
     home_region: str | None = None
     """Region for STS and EC2 when the AWS config names none (a region the run lists)."""
-
-
-def _keep_raw_body(
-    response_dict: dict[str, Any], customized_response_dict: dict[str, Any], **_: Any
-) -> None:
-    # The JSON as AWS sent it: botocore's parser drops members it does not know.
-    if response_dict.get("status_code", 500) < 300:
-        customized_response_dict[_RAW_BODY] = response_dict.get("body")
-
-
-def raw_body(response: dict[str, Any]) -> bytes | None:
-    """The undecoded body of a successful call made through an `AwsClients` AppFlow client."""
-    body = response.get(_RAW_BODY)
-    return bytes(body) if isinstance(body, bytes | bytearray) else None
+    account_rate: float = DEFAULT_ACCOUNT_RATE
+    """Requests per second per account, at most (see `pacing`)."""
 
 
 def _keep_timestamps_raw(session: AioSession) -> None:
     # botocore converts every timestamp to a local-time datetime with dateutil: slow, and in
     # the machine's zone. We read timestamps from the raw body instead.
-    session.get_component("response_parser_factory").set_parser_defaults(
-        timestamp_parser=lambda value: value
-    )
+    factory = RawBodyParserFactory()
+    factory.set_parser_defaults(timestamp_parser=lambda value: value)
+    session.register_component("response_parser_factory", factory)
 
 
 class AwsClients:
@@ -92,6 +79,10 @@ class AwsClients:
             _keep_timestamps_raw(session)
             # Tokens from the global STS endpoint are refused in opt-in regions.
             session.set_config_variable("sts_regional_endpoints", "regional")
+        self._http_session_cls = sharing_ssl_contexts(BoundedHttpSession)
+        self._user_agent = user_agent()
+        self._pacer = AccountPacer(options.account_rate)
+        self._acting_accounts: dict[str, ActingAccount] = {}
         self._clients: dict[tuple[str, str], Any] = {}
         self._clients_lock = anyio.Lock()
         self._sts: Any = None
@@ -121,7 +112,8 @@ class AwsClients:
             connect_timeout=min(connect_timeout or math.inf, self._options.connect_timeout),
             read_timeout=min(read_timeout or math.inf, self._options.read_timeout),
             max_pool_connections=max_pool,
-            http_session_cls=BoundedHttpSession,
+            http_session_cls=self._http_session_cls,
+            user_agent=self._user_agent,
         )
 
     async def __aenter__(self) -> AwsClients:
@@ -255,9 +247,6 @@ class AwsClients:
                     client = await self._stack.enter_async_context(
                         self._acting.create_client(service, region_name=region, config=config)
                     )
-                    for event in _RAW_OPERATIONS:
-                        if event.split(".")[1] == service:
-                            client.meta.events.register(event, _keep_raw_body)
                     self._clients[key] = client
         return self._clients[key]
 
@@ -286,7 +275,14 @@ class AwsClients:
         return await self._base.get_credentials()
 
     async def account_credentials(self, account_id: str) -> Any:
-        """Credentials for `account_id`: its role, assumed once per run, or the base ones."""
+        """Credentials for `account_id`: its role, assumed once per run, or the base ones,
+        paced and frozen for a minute at a time (see `credentials.ActingAccount`)."""
         if self._roles is None:
-            return await self.base_credentials()
-        return await self._roles.credentials(account_id)
+            credentials = await self.base_credentials()
+        else:
+            credentials = await self._roles.credentials(account_id)
+        acting = self._acting_accounts.get(account_id)
+        if acting is None or acting.credentials is not credentials:
+            acting = ActingAccount(account_id, credentials, self._pacer)
+            self._acting_accounts[account_id] = acting
+        return acting

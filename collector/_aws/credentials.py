@@ -9,8 +9,11 @@ context variable: each task has its own).
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Iterator
+import math
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import anyio
@@ -21,6 +24,7 @@ from aiobotocore.credentials import (
 )
 
 from .._errors import AwsError, ErrorKind
+from .pacing import AccountPacer
 from .retry import Attempts, RetryPolicy, call_with_retries
 
 _acting_credentials: contextvars.ContextVar[Any] = contextvars.ContextVar(
@@ -66,6 +70,52 @@ def acting_as(credentials: Any) -> Iterator[None]:
         yield
     finally:
         _acting_credentials.reset(token)
+
+
+# How long frozen credentials are reused before botocore is asked again, when they have
+# more than botocore's refresh window (15 minutes) plus this left: within the window,
+# botocore decides on every request, as it would without the collector.
+_REUSE_SECONDS = 60.0
+_REFRESH_WINDOW_SECONDS = 15 * 60
+
+
+class ActingAccount:
+    """What acting as one account means for each request signed for it: its credentials,
+    frozen and reused for a minute (botocore would check the expiry
+    against a `dateutil` local time on every request), and a token from its request budget.
+    """
+
+    def __init__(
+        self,
+        account_id: str,
+        credentials: Any,
+        pacer: AccountPacer,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.account_id = account_id
+        self.credentials = credentials
+        self._pacer = pacer
+        self._clock = clock
+        self._frozen: Any = None
+        self._until = 0.0
+
+    async def get_frozen_credentials(self) -> Any:
+        # Called by the signer once per request, retries included.
+        await self._pacer.wait(self.account_id)
+        now = self._clock()
+        if self._frozen is None or now >= self._until:
+            self._frozen = await self.credentials.get_frozen_credentials()
+            if _seconds_left(self.credentials) > _REFRESH_WINDOW_SECONDS + _REUSE_SECONDS:
+                self._until = now + _REUSE_SECONDS
+        return self._frozen
+
+
+def _seconds_left(credentials: Any) -> float:
+    """How long refreshable credentials stay valid (infinite for static ones)."""
+    expiry = getattr(credentials, "_expiry_time", None)
+    if expiry is None:
+        return math.inf
+    return float((expiry - datetime.now(UTC)).total_seconds())
 
 
 ROLE_SESSION_NAME = "appflow-inventory"

@@ -16,7 +16,7 @@ from typing import Any
 from .._errors import AwsError, ErrorKind
 from .._model.profiles import ProfileDataError, normalize_profile
 from .._model.scopes import Scope, ScopeOutcome, ScopeStatus
-from .clients import raw_body
+from .lean import raw_body
 from .retry import Attempts, RetryPolicy, call_with_retries
 
 PAGE_SIZE = 100

@@ -87,6 +87,10 @@ OPTIONS: dict[str, Option] = {
     "connector_label": Option(
         "str", "targeted refresh: only profiles of this custom connector label", "LABEL"
     ),
+    # --- performance: a ceiling per account, whatever the concurrency ---
+    "account_rate": Option(
+        "float", "at most this many AWS requests per second per account (default 20)", "N"
+    ),
 }
 OPTION_KINDS = {name: option.kind for name, option in OPTIONS.items()}
 # Settings only a config file can give: a table per account has no natural flag or variable.

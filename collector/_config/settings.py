@@ -75,6 +75,8 @@ class Settings:
     organization_role_arn: str | None = None
     # --- real AWS behaviours: the API's connector label filter ---
     connector_label: str | None = None
+    # --- performance: a ceiling per account, whatever the concurrency ---
+    account_rate: float = 20.0
 
     @property
     def filtered(self) -> bool:
@@ -117,6 +119,8 @@ def validate(values: dict[str, Any]) -> Settings:
         raise ConfigError("external id must be 2 to 1224 characters of [\\w+=,.@:/-]")
     if settings.concurrency < 1:
         raise ConfigError(f"--concurrency must be at least 1, not {settings.concurrency}")
+    if not 0 < settings.account_rate < math.inf:
+        raise ConfigError(f"--account-rate must be a positive number, not {settings.account_rate}")
     if settings.max_attempts < 1:
         raise ConfigError(f"--max-attempts must be at least 1, not {settings.max_attempts}")
     _validate_operations(settings)

@@ -78,7 +78,8 @@ def normalize_profile(raw: Mapping[str, Any], account_id: str, region: str) -> P
     problems: list[str] = []
     snapshot = make_snapshot(raw)
     canonical = canonical_json(snapshot)
-    if _ESCAPED_NUL.search(canonical):
+    # The substring test first: the regex costs more than the rest of normalizing.
+    if "\\u0000" in canonical and _ESCAPED_NUL.search(canonical):
         # PostgreSQL text and jsonb cannot hold NUL; storing part of the profile would lie.
         raise ProfileDataError(f"{arn}: a value contains a NUL character")
     properties = snapshot.get("connectorProfileProperties")

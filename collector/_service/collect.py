@@ -64,6 +64,7 @@ def _aws_options(settings: Settings) -> AwsOptions:
         read_timeout=settings.read_timeout,
         home_region=next((r for r in named if not AwsClients.is_opt_in(r)), None),
         organization_role_arn=settings.organization_role_arn,
+        account_rate=settings.account_rate,
     )
 
 

@@ -55,8 +55,10 @@ async def fan_out(
     observer: RunObserver | None,
 ) -> None:
     """List every scope of `accounts` and write each as it completes."""
+    shard = None if settings.shard is None else str(settings.shard)
     scopes = listing_order(
-        [Scope(a.account_id, r) for a in accounts if a.collect for r in a.regions]
+        [Scope(a.account_id, r) for a in accounts if a.collect for r in a.regions],
+        await store.paged_scopes(shard),
     )
     evidence = OptInEvidence(scopes)
     listing_filter = ListingFilter(

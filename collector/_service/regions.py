@@ -12,7 +12,7 @@ Only if it is still ambiguous is `ec2:DescribeRegions` asked (once, see `_aws/re
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import anyio
@@ -24,9 +24,39 @@ from .._model.scopes import Scope, ScopeOutcome, ScopeStatus
 UNKNOWN_TOKEN_CODES = frozenset({"UnrecognizedClientException", "InvalidClientTokenId"})
 
 
-def listing_order(scopes: Sequence[Scope]) -> list[Scope]:
-    """`scopes` with the opt-in regions last (a stable sort: accounts keep their order)."""
-    return sorted(scopes, key=lambda s: AwsClients.is_opt_in(s.region))
+def listing_order(
+    scopes: Sequence[Scope], pages: Mapping[tuple[str, str], int] | None = None
+) -> list[Scope]:
+    """`scopes` interleaved across accounts and regions, opt-in regions last; scopes that
+    took several pages last time (`pages`) first, longest first.
+
+    A scope's pages come one after another, so the longest scope bounds the run's wall time:
+    started first, it runs beside all the others instead of after them.
+
+    In round k each account lists one region, its own k-th in rotation, so consecutive
+    scopes belong to different accounts (no account's request budget is crowded) and to
+    different regions (each region's shared client keeps a few warm connections rather
+    than the whole pool opening at once on one region). Accounts keep their order within
+    a round.
+    """
+    regions: dict[str, int] = {}
+    accounts: dict[str, int] = {}
+    for scope in scopes:
+        accounts.setdefault(scope.account_id, len(accounts))
+        if not AwsClients.is_opt_in(scope.region):
+            regions.setdefault(scope.region, len(regions))
+    count = max(1, len(regions))
+
+    known = pages or {}
+
+    def key(scope: Scope) -> tuple[int, bool, int, int]:
+        account = accounts[scope.account_id]
+        longest_first = -known.get((scope.account_id, scope.region), 0)
+        if AwsClients.is_opt_in(scope.region):
+            return longest_first, True, 0, account
+        return longest_first, False, (regions[scope.region] - account) % count, account
+
+    return sorted(scopes, key=key)
 
 
 class OptInEvidence:

@@ -108,6 +108,26 @@ class Store:
                 value = (await conn.execute(query)).scalar()
         return value if isinstance(value, datetime) else None
 
+    async def paged_scopes(self, shard: str | None) -> dict[tuple[str, str], int]:
+        """(account, region) -> pages, for the scopes that took more than one page in the
+        latest finished run (of this shard): a hint for listing the longest scopes first."""
+        runs, scopes = collection_runs.c, collection_scopes.c
+        latest = (
+            sa.select(runs.run_id)
+            .where(runs.status != RunStatus.RUNNING)
+            .where(runs.shard.is_(None) if shard is None else runs.shard == shard)
+            .order_by(runs.started_at.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        query = sa.select(scopes.account_id, scopes.region, scopes.pages).where(
+            scopes.run_id == latest, scopes.pages > 1
+        )
+        with translated(self._engine):
+            async with self._engine.connect() as conn:
+                rows = (await conn.execute(query)).all()
+        return {(account, region): int(pages) for account, region, pages in rows}
+
     async def finish_run(self, run_id: str, **values: Any) -> None:
         with translated(self._engine):
             async with self._engine.begin() as conn:
@@ -199,6 +219,7 @@ class _Writes:
     properties: list[dict[str, Any]] = field(default_factory=list)
     closed: list[dict[str, Any]] = field(default_factory=list)
     seen: list[dict[str, Any]] = field(default_factory=list)
+    seen_scopes: list[dict[str, Any]] = field(default_factory=list)
     deleted: list[dict[str, Any]] = field(default_factory=list)
     cleared: list[str] = field(default_factory=list)
     scopes: list[dict[str, Any]] = field(default_factory=list)
@@ -265,7 +286,15 @@ class _Writes:
             self.closed.append({"arn": arn, "t": now})
             self.deleted.append({"arn": arn, "t": now})
             self.cleared.append(arn)
-        self.seen.extend({"arn": arn, "t": now} for arn in plan.unchanged)
+        if outcome.complete:
+            # A complete listing saw every live profile of its scope: one statement for the
+            # scope rather than one per unchanged profile (most of a rerun's writes).
+            if plan.unchanged:
+                self.seen_scopes.append(
+                    {"a": outcome.scope.account_id, "r": outcome.scope.region, "t": now}
+                )
+        else:
+            self.seen.extend({"arn": arn, "t": now} for arn in plan.unchanged)
         self.scopes.append(_scope_row(run_id, outcome, len(records)))
 
     async def execute(self, conn: AsyncConnection) -> None:
@@ -293,6 +322,18 @@ class _Writes:
                 .where(p.connector_profile_arn == by_arn)
                 .values(deleted_at=sa.bindparam("t"), version=p.version + 1),
                 self.deleted,
+            )
+        if self.seen_scopes:
+            # After the deletions, which this must not touch (their deleted_at is set now).
+            await conn.execute(
+                sa.update(profiles)
+                .where(
+                    p.account_id == sa.bindparam("a"),
+                    p.region == sa.bindparam("r"),
+                    p.deleted_at.is_(None),
+                )
+                .values(last_seen_at=sa.bindparam("t")),
+                self.seen_scopes,
             )
         for chunk in _chunks(self.cleared):
             await conn.execute(

@@ -5,6 +5,7 @@ The clock and the random source are injected: no test sleeps.
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any, cast
@@ -17,6 +18,7 @@ from botocore import exceptions as boto
 from collector._aws import AwsClients, ListingFilter, RetryPolicy
 from collector._aws.credentials import AssumedRoles
 from collector._aws.errors import credential_error, retry_after, translate
+from collector._aws.pacing import AccountPacer
 from collector._aws.partitions import appflow_regions, check_regions, partition_of
 from collector._aws.regions import RegionStatus
 from collector._aws.retry import Attempts, call_with_retries
@@ -255,6 +257,21 @@ def test_opt_in_regions_are_listed_last() -> None:
     assert listing_order(scopes) == [scopes[1], scopes[2], scopes[0]]
 
 
+def test_scopes_are_interleaved_across_accounts_and_regions() -> None:
+    """Consecutive scopes differ in account and in region; opt-in regions still come last."""
+    regions = ("us-east-1", "eu-west-1", "ap-south-1", "af-south-1")
+    accounts = ("1", "2", "3")
+    scopes = [Scope(account, region) for account in accounts for region in regions]
+    ordered = listing_order(scopes)
+    assert sorted(ordered) == sorted(scopes)
+    assert [s.region for s in ordered[-3:]] == ["af-south-1"] * 3
+    listed = ordered[:-3]
+    for before, after in itertools.pairwise(listed):
+        assert before.account_id != after.account_id
+        assert before.region != after.region
+    assert [s.account_id for s in listed[:3]] == list(accounts)
+
+
 async def test_evidence_waits_for_the_accounts_other_scopes() -> None:
     """Whether an account's credentials worked elsewhere is answered once its scopes in
     regions every account has are done."""
@@ -329,3 +346,38 @@ async def test_an_unexpected_exception_fails_only_its_scope() -> None:
     )
     assert outcome.status is ScopeStatus.FAILED
     assert (outcome.error_code, outcome.aws_error_code) == ("internal_error", "KeyError")
+
+
+async def test_an_account_gets_its_rate_and_no_more() -> None:
+    """Each account may burst to its rate, then waits for tokens; accounts do not share."""
+    clock = [0.0]
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        clock[0] += seconds
+
+    pacer = AccountPacer(rate=4.0, clock=lambda: clock[0], sleep=sleep)
+    for _ in range(4):
+        await pacer.wait("111111111111")
+    assert slept == []
+    await pacer.wait("111111111111")
+    assert slept == [0.25]
+    for _ in range(4):
+        await pacer.wait("222222222222")
+    assert slept == [0.25]
+    clock[0] += 10.0  # an idle account refills, but never beyond one second's worth
+    for _ in range(4):
+        await pacer.wait("111111111111")
+    await pacer.wait("111111111111")
+    assert slept == [0.25, 0.25]
+
+
+def test_scopes_that_took_many_pages_come_first() -> None:
+    """The scopes with the most pages last time start first, longest first; the rest keep
+    their interleaved order."""
+    scopes = [Scope(a, r) for a in ("1", "2") for r in ("us-east-1", "eu-west-1")]
+    plain = listing_order(scopes)
+    hinted = listing_order(scopes, {("2", "eu-west-1"): 40, ("1", "us-east-1"): 3})
+    assert hinted[:2] == [Scope("2", "eu-west-1"), Scope("1", "us-east-1")]
+    assert hinted[2:] == [s for s in plain if s not in hinted[:2]]
