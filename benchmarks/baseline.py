@@ -122,7 +122,7 @@ def collect_account(
     return rows, errors
 
 
-def _outcome(
+def outcome(
     future: Future[tuple[list[Row], list[str]]], account_id: str
 ) -> tuple[list[Row], list[str]]:
     try:
@@ -146,7 +146,7 @@ def collect(database: str, role_name: str) -> int:
             pool.submit(collect_account, clients, sts, regions, a, role_name): a for a in accounts
         }
         for future in as_completed(futures):
-            rows, errors = _outcome(future, futures[future])
+            rows, errors = outcome(future, futures[future])
             db.executemany(INSERT, rows)
             stored += len(rows)
             failures += len(errors)
