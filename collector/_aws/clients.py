@@ -36,7 +36,11 @@ from .retry import Attempts, RetryPolicy, call_with_retries
 
 _RAW_BODY = "CollectorRawBody"
 # Operations whose answer is read from the body as AWS sent it (see `raw_body`).
-_RAW_OPERATIONS = ("before-parse.appflow.DescribeConnectorProfiles",)
+_RAW_OPERATIONS = (
+    "before-parse.appflow.DescribeConnectorProfiles",
+    "before-parse.appflow.ListFlows",
+    "before-parse.appflow.DescribeFlow",
+)
 # The optional EC2 look-up must never hold a run up for long.
 _EC2_CONNECT_TIMEOUT = 3.0
 _EC2_READ_TIMEOUT = 5.0

@@ -87,6 +87,13 @@ OPTIONS: dict[str, Option] = {
     "connector_label": Option(
         "str", "targeted refresh: only profiles of this custom connector label", "LABEL"
     ),
+    # --- flows: which resources a run lists ---
+    "resources": Option(
+        "list",
+        "resources to list: profiles, flows (default both; a targeted refresh of profiles "
+        "lists flows only if named here)",
+        "R,...",
+    ),
 }
 OPTION_KINDS = {name: option.kind for name, option in OPTIONS.items()}
 # Settings only a config file can give: a table per account has no natural flag or variable.
