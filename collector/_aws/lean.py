@@ -24,7 +24,9 @@ from aiobotocore.parsers import AioResponseParserFactory
 
 RAW_BODY = "CollectorRawBody"
 # Output shapes of the operations whose successful answers the collector reads raw.
-RAW_OUTPUT_SHAPES = frozenset({"DescribeConnectorProfilesResponse"})
+RAW_OUTPUT_SHAPES = frozenset(
+    {"DescribeConnectorProfilesResponse", "ListFlowsResponse", "DescribeFlowResponse"}
+)
 
 
 def user_agent() -> str:

@@ -6,26 +6,21 @@ page is retried with its own token; a scope is never restarted from page one.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from functools import partial
 from typing import Any
 
 from .._errors import AwsError, ErrorKind
 from .._model.profiles import ProfileDataError, normalize_profile
-from .._model.scopes import Scope, ScopeOutcome, ScopeStatus
-from .lean import raw_body
+from .._model.scopes import Listing, Scope, ScopeStatus
+from .body import json_body, page_items
 from .retry import Attempts, RetryPolicy, call_with_retries
 
 PAGE_SIZE = 100
 MAX_NAMES_PER_CALL = 100
 # Far beyond the 100-profile quota: a guard against a service that never stops paging.
 MAX_PAGES = 1000
-# Profiles nest a handful of levels; anything this deep is broken or hostile, and would
-# exhaust the recursion of every JSON walker after it.
-MAX_JSON_DEPTH = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,14 +51,11 @@ class ListingFilter:
 
 
 async def list_scope(
-    client: Any,
-    scope: Scope,
-    listing_filter: ListingFilter,
-    policy: RetryPolicy,
-    now: Callable[[], datetime],
-) -> ScopeOutcome:
-    """List one scope completely, or say why not. Never raises for AWS or data errors."""
-    outcome = ScopeOutcome(scope, ScopeStatus.SUCCEEDED, started_at=now(), finished_at=now())
+    client: Any, scope: Scope, listing_filter: ListingFilter, policy: RetryPolicy
+) -> Listing:
+    """List one scope's profiles completely, or say why not. Never raises for AWS or data
+    errors."""
+    outcome = Listing()
     counter = Attempts()
     try:
         for params in listing_filter.requests():
@@ -76,7 +68,6 @@ async def list_scope(
     outcome.attempts = counter.attempts
     outcome.retries = counter.retries
     outcome.complete = outcome.status is ScopeStatus.SUCCEEDED and not listing_filter.active
-    outcome.finished_at = now()
     return outcome
 
 
@@ -86,7 +77,7 @@ async def _list_pages(
     params: dict[str, Any],
     policy: RetryPolicy,
     counter: Attempts,
-    outcome: ScopeOutcome,
+    outcome: Listing,
 ) -> None:
     token: str | None = None
     seen_tokens: set[str] = set()
@@ -139,64 +130,4 @@ def _page(response: dict[str, Any]) -> tuple[list[dict[str, Any]], str | None]:
     body never gets this far (it is not JSON); non-objects, wrongly typed members, NaN and
     nesting deeper than `MAX_JSON_DEPTH` are `invalid_response`.
     """
-    body = raw_body(response)
-    try:
-        data: Any = response if body is None else json.loads(body, parse_constant=_no_constant)
-    except ValueError:
-        raise AwsError(
-            ErrorKind.INVALID_RESPONSE, "InvalidJson", "the response body is not valid JSON"
-        ) from None
-    except RecursionError:
-        raise AwsError(
-            ErrorKind.INVALID_RESPONSE,
-            "InvalidResponse",
-            f"the response is nested deeper than {MAX_JSON_DEPTH} levels",
-            retryable=False,
-        ) from None
-    if not isinstance(data, dict):
-        raise AwsError(
-            ErrorKind.INVALID_RESPONSE, "InvalidResponse", "the response is not a JSON object"
-        )
-    if _too_deep(data, MAX_JSON_DEPTH):
-        raise AwsError(
-            ErrorKind.INVALID_RESPONSE,
-            "InvalidResponse",
-            f"the response is nested deeper than {MAX_JSON_DEPTH} levels",
-            retryable=False,
-        )
-    profiles = data.get("connectorProfileDetails")
-    if profiles is None:
-        profiles = []
-    token = data.get("nextToken") or None
-    if not isinstance(profiles, list) or not all(isinstance(p, dict) for p in profiles):
-        raise AwsError(
-            ErrorKind.INVALID_RESPONSE,
-            "InvalidResponse",
-            "connectorProfileDetails is not a list of objects",
-        )
-    if token is not None and not isinstance(token, str):
-        raise AwsError(ErrorKind.INVALID_RESPONSE, "InvalidResponse", "nextToken is not a string")
-    return profiles, token
-
-
-def _no_constant(name: str) -> Any:
-    # NaN and Infinity are not JSON; Python accepts them, databases would not.
-    raise ValueError(f"{name} is not JSON")
-
-
-def _too_deep(value: Any, limit: int) -> bool:
-    """Whether `value` nests containers more than `limit` levels (walked without recursion)."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > limit:
-            return True
-        if isinstance(node, dict):
-            stack.extend((child, depth + 1) for child in node.values() if _container(child))
-        elif isinstance(node, list):
-            stack.extend((child, depth + 1) for child in node if _container(child))
-    return False
-
-
-def _container(value: Any) -> bool:
-    return isinstance(value, dict | list)
+    return page_items(json_body(response), "connectorProfileDetails")

@@ -1,8 +1,8 @@
 """`collector demo`: the main job end to end, against the built-in simulator.
 
 Starts the simulator on 127.0.0.1, points the standard endpoint variables at it, collects a
-simulated organization into SQLite, changes some profiles, collects again, and shows what
-was stored and what changed.
+simulated organization into SQLite, changes some profiles and flows, collects again, and
+shows what was stored, what changed, and which flows use which profiles.
 """
 
 from __future__ import annotations
@@ -44,7 +44,20 @@ WHERE v.valid_from >= datetime('now', '-7 days') ORDER BY v.valid_from DESC;
 
 -- Which private connections failed to provision, and why?
 SELECT account_id, region, connector_profile_name, private_connection_failure_cause
-FROM connector_profiles WHERE private_connection_status = 'FAILED' AND deleted_at IS NULL;"""
+FROM connector_profiles WHERE private_connection_status = 'FAILED' AND deleted_at IS NULL;
+
+-- Which profiles does no flow use?
+SELECT p.account_id, p.region, p.connector_profile_name
+FROM connector_profiles p
+WHERE p.deleted_at IS NULL
+  AND NOT EXISTS (SELECT 1 FROM flow_connector_profiles l JOIN flows f USING (flow_arn)
+                  WHERE l.connector_profile_arn = p.connector_profile_arn
+                    AND f.deleted_at IS NULL);
+
+-- Which flows break if this profile's credentials rotate?
+SELECT f.flow_name, f.flow_status, l.role
+FROM flow_connector_profiles l JOIN flows f USING (flow_arn)
+WHERE l.connector_profile_name = 'salesforce-prod' AND f.deleted_at IS NULL;"""
 
 
 def run_demo(database_url: str, accounts: int) -> int:
@@ -70,12 +83,22 @@ def run_demo(database_url: str, accounts: int) -> int:
             "16 AppFlow regions each.\n"
         )
         _timed_run(settings, "First pass")
-        changed = mutate(org, random.Random(7), creates=3, updates=4, deletes=2)
+        changed = mutate(
+            org,
+            random.Random(7),
+            creates=3,
+            updates=4,
+            deletes=2,
+            flow_creates=2,
+            flow_updates=2,
+            flow_deletes=1,
+            flow_runs=5,
+        )
         faults.error_rate_500 = 0.05
         faults.error_rate_429 = 0.05
         print(
-            f"\nBetween passes the simulator changed profiles ({_describe(changed)}) and "
-            "began failing 10% of requests with 500 and 429.\n"
+            f"\nBetween passes the simulator changed profiles and flows ({_describe(changed)}) "
+            "and began failing 10% of requests with 500 and 429.\n"
         )
         second = _timed_run(settings, "Second pass")
     anyio.run(_report, database_url, second)
@@ -106,14 +129,18 @@ def _timed_run(settings: Settings, title: str) -> RunResult:
         f"{scopes['failed']} failed) in {time.monotonic() - started:.1f}s, "
         f"{result.requests} requests ({result.retries} retried), "
         f"{result.profiles_seen} profiles; {result.changes['created']} created, "
-        f"{result.changes['updated']} updated, {result.changes['deleted']} deleted."
+        f"{result.changes['updated']} updated, {result.changes['deleted']} deleted; "
+        f"{result.flows_seen} flows; {result.flow_changes['created']} created, "
+        f"{result.flow_changes['updated']} updated, {result.flow_changes['deleted']} deleted."
     )
     return result
 
 
 def _describe(summary: MutationSummary) -> str:
     parts = summary.as_dict()
-    return ", ".join(f"{len(arns)} {kind}" for kind, arns in parts.items())
+    return ", ".join(
+        f"{len(arns)} {kind.replace('_', ' ')}" for kind, arns in parts.items() if arns
+    )
 
 
 async def _report(database_url: str, second: RunResult) -> None:
@@ -124,10 +151,32 @@ async def _report(database_url: str, second: RunResult) -> None:
         print(await _table(inventory, lambda i: i.profile_counts("connector_type")))
         print("\nWhat changed between the passes (connector_profile_versions):")
         print(await _table(inventory, lambda i: i.run_changes(second.run_id), _shorten))
+        usage = await _rows(inventory.profile_usage())
+        unused = sum(1 for row in usage if row["flows"] == 0)
+        print(
+            f"\nWhich flows use each profile (flow_connector_profiles): {unused} of "
+            f"{len(usage)} profiles are used by no flow; the most used:"
+        )
+        print(_rendered(usage[:8], ("account_id", "region", "connector_profile_name", "flows")))
+        print("\nFlows naming a connector profile that does not exist (or was deleted):")
+        print(await _table(inventory, lambda i: i.dangling_links()))
     path = database_url.removeprefix("sqlite:///")
     print(f"\nThe inventory is in {path}. Try:\n")
     print(f"  sqlite3 {path}\n")
     print(SQL_TO_TRY)
+
+
+async def _rows(rows: Rows) -> list[dict[str, Any]]:
+    return [dict(row) async for row in rows]
+
+
+def _rendered(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
+    out = io.StringIO()
+    writer = TableWriter(columns, out, indent="  ")
+    for row in rows:
+        writer.row(row)
+    writer.close()
+    return out.getvalue().rstrip("\n")
 
 
 async def _table(

@@ -35,6 +35,8 @@ def run_registry(result: RunResult, labels: dict[str, str]) -> CollectorRegistry
         failures_by_code=dict(Counter(str(o.error_code) for o in result.failures)),
         last_success=result.last_success,
         labels=labels,
+        flows=result.flows_seen,
+        flow_changes=dict(result.flow_changes),
     )
 
 
@@ -50,6 +52,8 @@ def metrics_registry(
     failures_by_code: dict[str, int],
     last_success: datetime | None,
     labels: dict[str, str] | None = None,
+    flows: int = 0,
+    flow_changes: dict[str, int] | None = None,
 ) -> CollectorRegistry:
     """A registry holding one run's gauges. Pure: no clock, no I/O."""
     base = dict(labels or {})
@@ -87,6 +91,15 @@ def metrics_registry(
         "changes",
         "Profile changes recorded by the last run by type.",
         *(({"type": t}, changes.get(t, 0)) for t in ("created", "updated", "deleted", "restored")),
+    )
+    gauge("flows_seen", "Flows listed by the last run.", ({}, flows))
+    gauge(
+        "flow_changes",
+        "Flow changes recorded by the last run by type.",
+        *(
+            ({"type": t}, (flow_changes or {}).get(t, 0))
+            for t in ("created", "updated", "deleted", "restored")
+        ),
     )
     gauge("requests", "AWS API attempts made by the last run.", ({}, requests))
     gauge("retries", "Retried AWS API attempts of the last run.", ({}, retries))

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from .._config import redact_secrets
-from .._model.scopes import ScopeOutcome, ScopeStatus
+from .._model.scopes import PROFILES, ScopeOutcome, ScopeStatus
 from .escape import escape_control
 
 # Attributes every LogRecord has; anything else on a record came from `extra=`.
@@ -152,7 +152,7 @@ class Progress:
 
     def finished(self, outcome: ScopeOutcome) -> None:
         self.done += 1
-        self.profiles += len(outcome.records)
+        self.profiles += len(outcome.listing(PROFILES).records)
         self.retries += outcome.retries
         self.failed += outcome.status is ScopeStatus.FAILED
         self._draw(force=self.done == self.total)

@@ -24,6 +24,7 @@ import anyio
 from .._config import OPTIONS, Option, Settings, check_account_id, load_settings
 from .._errors import CollectorError, ConfigError
 from .._model.run import ExitCode
+from .._model.scopes import FLOWS, PROFILES, RESOURCES
 from .._service import Reader, Rows, open_inventory
 from .escape import escape_control
 from .flags import given_flags
@@ -44,19 +45,21 @@ def add_query_commands(commands: argparse._SubParsersAction[Any]) -> None:
     _account_option(changes)
     _format_option(changes, READ_FORMATS)
 
-    history = _command(commands, "history", "every version of one profile, oldest first")
-    history.add_argument("arn", metavar="ARN", help="the connector profile ARN")
+    history = _command(commands, "history", "every version of one profile or flow, oldest first")
+    history.add_argument("arn", metavar="ARN", help="a connector profile's or flow's ARN")
     _format_option(history, READ_FORMATS)
 
     show = _command(commands, "show", "the inventory now, or as it was at a moment")
     show.add_argument("--as-of", metavar="WHEN", help=f"the inventory at WHEN: {WHEN_FORMS}")
     _account_option(show)
+    _resource_option(show)
     _format_option(show, READ_FORMATS)
 
-    export = _command(commands, "export", "every current profile, all columns, streamed")
+    export = _command(commands, "export", "every current profile or flow, all columns, streamed")
     export.add_argument(
-        "--include-deleted", action="store_true", help="also profiles marked deleted"
+        "--include-deleted", action="store_true", help="also profiles (or flows) marked deleted"
     )
+    _resource_option(export)
     export.add_argument("--output", metavar="FILE", help="write to FILE (default stdout)")
     _format_option(export, EXPORT_FORMATS)
 
@@ -78,6 +81,15 @@ def _account_option(parser: argparse.ArgumentParser) -> None:
         metavar="ID",
         action="append",
         help="only this account (repeatable, or ID,ID,...)",
+    )
+
+
+def _resource_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--resource",
+        choices=RESOURCES,
+        default=PROFILES,
+        help=f"connector profiles or flows (default {PROFILES})",
     )
 
 
@@ -150,12 +162,12 @@ def _show(args: argparse.Namespace, settings: Settings) -> int:
     as_of = None if args.as_of is None else parse_when(args.as_of, "--as-of", datetime.now(UTC))
     accounts = _accounts(args.account)
     with_snapshot = args.format == "json"
-    _print(
-        settings,
-        lambda inventory: inventory.inventory(as_of, accounts, with_snapshot=with_snapshot),
-        args.format,
-        csv_raw=args.csv_raw,
-    )
+
+    def query(inventory: Reader) -> Rows:
+        read = inventory.flow_inventory if args.resource == FLOWS else inventory.inventory
+        return read(as_of, accounts, with_snapshot=with_snapshot)
+
+    _print(settings, query, args.format, csv_raw=args.csv_raw)
     return ExitCode.OK
 
 
@@ -163,7 +175,9 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
     with _output(args.output) as out:
         _print(
             settings,
-            lambda inventory: inventory.export(include_deleted=args.include_deleted),
+            lambda inventory: (
+                inventory.export_flows if args.resource == FLOWS else inventory.export
+            )(include_deleted=args.include_deleted),
             args.format,
             out,
             csv_raw=args.csv_raw,

@@ -166,6 +166,13 @@ def format_summary(result: RunResult, seconds: float) -> str:
         f"{result.changes['deleted']} deleted, {result.changes['restored']} restored; "
         f"{result.requests} requests, {result.retries} retries"
     ]
+    flows = result.flow_changes
+    if result.flows_seen or any(flows.values()):
+        lines.append(
+            f"flows: {result.flows_seen} seen; {flows['created']} created, "
+            f"{flows['updated']} updated, {flows['deleted']} deleted, "
+            f"{flows['restored']} restored"
+        )
     if result.error:
         lines.append(f"error: {_shown(result.error)}")
     for outcome in sorted(result.failures, key=lambda o: o.scope)[:50]:

@@ -91,6 +91,13 @@ OPTIONS: dict[str, Option] = {
     "account_rate": Option(
         "float", "at most this many AWS requests per second per account (default 20)", "N"
     ),
+    # --- flows: which resources a run lists ---
+    "resources": Option(
+        "list",
+        "resources to list: profiles, flows (default both; a targeted refresh of profiles "
+        "lists flows only if named here)",
+        "R,...",
+    ),
 }
 OPTION_KINDS = {name: option.kind for name, option in OPTIONS.items()}
 # Settings only a config file can give: a table per account has no natural flag or variable.

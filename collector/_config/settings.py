@@ -14,7 +14,7 @@ from typing import Any
 
 from .._errors import ConfigError
 from .._model.regions import REGION_SYNTAX
-from .._model.scopes import Shard
+from .._model.scopes import PROFILES, RESOURCES, Shard
 from .database_url import parse_database_url
 from .options import Option
 
@@ -77,10 +77,20 @@ class Settings:
     connector_label: str | None = None
     # --- performance: a ceiling per account, whatever the concurrency ---
     account_rate: float = 20.0
+    # --- flows: which resources a run lists (None: the default) ---
+    resources: tuple[str, ...] | None = None
 
     @property
     def filtered(self) -> bool:
         return bool(self.connector_type or self.profile_name or self.connector_label)
+
+    @property
+    def listed_resources(self) -> tuple[str, ...]:
+        """The resources this run lists: `--resources`, else every one, except that a
+        targeted refresh of profiles lists only profiles unless `--resources` names more."""
+        if self.resources is not None:
+            return self.resources
+        return (PROFILES,) if self.filtered else RESOURCES
 
     def regions_for(self, account_id: str) -> tuple[str, ...]:
         """The regions to list in an account: its own from `account_regions`, else `regions`."""
@@ -99,7 +109,12 @@ def check_account_id(account: str, where: str = "") -> str:
 
 def validate(values: dict[str, Any]) -> Settings:
     settings = Settings(
-        **{**values, "regions": regions_of(values.get("regions")), "shard": _shard(values)}
+        **{
+            **values,
+            "regions": regions_of(values.get("regions")),
+            "shard": _shard(values),
+            "resources": _resources(values),
+        }
     )
     parse_database_url(settings.database_url)
     for account in settings.accounts:
@@ -142,11 +157,35 @@ def validate(values: dict[str, Any]) -> Settings:
             f"connector label {settings.connector_label!r} does not match "
             "[a-zA-Z0-9][\\w!@#.-]{1,255}"
         )
+    _validate_resources(settings)
     if settings.organization and not settings.role_name:
         # The caller's credentials reach only the caller's account: listing the others
         # with them would store its profiles under every member account's id.
         raise ConfigError("--organization needs --role-name to assume a role in each account")
     return settings
+
+
+def _resources(values: Mapping[str, Any]) -> tuple[str, ...] | None:
+    given = values.get("resources")
+    return None if given is None else tuple(dict.fromkeys(given))
+
+
+def _validate_resources(settings: Settings) -> None:
+    """`--resources`: known names, at least one."""
+    if settings.resources is None:
+        return
+    if not settings.resources:
+        raise ConfigError("--resources is empty")
+    for name in settings.resources:
+        if name not in RESOURCES:
+            raise ConfigError(
+                f"--resources: {name!r} is not a resource (choose from {', '.join(RESOURCES)})"
+            )
+    if settings.filtered and PROFILES not in settings.resources:
+        raise ConfigError(
+            "--connector-type, --connector-label and --profile-name filter profiles: "
+            "--resources must include profiles"
+        )
 
 
 # The API's pattern for connectorLabel, at most 256 characters.

@@ -1,16 +1,41 @@
-"""Decide what one scope's listing means for the stored inventory. Pure, no I/O."""
+"""Decide what one scope's listing means for the stored inventory. Pure, no I/O.
+
+The rules are the same for every resource the inventory keeps (connector profiles, flows):
+they see a record only through its ARN and the digest of its snapshot (`Record`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any, Generic, Protocol, TypeVar
 
-from .profiles import ProfileRecord
+
+class Record(Protocol):
+    """One resource as listed: where it was seen, what the API said, and a digest of it."""
+
+    @property
+    def arn(self) -> str: ...
+
+    @property
+    def account_id(self) -> str: ...
+
+    @property
+    def region(self) -> str: ...
+
+    @property
+    def snapshot(self) -> Any: ...
+
+    @property
+    def content_hash(self) -> str: ...
+
+
+R = TypeVar("R", bound=Record)
 
 
 @dataclass(frozen=True, slots=True)
-class StoredProfile:
-    """What the store knows about a profile before this listing."""
+class StoredRecord:
+    """What the store knows about a record before this listing."""
 
     arn: str
     content_hash: str
@@ -19,30 +44,30 @@ class StoredProfile:
 
 
 @dataclass(slots=True)
-class ScopePlan:
+class ScopePlan(Generic[R]):
     """The changes a listing implies, grouped by what must be written."""
 
-    created: list[ProfileRecord] = field(default_factory=list)
-    updated: list[ProfileRecord] = field(default_factory=list)
-    restored: list[ProfileRecord] = field(default_factory=list)
+    created: list[R] = field(default_factory=list)
+    updated: list[R] = field(default_factory=list)
+    restored: list[R] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
 
     @property
-    def changed(self) -> list[ProfileRecord]:
-        """Profiles whose row and current version must be rewritten."""
+    def changed(self) -> list[R]:
+        """Records whose row and current version must be rewritten."""
         return [*self.created, *self.updated, *self.restored]
 
 
 def plan_scope(
-    stored: Mapping[str, StoredProfile], listed: Iterable[ProfileRecord], complete: bool
-) -> ScopePlan:
+    stored: Mapping[str, StoredRecord], listed: Iterable[R], complete: bool
+) -> ScopePlan[R]:
     """Compare a listing with the stored state of its scope.
 
     `complete` says the listing covered the whole scope: every page, no error, no filter.
-    Only then can a stored profile missing from the listing be marked deleted.
+    Only then can a stored record missing from the listing be marked deleted.
     """
-    plan = ScopePlan()
+    plan: ScopePlan[R] = ScopePlan()
     seen: set[str] = set()
     for record in listed:
         seen.add(record.arn)
@@ -62,12 +87,12 @@ def plan_scope(
     return plan
 
 
-def dedupe(records: Iterable[ProfileRecord]) -> list[ProfileRecord]:
+def dedupe(records: Iterable[R]) -> list[R]:
     """Keep the last sighting of each ARN, in first-seen order.
 
-    A page that repeats profiles must not create two versions in one run.
+    A page that repeats a record must not create two versions in one run.
     """
-    by_arn: dict[str, ProfileRecord] = {}
+    by_arn: dict[str, R] = {}
     for record in records:
         by_arn[record.arn] = record
     return list(by_arn.values())

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum, StrEnum
 
-from .scopes import ScopeChanges, ScopeOutcome, ScopeStatus
+from .scopes import FLOWS, PROFILES, ScopeChanges, ScopeOutcome, ScopeStatus
 
 
 class RunStatus(StrEnum):
@@ -48,7 +49,10 @@ class RunResult:
     finished_at: datetime | None = None
     scopes: Counter[str] = field(default_factory=Counter)
     changes: Counter[str] = field(default_factory=Counter)
+    """Connector profile changes by type."""
     profiles_seen: int = 0
+    flow_changes: Counter[str] = field(default_factory=Counter)
+    flows_seen: int = 0
     requests: int = 0
     retries: int = 0
     failures: list[ScopeOutcome] = field(default_factory=list)
@@ -60,13 +64,17 @@ class RunResult:
     def exit_code(self) -> ExitCode:
         return _EXIT_CODES.get(self.status, ExitCode.PARTIAL)
 
-    def tally(self, outcome: ScopeOutcome, changes: ScopeChanges) -> None:
+    def tally(self, outcome: ScopeOutcome, changes: Mapping[str, ScopeChanges]) -> None:
+        """Count a written scope; `changes` is what it changed, by resource."""
         self.scopes[outcome.status.value] += 1
-        self.profiles_seen += len(outcome.records)
+        self.profiles_seen += len(outcome.listing(PROFILES).records)
+        self.flows_seen += len(outcome.listing(FLOWS).records)
         self.requests += outcome.attempts
         self.retries += outcome.retries
-        for kind in ("created", "updated", "deleted", "restored"):
-            self.changes[kind] += getattr(changes, kind)
+        for resource, counter in ((PROFILES, self.changes), (FLOWS, self.flow_changes)):
+            written = changes.get(resource, ScopeChanges())
+            for kind in ("created", "updated", "deleted", "restored"):
+                counter[kind] += getattr(written, kind)
         if outcome.status is ScopeStatus.FAILED:
             self.failures.append(outcome)
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
-
-from .profiles import ProfileRecord
+from typing import Any
 
 
 class ScopeStatus(StrEnum):
@@ -26,19 +25,25 @@ class Scope:
         return f"{self.account_id}/{self.region}"
 
 
+PROFILES = "profiles"
+FLOWS = "flows"
+RESOURCES = (PROFILES, FLOWS)
+"""The resources the inventory keeps, in the order a scope lists them."""
+
+# A scope is as bad as its worst listing.
+_SEVERITY = {ScopeStatus.SUCCEEDED: 0, ScopeStatus.SKIPPED: 1, ScopeStatus.FAILED: 2}
+
+
 @dataclass(slots=True)
-class ScopeOutcome:
-    """The result of listing one scope.
+class Listing:
+    """The result of listing one resource (connector profiles, flows) in one scope.
 
     `complete` is true only when every page was read without error and without a filter:
-    the only case in which profiles missing from `records` may be marked deleted.
+    the only case in which records missing from `records` may be marked deleted.
     """
 
-    scope: Scope
-    status: ScopeStatus
-    started_at: datetime
-    finished_at: datetime
-    records: list[ProfileRecord] = field(default_factory=list)
+    status: ScopeStatus = ScopeStatus.SUCCEEDED
+    records: list[Any] = field(default_factory=list)
     complete: bool = False
     pages: int = 0
     attempts: int = 0
@@ -46,6 +51,70 @@ class ScopeOutcome:
     error_code: str | None = None
     aws_error_code: str | None = None
     error_message: str | None = None
+
+    def failed(self, code: str, aws_code: str, message: str) -> Listing:
+        """This listing failed, its records dropped (nothing of it is written)."""
+        return replace(
+            self,
+            status=ScopeStatus.FAILED,
+            records=[],
+            complete=False,
+            error_code=code,
+            aws_error_code=aws_code,
+            error_message=message,
+        )
+
+
+@dataclass(slots=True)
+class ScopeOutcome:
+    """The result of listing one scope: one `Listing` per resource listed.
+
+    The scope's status is the worst of its listings'; its error is the first failed
+    listing's, or the scope's own when it failed (or was skipped) before any listing.
+    """
+
+    scope: Scope
+    status: ScopeStatus
+    started_at: datetime
+    finished_at: datetime
+    listings: dict[str, Listing] = field(default_factory=dict)
+    error_code: str | None = None
+    aws_error_code: str | None = None
+    error_message: str | None = None
+
+    @classmethod
+    def of(
+        cls, scope: Scope, started_at: datetime, finished_at: datetime, listings: dict[str, Listing]
+    ) -> ScopeOutcome:
+        """The outcome of a scope whose resources were listed."""
+        outcome = cls(scope, ScopeStatus.SUCCEEDED, started_at, finished_at, listings)
+        for listing in listings.values():
+            if _SEVERITY[listing.status] > _SEVERITY[outcome.status]:
+                outcome.status = listing.status
+            if listing.status is not ScopeStatus.SUCCEEDED and outcome.error_code is None:
+                outcome.error_code = listing.error_code
+                outcome.aws_error_code = listing.aws_error_code
+                outcome.error_message = listing.error_message
+        return outcome
+
+    def listing(self, resource: str) -> Listing:
+        """The listing of `resource`; an empty, incomplete one if it was not listed."""
+        found = self.listings.get(resource)
+        return Listing(status=self.status) if found is None else found
+
+    @property
+    def attempts(self) -> int:
+        """API attempts made for the scope's listings."""
+        return sum(listing.attempts for listing in self.listings.values())
+
+    @property
+    def retries(self) -> int:
+        return sum(listing.retries for listing in self.listings.values())
+
+    @property
+    def items(self) -> int:
+        """Records listed, every resource together."""
+        return sum(len(listing.records) for listing in self.listings.values())
 
 
 @dataclass(frozen=True, slots=True)

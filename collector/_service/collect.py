@@ -111,6 +111,7 @@ async def _record_run(
             filtered=settings.filtered,
             run_label=settings.run_label,
             shard=shard,
+            resources=",".join(settings.listed_resources),
         )
         try:
             interruption = await _collect_until_stopped(
@@ -224,6 +225,11 @@ def _run_row(result: RunResult) -> dict[str, object]:
         "profiles_updated": result.changes["updated"],
         "profiles_deleted": result.changes["deleted"],
         "profiles_restored": result.changes["restored"],
+        "flows_seen": result.flows_seen,
+        "flows_created": result.flow_changes["created"],
+        "flows_updated": result.flow_changes["updated"],
+        "flows_deleted": result.flow_changes["deleted"],
+        "flows_restored": result.flow_changes["restored"],
         "requests": result.requests,
         "retries": result.retries,
         "error_message": result.error,

@@ -14,14 +14,15 @@ from typing import Protocol
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream
 
-from .._aws import AwsClients, ListingFilter, RetryPolicy, acting_as, list_scope
+from .._aws import AwsClients, RetryPolicy, acting_as
 from .._config import Settings
 from .._errors import AwsError, ErrorKind, RefusedDataError, unwrap_group
 from .._model.organization import AccountInfo
 from .._model.run import RunResult
-from .._model.scopes import Scope, ScopeChanges, ScopeOutcome, ScopeStatus
+from .._model.scopes import FLOWS, PROFILES, Scope, ScopeChanges, ScopeOutcome, ScopeStatus
 from .._store import Store
 from .regions import OptInEvidence, listing_order, opt_in_verdict, refused_as_unknown_token
+from .resources import Lister, list_resources, prepare_listers
 
 log = logging.getLogger("collector")
 # Per-scope events: quiet in text logs unless verbose, every one in JSON logs.
@@ -29,7 +30,8 @@ scope_log = logging.getLogger("collector.scope")
 
 # Scopes written per transaction. Each scope stays atomic; grouping saves a commit per scope.
 WRITE_BATCH = 64
-# ...and at most this many profiles, so a batch of large scopes stays small in memory.
+# ...and at most this many records (profiles and flows), so a batch of large scopes stays
+# small in memory.
 WRITE_BATCH_PROFILES = 2000
 # Finished scopes waiting for the writer. Small on purpose: when the writer falls behind,
 # workers wait rather than pile up listings in memory.
@@ -61,11 +63,7 @@ async def fan_out(
         await store.paged_scopes(shard),
     )
     evidence = OptInEvidence(scopes)
-    listing_filter = ListingFilter(
-        connector_type=settings.connector_type,
-        connector_label=settings.connector_label,
-        profile_names=settings.profile_name,
-    )
+    listers = await prepare_listers(settings, store, accounts)
     if observer is not None:
         observer.planned(len(scopes))
     send, receive = anyio.create_memory_object_stream[ScopeOutcome](
@@ -78,7 +76,7 @@ async def fan_out(
 
     async def work() -> None:
         for scope in pending:
-            outcome = await _contained(aws, evidence, scope, listing_filter, retry, now)
+            outcome = await _contained(aws, evidence, scope, listers, retry, now)
             evidence.finished(outcome)
             await send.send(outcome)
 
@@ -96,14 +94,14 @@ async def _contained(
     aws: AwsClients,
     evidence: OptInEvidence,
     scope: Scope,
-    listing_filter: ListingFilter,
+    listers: Sequence[tuple[str, Lister]],
     retry: RetryPolicy,
     now: Callable[[], datetime],
 ) -> ScopeOutcome:
     """List one scope; whatever goes wrong fails that scope only, never the run."""
     started = now()
     try:
-        return await _collect_scope(aws, evidence, scope, listing_filter, retry, now)
+        return await _collect_scope(aws, evidence, scope, listers, retry, now)
     except Exception as exc:
         # Not weather but a bug, or data nothing foresaw: one scope's worth, logged once.
         log.error("scope %s: internal error %s: %s", scope, type(exc).__name__, exc, exc_info=True)
@@ -120,7 +118,7 @@ async def _collect_scope(
     aws: AwsClients,
     evidence: OptInEvidence,
     scope: Scope,
-    listing_filter: ListingFilter,
+    listers: Sequence[tuple[str, Lister]],
     retry: RetryPolicy,
     now: Callable[[], datetime],
 ) -> ScopeOutcome:
@@ -130,7 +128,7 @@ async def _collect_scope(
         return _failed(scope, error, now())
     client = await aws.appflow(scope.region)
     with acting_as(credentials):
-        outcome = await list_scope(client, scope, listing_filter, retry, now)
+        outcome = await list_resources(client, scope, listers, retry, now)
     if aws.is_opt_in(scope.region) and refused_as_unknown_token(outcome):
         return await opt_in_verdict(aws, evidence, outcome, credentials)
     return outcome
@@ -145,13 +143,13 @@ async def _write_all(
     async with receive:
         async for first in receive:
             batch = [first]
-            profiles = len(first.records)
+            profiles = first.items
             while len(batch) < WRITE_BATCH and profiles < WRITE_BATCH_PROFILES:
                 try:
                     batch.append(receive.receive_nowait())
                 except (anyio.WouldBlock, anyio.EndOfStream):
                     break
-                profiles += len(batch[-1].records)
+                profiles += batch[-1].items
             # A batch in hand is written to the end even if the run is being stopped: its
             # scopes are complete, and a transaction cut mid-way would hold SQLite's lock.
             with anyio.CancelScope(shield=True):
@@ -165,7 +163,7 @@ async def _write_all(
 
 async def _write_batch(
     store: Store, run_id: str, batch: list[ScopeOutcome]
-) -> list[tuple[ScopeOutcome, ScopeChanges]]:
+) -> list[tuple[ScopeOutcome, dict[str, ScopeChanges]]]:
     """Write a batch; if the database refuses some scope's data, fail only that scope.
 
     A value the database cannot hold (say, a field longer than a column) must not cost the
@@ -179,17 +177,19 @@ async def _write_batch(
             return [pair for one in batch for pair in await _write_batch(store, run_id, [one])]
         refused = batch[0]
         log.warning("scope %s: the database refused its data: %s", refused.scope, error)
+        message = f"the database refused this scope's data: {error}"
         failed = ScopeOutcome(
             refused.scope,
             ScopeStatus.FAILED,
             started_at=refused.started_at,
             finished_at=refused.finished_at,
-            pages=refused.pages,
-            attempts=refused.attempts,
-            retries=refused.retries,
+            listings={
+                name: listing.failed(ErrorKind.INVALID_RESPONSE.value, "UnstorableData", message)
+                for name, listing in refused.listings.items()
+            },
             error_code=ErrorKind.INVALID_RESPONSE.value,
             aws_error_code="UnstorableData",
-            error_message=f"the database refused this scope's data: {error}",
+            error_message=message,
         )
         return list(zip([failed], await store.write_scopes(run_id, [failed]), strict=True))
 
@@ -202,9 +202,11 @@ def _log_scope(run_id: str, outcome: ScopeOutcome) -> None:
         "region": outcome.scope.region,
         "duration": round((outcome.finished_at - outcome.started_at).total_seconds(), 3),
         "attempts": outcome.attempts,
-        "pages": outcome.pages,
-        "profiles": len(outcome.records),
+        "pages": outcome.listing(PROFILES).pages,
+        "profiles": len(outcome.listing(PROFILES).records),
     }
+    if FLOWS in outcome.listings:
+        fields["flows"] = len(outcome.listings[FLOWS].records)
     if outcome.status is ScopeStatus.FAILED:
         fields["error_code"] = outcome.error_code
         scope_log.warning(

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import anyio
 
 from .._aws import AwsClients
 from .._errors import ErrorKind
-from .._model.scopes import Scope, ScopeOutcome, ScopeStatus
+from .._model.scopes import Listing, Scope, ScopeOutcome, ScopeStatus
 
 UNKNOWN_TOKEN_CODES = frozenset({"UnrecognizedClientException", "InvalidClientTokenId"})
 
@@ -74,7 +75,10 @@ class OptInEvidence:
         account = outcome.scope.account_id
         if AwsClients.is_opt_in(outcome.scope.region):
             return
-        if outcome.status is ScopeStatus.SUCCEEDED:
+        # One listing that worked proves the credentials, whatever the others met.
+        if outcome.status is ScopeStatus.SUCCEEDED or any(
+            listing.status is ScopeStatus.SUCCEEDED for listing in outcome.listings.values()
+        ):
             self._worked.add(account)
         self._pending[account] -= 1
         if self._pending[account] <= 0:
@@ -90,11 +94,17 @@ class OptInEvidence:
         return self._done.setdefault(account, anyio.Event())
 
 
-def refused_as_unknown_token(outcome: ScopeOutcome) -> bool:
-    """Whether AppFlow refused the scope's first call as an unknown token."""
+def refused_as_unknown_token(outcome: ScopeOutcome | Listing) -> bool:
+    """Whether AppFlow refused the first call of a scope (or of one of its listings) as an
+    unknown token."""
+    pages = (
+        [listing.pages for listing in outcome.listings.values()]
+        if isinstance(outcome, ScopeOutcome)
+        else [outcome.pages]
+    )
     return (
         outcome.status is ScopeStatus.FAILED
-        and outcome.pages == 0
+        and not any(pages)
         and outcome.aws_error_code in UNKNOWN_TOKEN_CODES
     )
 
@@ -115,14 +125,22 @@ async def opt_in_verdict(
 
 def _skipped(outcome: ScopeOutcome, why: str) -> ScopeOutcome:
     scope = outcome.scope
+    message = f"{scope.region} is an opt-in region this account has not enabled ({why})"
     return ScopeOutcome(
         scope,
         ScopeStatus.SKIPPED,
         started_at=outcome.started_at,
         finished_at=outcome.finished_at,
-        attempts=outcome.attempts,
-        retries=outcome.retries,
+        listings={
+            name: replace(
+                listing,
+                status=ScopeStatus.SKIPPED,
+                error_code=ErrorKind.REGION_NOT_ENABLED.value,
+                error_message=message,
+            )
+            for name, listing in outcome.listings.items()
+        },
         error_code=ErrorKind.REGION_NOT_ENABLED.value,
         aws_error_code=outcome.aws_error_code,
-        error_message=(f"{scope.region} is an opt-in region this account has not enabled ({why})"),
+        error_message=message,
     )

@@ -1,4 +1,5 @@
-"""Read-side queries: changes in a window, one profile's history, the inventory at a moment.
+"""Read-side queries: changes in a window, one profile's or flow's history, the inventory at
+a moment, and which flows use which profiles.
 
 Every query selects through the Table objects, so `UtcDateTime` and `JSON` decode values the
 same way on SQLite and PostgreSQL, and compares times through bound, time-zone-aware
@@ -25,7 +26,14 @@ from .dialects import Dialect, dialect_named
 from .engine import create_engine
 from .errors import display_url, translated
 from .migrate import current_revision, head_revision
-from .schema import collection_runs, connector_profile_versions, connector_profiles
+from .schema import (
+    collection_runs,
+    connector_profile_versions,
+    connector_profiles,
+    flow_connector_profiles,
+    flow_versions,
+    flows,
+)
 
 profiles = connector_profiles
 versions = connector_profile_versions
@@ -57,6 +65,20 @@ INVENTORY_COLUMNS = (
     "version",
 )
 EXPORT_COLUMNS = tuple(column.name for column in profiles.columns)
+FLOW_INVENTORY_COLUMNS = (
+    "account_id",
+    "region",
+    "flow_name",
+    "flow_status",
+    "trigger_type",
+    "source_connector_type",
+    "destination_connector_type",
+    "flow_arn",
+    "version",
+)
+FLOW_EXPORT_COLUMNS = tuple(column.name for column in flows.columns)
+USAGE_COLUMNS = ("account_id", "region", "connector_profile_name", "connector_type", "flows")
+DANGLING_COLUMNS = ("account_id", "region", "flow_name", "role", "connector_profile_name")
 RUN_CHANGE_COLUMNS = (
     "change_type",
     "account_id",
@@ -113,15 +135,21 @@ class Reader:
         return self._stream(CHANGE_COLUMNS, _in_accounts(query, accounts))
 
     async def history(self, arn: str, *, with_snapshot: bool) -> tuple[tuple[str, ...], list[Row]]:
-        """Every version of one profile, oldest first (few: read whole, not streamed)."""
+        """Every version of one profile or flow, oldest first (few: read whole, not
+        streamed)."""
         columns = HISTORY_COLUMNS + (("snapshot",) if with_snapshot else ())
-        query = (
-            sa.select(*(versions.c[name] for name in columns))
-            .where(versions.c.connector_profile_arn == arn)
-            .order_by(versions.c.version)
-        )
-        with translated(self._engine):
-            return columns, list((await self._conn.execute(query)).mappings())
+        found: list[Row] = []
+        for table, key in ((versions, "connector_profile_arn"), (flow_versions, "flow_arn")):
+            query = (
+                sa.select(*(table.c[name] for name in columns))
+                .where(table.c[key] == arn)
+                .order_by(table.c.version)
+            )
+            with translated(self._engine):
+                found = list((await self._conn.execute(query)).mappings())
+            if found:
+                break
+        return columns, found
 
     def inventory(
         self, as_of: datetime | None, accounts: Sequence[str], *, with_snapshot: bool
@@ -158,6 +186,35 @@ class Reader:
         )
         return self._stream(names, _in_accounts(query, accounts))
 
+    def flow_inventory(
+        self, as_of: datetime | None, accounts: Sequence[str], *, with_snapshot: bool
+    ) -> Rows:
+        """The flows that existed at `as_of` (None: now), with the version valid then."""
+        f, v = flows.c, flow_versions.c
+        names = FLOW_INVENTORY_COLUMNS + (("snapshot",) if with_snapshot else ())
+        columns = [f[name] for name in FLOW_INVENTORY_COLUMNS if name != "version"]
+        columns.append(v.version)
+        if with_snapshot:
+            columns.append(v.snapshot)
+        query = sa.select(*columns).join_from(flows, flow_versions, v.flow_arn == f.flow_arn)
+        if as_of is None:
+            query = query.where(f.deleted_at.is_(None), v.version == f.version)
+        else:
+            query = query.where(
+                v.valid_from <= as_of,
+                sa.or_(v.valid_to.is_(None), v.valid_to > as_of),
+                v.change_type != "deleted",
+            )
+        query = query.order_by(
+            f.account_id,
+            f.region,
+            self._dialect.text_order(f.flow_name),
+            self._dialect.text_order(f.flow_arn),
+        )
+        if accounts:
+            query = query.where(f.account_id.in_(accounts))
+        return self._stream(names, query)
+
     def export(self, *, include_deleted: bool) -> Rows:
         """Every column of `connector_profiles`, by ARN; deleted profiles only if asked."""
         query = sa.select(profiles).order_by(
@@ -166,6 +223,53 @@ class Reader:
         if not include_deleted:
             query = query.where(profiles.c.deleted_at.is_(None))
         return self._stream(EXPORT_COLUMNS, query)
+
+    def export_flows(self, *, include_deleted: bool) -> Rows:
+        """Every column of `flows`, by ARN; deleted flows only if asked."""
+        query = sa.select(flows).order_by(self._dialect.text_order(flows.c.flow_arn))
+        if not include_deleted:
+            query = query.where(flows.c.deleted_at.is_(None))
+        return self._stream(FLOW_EXPORT_COLUMNS, query)
+
+    def profile_usage(self) -> Rows:
+        """Each current profile with the number of current flows that use it (0: unused),
+        most used first."""
+        p, link, f = profiles.c, flow_connector_profiles.c, flows.c
+        users = (
+            sa.select(sa.func.count(sa.distinct(link.flow_arn)))
+            .join_from(flow_connector_profiles, flows, f.flow_arn == link.flow_arn)
+            .where(link.connector_profile_arn == p.connector_profile_arn, f.deleted_at.is_(None))
+            .scalar_subquery()
+            .label("flows")
+        )
+        query = (
+            sa.select(p.account_id, p.region, p.connector_profile_name, p.connector_type, users)
+            .where(p.deleted_at.is_(None))
+            .order_by(
+                users.desc(),
+                p.account_id,
+                p.region,
+                self._dialect.text_order(p.connector_profile_name),
+            )
+        )
+        return self._stream(USAGE_COLUMNS, query)
+
+    def dangling_links(self) -> Rows:
+        """Current flows naming a connector profile that does not exist (or was deleted)."""
+        link, f = flow_connector_profiles.c, flows.c
+        query = (
+            sa.select(f.account_id, f.region, f.flow_name, link.role, link.connector_profile_name)
+            .join_from(flow_connector_profiles, flows, f.flow_arn == link.flow_arn)
+            .where(f.deleted_at.is_(None), link.connector_profile_arn.is_(None))
+            .order_by(
+                f.account_id,
+                f.region,
+                self._dialect.text_order(f.flow_name),
+                link.role,
+                link.position,
+            )
+        )
+        return self._stream(DANGLING_COLUMNS, query)
 
     def profile_counts(self, by: str) -> Rows:
         """Current profiles counted by `account_id` (in account order) or `connector_type`

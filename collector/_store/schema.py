@@ -79,6 +79,13 @@ collection_runs = sa.Table(
     sa.Column("error_message", sa.Text),
     sa.Column("run_label", sa.String(64)),
     sa.Column("shard", sa.String(16)),
+    # Flows, beside the connector profiles: which resources the run listed, and their counts.
+    sa.Column("resources", sa.String(64)),
+    sa.Column("flows_seen", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("flows_created", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("flows_updated", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("flows_deleted", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("flows_restored", sa.Integer, nullable=False, server_default="0"),
     sa.Index(None, "run_label"),
 )
 
@@ -162,4 +169,84 @@ connector_profile_versions = sa.Table(
     sa.Column("run_id", sa.String(36), nullable=False),
     sa.Index(None, "valid_from"),
     sa.Index(None, "run_id"),
+)
+
+# --- flows, and the connector profiles they use -----------------------------------------------
+
+collection_scope_resources = sa.Table(
+    "collection_scope_resources",
+    metadata,
+    sa.Column("run_id", sa.String(36), primary_key=True),
+    sa.Column("account_id", ACCOUNT_ID, primary_key=True),
+    sa.Column("region", REGION, primary_key=True),
+    sa.Column("resource", sa.String(32), primary_key=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("complete", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("pages", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("items", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("retries", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("error_code", sa.String(64)),
+    sa.Column("aws_error_code", sa.Text),
+    sa.Column("error_message", sa.Text),
+)
+
+flows = sa.Table(
+    "flows",
+    metadata,
+    sa.Column("flow_arn", ARN, primary_key=True),
+    sa.Column("account_id", ACCOUNT_ID, nullable=False),
+    sa.Column("region", REGION, nullable=False),
+    sa.Column("flow_name", sa.Text),
+    sa.Column("flow_status", sa.Text),
+    sa.Column("trigger_type", sa.Text),
+    sa.Column("source_connector_type", sa.Text),
+    sa.Column("source_connector_label", sa.Text),
+    sa.Column("destination_connector_type", sa.Text),
+    sa.Column("destination_connector_label", sa.Text),
+    sa.Column("kms_arn", ARN),
+    sa.Column("description", sa.Text),
+    sa.Column("created_by", sa.Text),
+    sa.Column("last_updated_by", sa.Text),
+    sa.Column("created_at", Timestamp),
+    sa.Column("last_updated_at", Timestamp),
+    sa.Column("last_run_status", sa.Text),
+    sa.Column("last_run_at", Timestamp),
+    sa.Column("last_run_message", sa.Text),
+    sa.Column("tags", Json, nullable=False),
+    sa.Column("details", Json, nullable=False),
+    sa.Column("definition_hash", sa.String(64), nullable=False),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("first_seen_at", Timestamp, nullable=False),
+    sa.Column("last_seen_at", Timestamp, nullable=False),
+    sa.Column("deleted_at", Timestamp),
+    sa.Index(None, "account_id", "region"),
+)
+
+flow_versions = sa.Table(
+    "flow_versions",
+    metadata,
+    sa.Column("flow_arn", ARN, primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("change_type", sa.String(16), nullable=False),
+    sa.Column("valid_from", Timestamp, nullable=False),
+    sa.Column("valid_to", Timestamp),
+    sa.Column("changed_fields", Json, nullable=False),
+    sa.Column("snapshot", Json, nullable=False),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("run_id", sa.String(36), nullable=False),
+    sa.Index(None, "valid_from"),
+    sa.Index(None, "run_id"),
+)
+
+flow_connector_profiles = sa.Table(
+    "flow_connector_profiles",
+    metadata,
+    sa.Column("flow_arn", ARN, primary_key=True),
+    sa.Column("role", sa.String(16), primary_key=True),
+    sa.Column("position", sa.Integer, primary_key=True),
+    sa.Column("connector_profile_name", sa.Text, nullable=False),
+    sa.Column("connector_profile_arn", ARN),
+    sa.Index(None, "connector_profile_arn"),
 )

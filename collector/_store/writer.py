@@ -1,4 +1,4 @@
-"""Writes to the inventory: runs, accounts and, per scope, profiles with their history.
+"""Writes to the inventory: runs, accounts and, per scope, each resource with its history.
 
 Each batch of scopes is written in one transaction, so after a crash every scope is either
 fully applied or not at all. Upserts use the dialect's own `INSERT ... ON CONFLICT`, with
@@ -10,30 +10,38 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from .._model.history import ScopePlan, StoredProfile, dedupe, plan_scope
+from .._model.flows import KnownFlow
+from .._model.history import Record, ScopePlan, StoredRecord, dedupe, plan_scope
 from .._model.profiles import ProfileRecord, changed_paths, flatten_properties
 from .._model.run import RunStatus
-from .._model.scopes import Scope, ScopeChanges, ScopeOutcome, ScopeStatus
+from .._model.scopes import (
+    FLOWS,
+    PROFILES,
+    Listing,
+    Scope,
+    ScopeChanges,
+    ScopeOutcome,
+    ScopeStatus,
+)
+from .chunks import chunks as _chunks
 from .dialects import dialect_named
 from .errors import translated
+from .flows import FLOW_SPEC, link_profiles, stored_flow_digests
 from .schema import (
     accounts,
     collection_runs,
+    collection_scope_resources,
     collection_scopes,
     connector_profile_properties,
     connector_profile_versions,
     connector_profiles,
 )
-
-T = TypeVar("T")
-
-# Bound parameters per statement stay well under SQLite's limit (32766) and asyncpg's (32767).
-_CHUNK = 500
+from .spec import Children, ResourceSpec
 
 profiles = connector_profiles
 versions = connector_profile_versions
@@ -58,9 +66,10 @@ class Store:
         filtered: bool,
         run_label: str | None = None,
         shard: str | None = None,
+        resources: str | None = None,
     ) -> None:
         with translated(self._engine):
-            await self._begin_run(run_id, started_at, filtered, run_label, shard)
+            await self._begin_run(run_id, started_at, filtered, run_label, shard, resources)
 
     async def _begin_run(
         self,
@@ -69,6 +78,7 @@ class Store:
         filtered: bool,
         run_label: str | None,
         shard: str | None,
+        resources: str | None,
     ) -> None:
         runs = collection_runs.c
         async with self._engine.begin() as conn:
@@ -93,6 +103,7 @@ class Store:
                     filtered=filtered,
                     run_label=run_label,
                     shard=shard,
+                    resources=resources,
                 )
             )
 
@@ -163,76 +174,125 @@ class Store:
 
     async def write_scopes(
         self, run_id: str, outcomes: Sequence[ScopeOutcome]
-    ) -> list[ScopeChanges]:
-        """Apply several scope outcomes in one transaction; return what each changed.
+    ) -> list[dict[str, ScopeChanges]]:
+        """Apply several scope outcomes in one transaction; return what each changed, by
+        resource.
 
-        The batch is read and written with a fixed handful of statements, whatever its size:
-        at fleet scale most scopes are empty or unchanged, and per-scope statements would
-        cost more than the listing itself.
+        The batch is read and written with a fixed handful of statements per resource,
+        whatever its size: at fleet scale most scopes are empty or unchanged, and per-scope
+        statements would cost more than the listing itself.
         """
         with translated(self._engine):
             return await self._write_scopes(run_id, outcomes)
 
     async def _write_scopes(
         self, run_id: str, outcomes: Sequence[ScopeOutcome]
-    ) -> list[ScopeChanges]:
+    ) -> list[dict[str, ScopeChanges]]:
+        changes: list[dict[str, ScopeChanges]] = [{} for _ in outcomes]
         async with self._engine.begin() as conn:
-            listings = [(outcome, dedupe(outcome.records)) for outcome in outcomes]
-            stored = await _stored_profiles(conn, listings)
-            plans = [
-                plan_scope(stored.get(outcome.scope, {}), records, outcome.complete)
-                for outcome, records in listings
-            ]
-            previous = await _current_snapshots(
-                conn,
-                [arn for plan in plans for arn in (*_arns(plan.updated), *_arns(plan.restored))]
-                + [arn for plan in plans for arn in plan.deleted],
-            )
-            writes = _Writes()
-            for (outcome, records), plan in zip(listings, plans, strict=True):
-                writes.add_scope(
-                    run_id, outcome, records, plan, stored.get(outcome.scope, {}), previous
+            for spec in RESOURCE_SPECS.values():
+                listed = [
+                    (index, outcome, outcome.listings[spec.name])
+                    for index, outcome in enumerate(outcomes)
+                    if spec.name in outcome.listings
+                ]
+                if not listed:
+                    continue
+                written = await _write_resource(
+                    conn, spec, run_id, [(o, listing) for _, o, listing in listed]
                 )
-            await writes.execute(conn)
-        return [
-            ScopeChanges(
-                created=len(plan.created),
-                updated=len(plan.updated),
-                deleted=len(plan.deleted),
-                restored=len(plan.restored),
-                unchanged=len(plan.unchanged),
+                for (index, _, _), change in zip(listed, written, strict=True):
+                    changes[index][spec.name] = change
+            await conn.execute(
+                sa.insert(collection_scopes), [_scope_row(run_id, o) for o in outcomes]
             )
-            for plan in plans
-        ]
+            resources = [
+                _resource_row(run_id, outcome, name, listing)
+                for outcome in outcomes
+                for name, listing in outcome.listings.items()
+            ]
+            if resources:
+                await conn.execute(sa.insert(collection_scope_resources), resources)
+            # After profiles and flows are written: a profile created after its flow is
+            # linked now, and a deleted profile's links lose its ARN.
+            await link_profiles(conn, sorted({o.scope for o in outcomes}))
+        return changes
+
+    async def known_flows(self, account_ids: Sequence[str]) -> dict[str, KnownFlow]:
+        """The digests of every live flow stored for these accounts, by ARN: a listed flow
+        whose definition is the stored one need not be described again."""
+        with translated(self._engine):
+            async with self._engine.connect() as conn:
+                return await stored_flow_digests(conn, account_ids)
 
 
-def _arns(records: Iterable[ProfileRecord]) -> list[str]:
+async def _write_resource(
+    conn: AsyncConnection,
+    spec: ResourceSpec,
+    run_id: str,
+    listed: Sequence[tuple[ScopeOutcome, Listing]],
+) -> list[ScopeChanges]:
+    """Write one resource's listings of a batch of scopes; return what each changed."""
+    listings = [(outcome, listing, dedupe(listing.records)) for outcome, listing in listed]
+    stored = await _stored_records(conn, spec, listings)
+    plans = [
+        plan_scope(stored.get(outcome.scope, {}), records, listing.complete)
+        for outcome, listing, records in listings
+    ]
+    previous = await _current_snapshots(
+        conn,
+        spec,
+        [arn for plan in plans for arn in (*_arns(plan.updated), *_arns(plan.restored))]
+        + [arn for plan in plans for arn in plan.deleted],
+    )
+    writes = _Writes(spec)
+    for (outcome, listing, records), plan in zip(listings, plans, strict=True):
+        scope_stored = stored.get(outcome.scope, {})
+        writes.add_scope(run_id, outcome, listing.complete, records, plan, scope_stored, previous)
+    await writes.execute(conn)
+    return [
+        ScopeChanges(
+            created=len(plan.created),
+            updated=len(plan.updated),
+            deleted=len(plan.deleted),
+            restored=len(plan.restored),
+            unchanged=len(plan.unchanged),
+        )
+        for plan in plans
+    ]
+
+
+def _arns(records: Iterable[Record]) -> list[str]:
     return [record.arn for record in records]
 
 
 @dataclass
 class _Writes:
-    """The rows a batch of scopes writes, gathered so each statement runs once per batch."""
+    """The rows a batch of scopes writes for one resource, gathered so each statement runs
+    once per batch."""
 
-    profiles: list[dict[str, Any]] = field(default_factory=list)
+    spec: ResourceSpec
+    records: list[dict[str, Any]] = field(default_factory=list)
     versions: list[dict[str, Any]] = field(default_factory=list)
-    properties: list[dict[str, Any]] = field(default_factory=list)
+    children: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     closed: list[dict[str, Any]] = field(default_factory=list)
     seen: list[dict[str, Any]] = field(default_factory=list)
     seen_scopes: list[dict[str, Any]] = field(default_factory=list)
     deleted: list[dict[str, Any]] = field(default_factory=list)
     cleared: list[str] = field(default_factory=list)
-    scopes: list[dict[str, Any]] = field(default_factory=list)
+    cleared_on_delete: list[str] = field(default_factory=list)
 
     def add_scope(
         self,
         run_id: str,
         outcome: ScopeOutcome,
-        records: Sequence[ProfileRecord],
-        plan: ScopePlan,
-        stored: dict[str, StoredProfile],
+        complete: bool,
+        records: Sequence[Record],
+        plan: ScopePlan[Record],
+        stored: dict[str, StoredRecord],
         previous: dict[str, Any],
     ) -> None:
+        spec = self.spec
         now = outcome.finished_at
         for change_type, changed in (
             ("created", plan.created),
@@ -243,9 +303,10 @@ class _Writes:
                 before = stored.get(record.arn)
                 version = 1 if before is None else before.version + 1
                 old = previous.get(record.arn)
-                fields = [] if old is None else changed_paths(old, record.snapshot)
+                fields = [] if old is None else spec.changed_fields(old, record.snapshot)
                 self.versions.append(
                     _version_row(
+                        spec.key,
                         record.arn,
                         version,
                         change_type,
@@ -256,16 +317,9 @@ class _Writes:
                         fields,
                     )
                 )
-                self.profiles.append(_profile_row(record, version, now))
-                self.properties.extend(
-                    {
-                        "connector_profile_arn": record.arn,
-                        "connector": connector,
-                        "path": path,
-                        "value": value,
-                    }
-                    for connector, path, value in flatten_properties(record.properties)
-                )
+                self.records.append(spec.row(record, version, now))
+                for children in spec.children:
+                    self.children.setdefault(children.table.name, []).extend(children.rows(record))
                 self.cleared.append(record.arn)
                 if before is not None:
                     self.closed.append({"arn": record.arn, "t": now})
@@ -273,6 +327,7 @@ class _Writes:
             before = stored[arn]
             self.versions.append(
                 _version_row(
+                    spec.key,
                     arn,
                     before.version + 1,
                     "deleted",
@@ -285,114 +340,120 @@ class _Writes:
             )
             self.closed.append({"arn": arn, "t": now})
             self.deleted.append({"arn": arn, "t": now})
-            self.cleared.append(arn)
-        if outcome.complete:
-            # A complete listing saw every live profile of its scope: one statement for the
-            # scope rather than one per unchanged profile (most of a rerun's writes).
+            self.cleared_on_delete.append(arn)
+        if complete and not spec.seen_columns:
+            # A complete listing saw every live record of its scope: one statement for the
+            # scope rather than one per unchanged record (most of a rerun's writes).
             if plan.unchanged:
                 self.seen_scopes.append(
                     {"a": outcome.scope.account_id, "r": outcome.scope.region, "t": now}
                 )
         else:
-            self.seen.extend({"arn": arn, "t": now} for arn in plan.unchanged)
-        self.scopes.append(_scope_row(run_id, outcome, len(records)))
+            by_arn = {record.arn: record for record in records}
+            self.seen.extend(
+                {"arn": arn, "t": now, **_seen_values(spec, by_arn[arn])} for arn in plan.unchanged
+            )
 
     async def execute(self, conn: AsyncConnection) -> None:
-        p, v = profiles.c, versions.c
+        spec = self.spec
+        table, versions = spec.table, spec.versions
         by_arn: sa.BindParameter[str] = sa.bindparam("arn")
         if self.closed:
             await conn.execute(
                 sa.update(versions)
-                .where(v.connector_profile_arn == by_arn, v.valid_to.is_(None))
+                .where(versions.c[spec.key] == by_arn, versions.c.valid_to.is_(None))
                 .values(valid_to=sa.bindparam("t")),
                 self.closed,
             )
-        if self.profiles:
-            await _upsert_profiles(conn, self.profiles)
+        if self.records:
+            await _upsert(conn, spec, self.records)
         if self.seen:
             await conn.execute(
-                sa.update(profiles)
-                .where(p.connector_profile_arn == by_arn)
-                .values(last_seen_at=sa.bindparam("t")),
+                sa.update(table)
+                .where(spec.arn == by_arn)
+                .values(
+                    last_seen_at=sa.bindparam("t"),
+                    **{name: sa.bindparam(f"v_{name}") for name in spec.seen_columns},
+                ),
                 self.seen,
             )
         if self.deleted:
             await conn.execute(
-                sa.update(profiles)
-                .where(p.connector_profile_arn == by_arn)
-                .values(deleted_at=sa.bindparam("t"), version=p.version + 1),
+                sa.update(table)
+                .where(spec.arn == by_arn)
+                .values(deleted_at=sa.bindparam("t"), version=table.c.version + 1),
                 self.deleted,
             )
         if self.seen_scopes:
             # After the deletions, which this must not touch (their deleted_at is set now).
             await conn.execute(
-                sa.update(profiles)
+                sa.update(table)
                 .where(
-                    p.account_id == sa.bindparam("a"),
-                    p.region == sa.bindparam("r"),
-                    p.deleted_at.is_(None),
+                    table.c.account_id == sa.bindparam("a"),
+                    table.c.region == sa.bindparam("r"),
+                    table.c.deleted_at.is_(None),
                 )
                 .values(last_seen_at=sa.bindparam("t")),
                 self.seen_scopes,
             )
-        for chunk in _chunks(self.cleared):
-            await conn.execute(
-                sa.delete(properties).where(properties.c.connector_profile_arn.in_(chunk))
-            )
-        for table, rows in (
-            (properties, self.properties),
+        for children in spec.children:
+            key = children.table.c[spec.key]
+            gone = self.cleared + (self.cleared_on_delete if children.cleared_on_delete else [])
+            for chunk in _chunks(gone):
+                await conn.execute(sa.delete(children.table).where(key.in_(chunk)))
+        for child_table, rows in (
+            *((c.table, self.children.get(c.table.name, [])) for c in spec.children),
             (versions, self.versions),
-            (collection_scopes, self.scopes),
         ):
             if rows:
-                await conn.execute(sa.insert(table), rows)
+                await conn.execute(sa.insert(child_table), rows)
 
 
-async def _stored_profiles(
-    conn: AsyncConnection, listings: Sequence[tuple[ScopeOutcome, Sequence[ProfileRecord]]]
-) -> dict[Scope, dict[str, StoredProfile]]:
+def _seen_values(spec: ResourceSpec, record: Record) -> dict[str, Any]:
+    return {f"v_{name}": value for name, value in spec.seen(record).items()}
+
+
+async def _stored_records(
+    conn: AsyncConnection,
+    spec: ResourceSpec,
+    listings: Sequence[tuple[ScopeOutcome, Listing, Sequence[Record]]],
+) -> dict[Scope, dict[str, StoredRecord]]:
     """What the store holds for each scope of a batch, in as few queries as possible.
 
-    A complete listing may delete, so it needs every profile of its scope; an incomplete one
-    only the profiles it saw.
+    A complete listing may delete, so it needs every record of its scope; an incomplete one
+    only the records it saw.
     """
-    p = profiles.c
-    columns = (
-        p.connector_profile_arn,
-        p.account_id,
-        p.region,
-        p.content_hash,
-        p.version,
-        p.deleted_at,
-    )
-    whole = sorted({(o.scope.account_id, o.scope.region) for o, _ in listings if o.complete})
-    seen = [r.arn for o, records in listings if not o.complete for r in records]
+    t = spec.table.c
+    columns = (spec.arn, t.account_id, t.region, t.content_hash, t.version, t.deleted_at)
+    whole = sorted({(o.scope.account_id, o.scope.region) for o, li, _ in listings if li.complete})
+    seen = [r.arn for _, listing, records in listings if not listing.complete for r in records]
     rows: list[Any] = []
     for chunk in _chunks(whole, 200):
-        query = sa.select(*columns).where(sa.tuple_(p.account_id, p.region).in_(chunk))
+        query = sa.select(*columns).where(sa.tuple_(t.account_id, t.region).in_(chunk))
         rows.extend(await conn.execute(query))
     for arns in _chunks(seen):
-        rows.extend(
-            await conn.execute(sa.select(*columns).where(p.connector_profile_arn.in_(arns)))
-        )
-    found: dict[Scope, dict[str, StoredProfile]] = {}
+        rows.extend(await conn.execute(sa.select(*columns).where(spec.arn.in_(arns))))
+    found: dict[Scope, dict[str, StoredRecord]] = {}
     for arn, account_id, region, digest, version, deleted_at in rows:
-        found.setdefault(Scope(account_id, region), {})[arn] = StoredProfile(
+        found.setdefault(Scope(account_id, region), {})[arn] = StoredRecord(
             arn, digest, version, deleted_at is not None
         )
     return found
 
 
-def _scope_row(run_id: str, outcome: ScopeOutcome, profile_count: int) -> dict[str, Any]:
+def _scope_row(run_id: str, outcome: ScopeOutcome) -> dict[str, Any]:
+    # The scope's status and error; its pages, profiles, attempts and completeness are the
+    # connector profiles' listing's (`collection_scope_resources` has every resource's).
+    profiles = outcome.listing(PROFILES)
     return {
         "run_id": run_id,
         "account_id": outcome.scope.account_id,
         "region": outcome.scope.region,
         "status": outcome.status.value,
-        "pages": outcome.pages,
-        "profiles": profile_count,
-        "attempts": outcome.attempts,
-        "complete": outcome.complete and outcome.status is ScopeStatus.SUCCEEDED,
+        "pages": profiles.pages,
+        "profiles": len(dedupe(profiles.records)),
+        "attempts": profiles.attempts,
+        "complete": profiles.complete and outcome.status is ScopeStatus.SUCCEEDED,
         "error_code": outcome.error_code,
         "aws_error_code": outcome.aws_error_code,
         "error_message": outcome.error_message,
@@ -401,7 +462,28 @@ def _scope_row(run_id: str, outcome: ScopeOutcome, profile_count: int) -> dict[s
     }
 
 
+def _resource_row(
+    run_id: str, outcome: ScopeOutcome, resource: str, listing: Listing
+) -> dict[str, Any]:
+    return {
+        "run_id": run_id,
+        "account_id": outcome.scope.account_id,
+        "region": outcome.scope.region,
+        "resource": resource,
+        "status": listing.status.value,
+        "complete": listing.complete and listing.status is ScopeStatus.SUCCEEDED,
+        "pages": listing.pages,
+        "items": len(dedupe(listing.records)),
+        "attempts": listing.attempts,
+        "retries": listing.retries,
+        "error_code": listing.error_code,
+        "aws_error_code": listing.aws_error_code,
+        "error_message": listing.error_message,
+    }
+
+
 def _version_row(
+    key: str,
     arn: str,
     version: int,
     change_type: str,
@@ -412,7 +494,7 @@ def _version_row(
     changed_fields: list[str],
 ) -> dict[str, Any]:
     return {
-        "connector_profile_arn": arn,
+        key: arn,
         "version": version,
         "change_type": change_type,
         "valid_from": now,
@@ -448,21 +530,48 @@ def _profile_row(record: ProfileRecord, version: int, now: datetime) -> dict[str
     }
 
 
-async def _upsert_profiles(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
-    stmt = _insert(conn, profiles)
-    kept = {"connector_profile_arn", "first_seen_at"}
+def _property_rows(record: ProfileRecord) -> Iterator[dict[str, Any]]:
+    for connector, path, value in flatten_properties(record.properties):
+        yield {
+            "connector_profile_arn": record.arn,
+            "connector": connector,
+            "path": path,
+            "value": value,
+        }
+
+
+PROFILE_SPEC = ResourceSpec(
+    name=PROFILES,
+    table=profiles,
+    versions=versions,
+    key="connector_profile_arn",
+    row=_profile_row,
+    changed_fields=changed_paths,
+    children=(Children(properties, _property_rows, cleared_on_delete=True),),
+)
+RESOURCE_SPECS: dict[str, ResourceSpec] = {PROFILES: PROFILE_SPEC, FLOWS: FLOW_SPEC}
+"""Every resource the inventory keeps, in the order a batch writes them (profiles first, so
+the links of flows written with them resolve)."""
+
+
+async def _upsert(conn: AsyncConnection, spec: ResourceSpec, rows: list[dict[str, Any]]) -> None:
+    stmt = _insert(conn, spec.table)
+    kept = {spec.key, "first_seen_at"}
     stmt = stmt.on_conflict_do_update(
-        index_elements=[profiles.c.connector_profile_arn],
-        set_={c.name: stmt.excluded[c.name] for c in profiles.columns if c.name not in kept},
+        index_elements=[spec.arn],
+        set_={c.name: stmt.excluded[c.name] for c in spec.table.columns if c.name not in kept},
     )
     await conn.execute(stmt, rows)
 
 
-async def _current_snapshots(conn: AsyncConnection, arns: Sequence[str]) -> dict[str, Any]:
+async def _current_snapshots(
+    conn: AsyncConnection, spec: ResourceSpec, arns: Sequence[str]
+) -> dict[str, Any]:
+    key = spec.versions.c[spec.key]
     snapshots: dict[str, Any] = {}
     for chunk in _chunks(arns):
-        query = sa.select(versions.c.connector_profile_arn, versions.c.snapshot).where(
-            versions.c.connector_profile_arn.in_(chunk), versions.c.valid_to.is_(None)
+        query = sa.select(key, spec.versions.c.snapshot).where(
+            key.in_(chunk), spec.versions.c.valid_to.is_(None)
         )
         snapshots.update({arn: snapshot for arn, snapshot in await conn.execute(query)})
     return snapshots
@@ -471,14 +580,3 @@ async def _current_snapshots(conn: AsyncConnection, arns: Sequence[str]) -> dict
 def _insert(conn: AsyncConnection, table: sa.Table) -> Any:
     # SQLAlchemy has no backend-neutral upsert; both dialects' inserts share the arguments used.
     return dialect_named(conn.dialect.name).insert(table)
-
-
-def _chunks(items: Sequence[T] | Iterable[T], size: int = _CHUNK) -> Iterator[list[T]]:
-    batch: list[T] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch

@@ -1,4 +1,5 @@
-"""A local AWS endpoint for STS, Organizations, EC2 and AppFlow, for tests and benchmarks.
+"""A local AWS endpoint for STS, Organizations, EC2 and AppFlow (connector profiles and
+flows), for tests and benchmarks.
 
 It speaks the wire protocols botocore uses, so the product reaches it only through the
 standard `AWS_ENDPOINT_URL_<SERVICE>` variables. Data comes from a deterministic generator;
@@ -20,8 +21,18 @@ from ._catalog import (
 )
 from ._dead import DeadEndpoint
 from ._faults import Burst, Faults
-from ._generate import MutationSummary, generate_organization, mutate
-from ._model import Account, Organization, OrganizationalUnit, Profile, ScopeKey
+from ._flows import End, make_flow
+from ._generate import MutationSummary, generate_organization, mutate, revise_flow
+from ._model import (
+    Account,
+    Flow,
+    Organization,
+    OrganizationalUnit,
+    Profile,
+    ScopeKey,
+    flow_definition,
+    flow_description,
+)
 from ._profiles import make_profile
 from ._simulator import BASE_ACCESS_KEY_ID, BASE_SECRET_ACCESS_KEY, Simulator
 from ._stats import Stats
@@ -39,7 +50,9 @@ __all__ = [
     "Account",
     "Burst",
     "DeadEndpoint",
+    "End",
     "Faults",
+    "Flow",
     "MutationSummary",
     "Organization",
     "OrganizationalUnit",
@@ -47,7 +60,11 @@ __all__ = [
     "ScopeKey",
     "Simulator",
     "Stats",
+    "flow_definition",
+    "flow_description",
     "generate_organization",
+    "make_flow",
     "make_profile",
     "mutate",
+    "revise_flow",
 ]

@@ -28,6 +28,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--jitter", type=float, default=0.0, help="latency spread (0.2 = 20%%)")
     parser.add_argument("--empty-fraction", type=float, default=0.85)
     parser.add_argument("--max-profiles", type=int, default=120, help="most profiles per scope")
+    parser.add_argument(
+        "--flows-per-profile", type=float, default=0.5, help="flows per profile of a scope"
+    )
     parser.add_argument("--inactive-accounts", type=int, default=0)
     parser.add_argument("--short-page-fraction", type=float, default=0.1)
     parser.add_argument("--role-name", default="AppFlowInventoryReader")
@@ -52,6 +55,7 @@ async def _serve(args: argparse.Namespace) -> None:
         short_page_fraction=args.short_page_fraction,
         member_role_name=args.role_name,
         required_external_id=args.external_id,
+        flows_per_profile=args.flows_per_profile,
     )
     faults = Faults(
         seed=args.fault_seed,

@@ -2,8 +2,9 @@
 
 - `GET /_sim/stats`: request counts (see `Stats.snapshot`).
 - `POST /_sim/reset-stats`: zero the counts.
-- `POST /_sim/mutate` `{"seed", "creates", "updates", "deletes"}`: random profile changes;
-  answers the changed ARNs.
+- `POST /_sim/mutate` `{"seed", "creates", "updates", "deletes", "flow_creates",
+  "flow_updates", "flow_deletes", "flow_runs"}`: random profile and flow changes; answers
+  the changed ARNs.
 - `POST /_sim/faults`: set fault knobs from a JSON object (see `apply_faults`).
 """
 
@@ -41,7 +42,8 @@ def apply_faults(faults: Faults, settings: dict[str, Any]) -> None:
     `assume_role_quota` as `{account: n}`, `empty_organization_pages` (n),
     `endless_organization_pages` and `chunked_bodies` (booleans), `omit_empty_list_scopes`
     and `overfull_page_scopes` as `[[account, region], ...]`, `deep_json_scopes` and
-    `huge_body_scopes` as `[[account, region, n], ...]`.
+    `huge_body_scopes` as `[[account, region, n], ...]`, and for flows
+    `paging_fault_operations` (operation names) and `vanishing_flows` (flow ARNs) as lists.
     """
     for name in _SCALAR_FAULTS:
         if name in settings:
@@ -75,6 +77,9 @@ def _apply_real_aws(faults: Faults, settings: dict[str, Any]) -> None:
     for name in ("deep_json_scopes", "huge_body_scopes"):
         if name in settings:
             setattr(faults, name, {(a, r): int(n) for a, r, n in settings[name]})
+    for name in ("paging_fault_operations", "vanishing_flows"):
+        if name in settings:
+            setattr(faults, name, {str(item) for item in settings[name]})
 
 
 def _mutate(state: ServerState, body: bytes) -> Reply:
@@ -86,6 +91,10 @@ def _mutate(state: ServerState, body: bytes) -> Reply:
         updates=int(spec.get("updates", 0)),
         deletes=int(spec.get("deletes", 0)),
         now=state.clock(),
+        flow_creates=int(spec.get("flow_creates", 0)),
+        flow_updates=int(spec.get("flow_updates", 0)),
+        flow_deletes=int(spec.get("flow_deletes", 0)),
+        flow_runs=int(spec.get("flow_runs", 0)),
     )
     return _json(summary.as_dict())
 

@@ -55,7 +55,8 @@ class Burst:
 
 @dataclass
 class Faults:
-    """Fault knobs. Rates are probabilities per AppFlow request; 0 turns a fault off."""
+    """Fault knobs. Rates are probabilities per AppFlow request (of every operation); 0
+    turns a fault off."""
 
     seed: int = 0
     latency: float = 0.0
@@ -100,6 +101,14 @@ class Faults:
     """Send huge bodies chunked, without a Content-Length."""
     overfull_page_scopes: set[ScopeKey] = field(default_factory=set)
     """Scopes whose pages hold every profile, whatever `maxResults` asks."""
+    # --- flows ---
+    paging_fault_operations: set[str] = field(default_factory=lambda: {"DescribeConnectorProfiles"})
+    """The AppFlow listings the scope-keyed paging faults above apply to (repeated and
+    invalid tokens, deep, huge, overfull and list-less pages): `DescribeConnectorProfiles`,
+    `ListFlows`. Rates, failing scopes and slow scopes apply to every AppFlow call."""
+    vanishing_flows: set[str] = field(default_factory=set)
+    """Flow ARNs that `ListFlows` lists but `DescribeFlow` no longer finds (deleted between
+    the two calls): ResourceNotFoundException."""
     rng: random.Random = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

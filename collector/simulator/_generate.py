@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ._catalog import APPFLOW_REGIONS, CONNECTOR_TYPES, OPT_IN_REGIONS
-from ._model import Account, Organization, OrganizationalUnit, Profile, ScopeKey
+from ._flows import add_flows, last_run, random_flow
+from ._model import Account, Flow, Organization, OrganizationalUnit, Profile, ScopeKey
 from ._profiles import make_name, make_profile
 
 # Rough popularity, so generated data looks like a real fleet (Salesforce everywhere).
@@ -40,15 +41,28 @@ _OU_TREE = (
 
 @dataclass
 class MutationSummary:
-    """ARNs changed by `mutate`."""
+    """ARNs changed by `mutate`: profiles, then flows."""
 
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
+    flows_created: list[str] = field(default_factory=list)
+    flows_updated: list[str] = field(default_factory=list)
+    flows_deleted: list[str] = field(default_factory=list)
+    flows_ran: list[str] = field(default_factory=list)
+    """Flows that ran (their last run changed) without being changed."""
 
     def as_dict(self) -> dict[str, list[str]]:
         """JSON-friendly form."""
-        return {"created": self.created, "updated": self.updated, "deleted": self.deleted}
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "deleted": self.deleted,
+            "flows_created": self.flows_created,
+            "flows_updated": self.flows_updated,
+            "flows_deleted": self.flows_deleted,
+            "flows_ran": self.flows_ran,
+        }
 
 
 def _lower_alnum(rng: random.Random, length: int) -> str:
@@ -175,12 +189,18 @@ def generate_organization(
     management_account_id: str = "111122223333",
     member_role_name: str = "AppFlowInventoryReader",
     required_external_id: str | None = None,
+    flows_per_profile: float = 0.5,
+    missing_profile_fraction: float = 0.1,
 ) -> Organization:
     """An organization of `accounts` accounts (management included), the same for a seed.
 
     Each enabled (account, region) of `regions` is empty with probability `empty_fraction`,
     else holds a count drawn from `profiles_per_scope` skewed towards small scopes. A
-    `short_page_fraction` of the non-empty scopes answer with short pages.
+    `short_page_fraction` of the non-empty scopes answer with short pages (of profiles).
+    Each scope with profiles holds about `flows_per_profile` flows per profile, between its
+    profiles or S3; each end names a profile that does not exist with probability
+    `missing_profile_fraction`. Flows come from a random source of their own, so the
+    profiles of a seed are the same whatever the flows.
     """
     rng = random.Random(seed)
     org = Organization(
@@ -203,6 +223,10 @@ def generate_organization(
             ordinal = _fill_scope(rng, org, (account.id, region), min(count, high), ordinal)
             if rng.random() < short_page_fraction:
                 org.short_page_sizes[(account.id, region)] = rng.randint(1, 7)
+    if flows_per_profile > 0:
+        flow_rng = random.Random(f"{seed}-flows")
+        for key in org.scopes():
+            add_flows(org, flow_rng, key, flows_per_profile, missing_profile_fraction)
     return org
 
 
@@ -254,8 +278,13 @@ def mutate(
     updates: int = 0,
     deletes: int = 0,
     now: float | None = None,
+    flow_creates: int = 0,
+    flow_updates: int = 0,
+    flow_deletes: int = 0,
+    flow_runs: int = 0,
 ) -> MutationSummary:
-    """Apply random creates, updates and deletes (on distinct profiles); report the ARNs."""
+    """Apply random creates, updates and deletes (on distinct profiles, then on distinct
+    flows), and runs of flows that change only their last run; report the ARNs."""
     at = time.time() if now is None else now
     summary = MutationSummary()
     existing = _existing(org)
@@ -270,4 +299,47 @@ def mutate(
         arn = _create(rng, org, at)
         if arn is not None:
             summary.created.append(arn)
+    if flow_creates or flow_updates or flow_deletes or flow_runs:
+        _mutate_flows(org, rng, summary, at, flow_creates, flow_updates, flow_deletes, flow_runs)
     return summary
+
+
+def _mutate_flows(
+    org: Organization,
+    rng: random.Random,
+    summary: MutationSummary,
+    at: float,
+    creates: int,
+    updates: int,
+    deletes: int,
+    runs: int,
+) -> None:
+    existing = [(key, flow) for key in org.flow_scopes() for flow in org.flow_snapshot(key)[1]]
+    chosen = rng.sample(existing, min(updates + deletes + runs, len(existing)))
+    for (account, region), flow in chosen[:updates]:
+        org.put_flow(account, region, revise_flow(flow, rng, at))
+        summary.flows_updated.append(str(flow["flowArn"]))
+    for (account, region), flow in chosen[updates : updates + deletes]:
+        org.delete_flow(account, region, str(flow["flowName"]))
+        summary.flows_deleted.append(str(flow["flowArn"]))
+    for (account, region), flow in chosen[updates + deletes :]:
+        org.put_flow(account, region, {**flow, "lastRunExecutionDetails": last_run(rng, at)})
+        summary.flows_ran.append(str(flow["flowArn"]))
+    scopes = org.scopes()
+    for _ in range(creates if scopes else 0):
+        account, region = rng.choice(scopes)
+        taken = {str(f["flowName"]) for f in org.flow_snapshot((account, region))[1]}
+        profiles = org.profiles(account, region)
+        flow = random_flow(rng, account, region, profiles, taken, created=round(at, 3))
+        flow["lastUpdatedAt"] = flow["createdAt"]
+        org.put_flow(account, region, flow)
+        summary.flows_created.append(str(flow["flowArn"]))
+
+
+def revise_flow(flow: Flow, rng: random.Random, now: float) -> Flow:
+    """A changed copy of a flow (a new schedule or description), updated at `now`."""
+    revised = dict(flow)
+    revised["description"] = f"{flow.get('description') or 'flow'} (revised {int(now)})"
+    revised["lastUpdatedAt"] = round(now, 3)
+    revised["lastUpdatedBy"] = f"arn:aws:sts::{flow['flowArn'].split(':')[4]}:assumed-role/Ops/x"
+    return revised

@@ -1,7 +1,8 @@
-"""The simulated organization: accounts, OUs and connector profiles per (account, region).
+"""The simulated organization: accounts, OUs, and connector profiles and flows per (account,
+region).
 
-Profiles are stored as the raw wire JSON dicts AppFlow would send. The organization is read
-by the server thread and changed by test code on another thread, so every access to the
+Profiles and flows are stored as the raw wire JSON dicts AppFlow would send. The organization
+is read by the server thread and changed by test code on another thread, so every access to the
 profile store goes through one lock, and stored dicts are never changed in place (a change
 replaces the dict), which lets the server serialize a snapshot outside the lock.
 """
@@ -20,6 +21,50 @@ ScopeKey = tuple[str, str]
 
 Profile = dict[str, Any]
 """One connector profile as AppFlow sends it (timestamps are epoch floats)."""
+
+Flow = dict[str, Any]
+"""One flow: its `DescribeFlow` answer plus the fields only its `ListFlows` definition has
+(`sourceConnectorType`, ..., `triggerType`); see `flow_definition` and `flow_description`."""
+
+# FlowDefinition's members (botocore's appflow model), in the model's order.
+FLOW_DEFINITION_KEYS = (
+    "flowArn",
+    "description",
+    "flowName",
+    "flowStatus",
+    "sourceConnectorType",
+    "sourceConnectorLabel",
+    "destinationConnectorType",
+    "destinationConnectorLabel",
+    "triggerType",
+    "createdAt",
+    "lastUpdatedAt",
+    "createdBy",
+    "lastUpdatedBy",
+    "tags",
+    "lastRunExecutionDetails",
+)
+# Members of FlowDefinition that DescribeFlowResponse does not have.
+_DEFINITION_ONLY = frozenset(
+    {
+        "sourceConnectorType",
+        "sourceConnectorLabel",
+        "destinationConnectorType",
+        "destinationConnectorLabel",
+        "triggerType",
+    }
+)
+
+
+def flow_definition(flow: Flow) -> Flow:
+    """The flow as `ListFlows` lists it."""
+    return {key: flow[key] for key in FLOW_DEFINITION_KEYS if key in flow}
+
+
+def flow_description(flow: Flow) -> Flow:
+    """The flow as `DescribeFlow` answers."""
+    return {key: value for key, value in flow.items() if key not in _DEFINITION_ONLY}
+
 
 ACCOUNT_STATES = ("ACTIVE", "SUSPENDED", "PENDING_CLOSURE", "CLOSED", "PENDING_ACTIVATION")
 
@@ -74,6 +119,7 @@ class Account:
 @dataclass
 class _Scope:
     profiles: dict[str, Profile] = field(default_factory=dict)
+    flows: dict[str, Flow] = field(default_factory=dict)
     version: int = 0
 
 
@@ -159,6 +205,58 @@ class Organization:
                 return False
             self._touch(scope)
             return True
+
+    def flows(self, account_id: str, region: str) -> list[Flow]:
+        """Copies of the flows of one scope, in the order `ListFlows` returns them."""
+        with self._lock:
+            scope = self._scopes.get((account_id, region))
+            stored = list(scope.flows.values()) if scope else []
+        return [_copy(flow) for flow in stored]
+
+    def flow(self, account_id: str, region: str, name: str) -> Flow | None:
+        """A copy of one flow, by name; None if there is none."""
+        with self._lock:
+            scope = self._scopes.get((account_id, region))
+            found = scope.flows.get(name) if scope else None
+        return None if found is None else _copy(found)
+
+    def put_flow(self, account_id: str, region: str, flow: Flow) -> None:
+        """Create a flow, or replace the one with the same name keeping its position."""
+        stored = _copy(flow)
+        name = stored["flowName"]
+        stored.setdefault("flowArn", f"arn:aws:appflow:{region}:{account_id}:flow/{name}")
+        with self._lock:
+            scope = self._scopes.setdefault((account_id, region), _Scope())
+            scope.flows[name] = stored
+            self._touch(scope)
+
+    def delete_flow(self, account_id: str, region: str, name: str) -> bool:
+        """Delete a flow by name; False if there was none."""
+        with self._lock:
+            scope = self._scopes.get((account_id, region))
+            if scope is None or scope.flows.pop(name, None) is None:
+                return False
+            self._touch(scope)
+            return True
+
+    def flow_scopes(self) -> list[ScopeKey]:
+        """Every (account, region) that holds at least one flow."""
+        with self._lock:
+            return [key for key, scope in self._scopes.items() if scope.flows]
+
+    def all_flows(self) -> list[tuple[ScopeKey, Flow]]:
+        """Copies of every flow with its scope."""
+        with self._lock:
+            pairs = [(k, f) for k, s in self._scopes.items() for f in s.flows.values()]
+        return [(key, _copy(flow)) for key, flow in pairs]
+
+    def flow_snapshot(self, key: ScopeKey) -> tuple[int, tuple[Flow, ...]]:
+        """(version, flows) of one scope; the dicts are shared, never change them."""
+        with self._lock:
+            scope = self._scopes.get(key)
+            if scope is None:
+                return 0, ()
+            return scope.version, tuple(scope.flows.values())
 
     def scopes(self) -> list[ScopeKey]:
         """Every (account, region) that holds at least one profile."""

@@ -46,7 +46,11 @@ HANDLERS: dict[str, ServiceHandler] = {
     APPFLOW: handle_appflow,
 }
 
-_APPFLOW_PATHS = {"/describe-connector-profiles": "DescribeConnectorProfiles"}
+_APPFLOW_PATHS = {
+    "/describe-connector-profiles": "DescribeConnectorProfiles",
+    "/list-flows": "ListFlows",
+    "/describe-flow": "DescribeFlow",
+}
 _QUERY_VERSIONS = {"2011-06-15": STS, "2016-11-15": EC2}
 
 

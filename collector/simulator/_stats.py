@@ -13,13 +13,15 @@ DROPPED = 0
 
 
 class Stats:
-    """Requests per (service, operation), per status and per AppFlow scope."""
+    """Requests per (service, operation), per status, per AppFlow scope, and per AppFlow
+    scope and operation."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.operations: Counter[tuple[str, str]] = Counter()
         self.statuses: Counter[int] = Counter()
         self.scopes: Counter[ScopeKey] = Counter()
+        self.scope_operations: Counter[tuple[ScopeKey, str]] = Counter()
 
     def record(self, service: str, operation: str, status: int, scope: ScopeKey | None) -> None:
         """Count one request."""
@@ -28,6 +30,7 @@ class Stats:
             self.statuses[status] += 1
             if scope is not None:
                 self.scopes[scope] += 1
+                self.scope_operations[(scope, operation)] += 1
 
     def reset(self) -> None:
         """Forget every count."""
@@ -35,6 +38,7 @@ class Stats:
             self.operations.clear()
             self.statuses.clear()
             self.scopes.clear()
+            self.scope_operations.clear()
 
     def count(self, service: str, operation: str | None = None) -> int:
         """Requests to a service, or to one of its operations."""
@@ -44,6 +48,11 @@ class Stats:
                 for (svc, op), n in self.operations.items()
                 if svc == service and operation in (None, op)
             )
+
+    def scope_count(self, scope: ScopeKey, operation: str) -> int:
+        """AppFlow requests of one operation to one scope."""
+        with self._lock:
+            return self.scope_operations[(scope, operation)]
 
     @property
     def total(self) -> int:

@@ -411,7 +411,10 @@ def test_endless_throttling_uses_every_attempt(
     scopes = assert_inventory(sqlite_url, org, baseline, removed, failed={throttled: "throttled"})
     assert scopes[throttled]["attempts"] == 3
     assert scopes[throttled]["aws_error_code"] == "ThrottlingException"
-    assert sim.stats.scopes[throttled] == 3
+    # Both listings of the scope are throttled, each for its own --max-attempts calls.
+    assert sim.stats.scope_count(throttled, "DescribeConnectorProfiles") == 3
+    assert sim.stats.scope_count(throttled, "ListFlows") == 3
+    assert sim.stats.scopes[throttled] == 6
     assert last_run(sqlite_url)["status"] == "partial"
 
 

@@ -179,6 +179,9 @@ def test_base_credentials_failing_to_refresh_mid_run(
                 "us-east-1,eu-west-1",
                 "--concurrency",
                 "1",
+                # One call per scope, so the calls above are counted exactly.
+                "--resources",
+                "profiles",
             ],
             env,
         )

@@ -373,7 +373,8 @@ def test_full_disk_sqlite_exits_3_and_keeps_whole_scopes(tmp_path: Path, cli: Cl
     )
     with Simulator(org) as sim:
         env = {**os.environ, **sim.env()}
-        limit = str(160 * 1024)
+        # Room for the schema and the first batch of scopes (profiles and flows), no more.
+        limit = str(256 * 1024)
         full = subprocess.run(
             [sys.executable, "-c", _LIMITED, limit, *run_args(url, REGIONS, "--concurrency", "2")],
             env=env,

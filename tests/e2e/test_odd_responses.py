@@ -18,6 +18,8 @@ from collector.simulator import Organization, Simulator, generate_organization, 
 from ..support import Cli, as_json, collector_command, fetch, run_args
 
 REGIONS = ("us-east-1", "eu-west-1")
+# The paging faults apply to this listing (Faults.paging_fault_operations).
+PROFILE_LISTING = "DescribeConnectorProfiles"
 
 
 def small_org(seed: int = 51) -> Organization:
@@ -98,7 +100,7 @@ def test_empty_page_without_its_list_is_an_empty_scope(sqlite_url: str, cli: Cli
         sim.faults.omit_empty_list_scopes.add((account, region))
         sim.stats.reset()
         result = cli.collect(sqlite_url, sim, REGIONS)
-        calls = sim.stats.scopes[(account, region)]
+        calls = sim.stats.scope_count((account, region), PROFILE_LISTING)
     assert result.code == 0, result.err
     assert calls == 1  # not retried as an invalid response
     run = fetch(sqlite_url, "SELECT run_id FROM collection_runs ORDER BY started_at DESC")[0]
@@ -128,7 +130,7 @@ def test_deep_json_fails_only_its_scope(sqlite_url: str, cli: Cli) -> None:
     with Simulator(org) as sim:
         sim.faults.deep_json_scopes[target(org)] = 100_000
         result = cli.collect(sqlite_url, sim, REGIONS)
-        calls = sim.stats.scopes[target(org)]
+        calls = sim.stats.scope_count(target(org), PROFILE_LISTING)
     assert result.code == 1, result.err
     assert "internal error" not in result.err
     assert_only_target_failed(sqlite_url, org, "invalid_response", "InvalidResponse")
@@ -174,7 +176,7 @@ def test_body_declared_too_large_fails_its_scope(sqlite_url: str, cli: Cli) -> N
     with Simulator(org) as sim:
         sim.faults.huge_body_scopes[target(org)] = 50 * 1024 * 1024
         result = cli.collect(sqlite_url, sim, REGIONS)
-        calls = sim.stats.scopes[target(org)]
+        calls = sim.stats.scope_count(target(org), PROFILE_LISTING)
     assert result.code == 1, result.err
     assert_only_target_failed(sqlite_url, org, "invalid_response", "ResponseTooLarge")
     assert calls == 1

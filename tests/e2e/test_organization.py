@@ -90,8 +90,11 @@ def test_every_page_of_accounts_is_recorded_and_collected(
     assert collected(sqlite_url) == set(org.accounts)
     # Organizations calls count among the run's requests.
     run = fetch(sqlite_url, "SELECT requests FROM collection_runs")[0]
-    # GetCallerIdentity (partition), ListAccounts, then AssumeRole and one page each.
-    assert run["requests"] == 1 + 3 + 2 * 45
+    # GetCallerIdentity (partition), ListAccounts, then AssumeRole and one page of profiles
+    # and one of flows each, and one DescribeFlow per flow (all new on a first run).
+    flows = len(org.all_flows())
+    assert flows > 0
+    assert run["requests"] == 1 + 3 + 3 * 45 + flows
 
 
 def test_inactive_accounts_are_recorded_but_not_collected(sqlite_url: str, cli: Cli) -> None:

@@ -24,10 +24,14 @@ TABLES = {
     "accounts",
     "alembic_version",
     "collection_runs",
+    "collection_scope_resources",
     "collection_scopes",
     "connector_profile_properties",
     "connector_profile_versions",
     "connector_profiles",
+    "flow_connector_profiles",
+    "flow_versions",
+    "flows",
 }
 
 

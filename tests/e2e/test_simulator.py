@@ -836,3 +836,164 @@ def test_real_aws_knobs_through_the_control_endpoint() -> None:
     assert faults.overfull_page_scopes == {("111122223333", "us-east-1")}
     assert faults.deep_json_scopes == {("111122223333", "us-east-1"): 500}
     assert faults.huge_body_scopes == {("111122223333", "us-east-1"): 1000}
+
+
+# --- flows ----------------------------------------------------------------------------------------
+
+
+def largest_flow_scope(org: Organization) -> ScopeKey:
+    """The active scope with the most flows."""
+    candidates = [key for key in org.flow_scopes() if org.accounts[key[0]].state == "ACTIVE"]
+    return max(candidates, key=lambda key: len(org.flows(*key)))
+
+
+def capture_flow_bodies(appflow: Any, operation: str) -> list[dict[str, Any]]:
+    """Collect the raw JSON bodies of the client's answers to `operation`."""
+    bodies: list[dict[str, Any]] = []
+
+    def keep(response_dict: dict[str, Any], **_: Any) -> None:
+        if response_dict["status_code"] == 200:
+            bodies.append(json.loads(response_dict["body"]))
+
+    appflow.meta.events.register(f"before-parse.appflow.{operation}", keep)
+    return bodies
+
+
+def test_generated_flows_name_existing_and_missing_profiles(org: Organization) -> None:
+    """Generated flows use profiles of their own scope, S3, and some profiles that do not
+    exist there; the profiles of a seed do not depend on the flows."""
+    named: list[bool] = []
+    for (account, region), flow in org.all_flows():
+        live = {p["connectorProfileName"] for p in org.profiles(account, region)}
+        ends = [flow["sourceFlowConfig"], *flow["destinationFlowConfigList"]]
+        named += [e["connectorProfileName"] in live for e in ends if "connectorProfileName" in e]
+    assert True in named
+    assert False in named
+    without = generate_organization(
+        2024,
+        accounts=8,
+        empty_fraction=0.7,
+        inactive_accounts=2,
+        short_page_fraction=0.3,
+        flows_per_profile=0.0,
+    )
+    assert without.all_profiles() == org.all_profiles()
+    assert without.all_flows() == []
+
+
+async def test_list_flows_pages_definitions(aws: Aws, sim: Simulator, org: Organization) -> None:
+    """ListFlows pages the scope's flows by `maxResults` and `nextToken`, each as a
+    FlowDefinition (no source or destination configuration), as botocore parses them."""
+    account, region = largest_flow_scope(org)
+    expected = org.flows(account, region)
+    assert len(expected) > 2
+    async with aws.client("appflow", region, await aws.assume(account)) as appflow:
+        bodies = capture_flow_bodies(appflow, "ListFlows")
+        token: str | None = None
+        parsed: list[dict[str, Any]] = []
+        while True:
+            page = await appflow.list_flows(maxResults=2, **({"nextToken": token} if token else {}))
+            parsed += page["flows"]
+            token = page.get("nextToken")
+            if not token:
+                break
+    listed = [f for body in bodies for f in body["flows"]]
+    assert [f["flowArn"] for f in listed] == [f["flowArn"] for f in expected]
+    assert all(len(body["flows"]) <= 2 for body in bodies)
+    assert "sourceFlowConfig" not in listed[0]
+    assert listed[0]["sourceConnectorType"] == expected[0]["sourceFlowConfig"]["connectorType"]
+    assert [f["flowName"] for f in parsed] == [f["flowName"] for f in expected]
+    assert sim.stats.scope_count((account, region), "ListFlows") == len(bodies)
+
+
+async def test_describe_flow_answers_the_flow(aws: Aws, org: Organization) -> None:
+    """DescribeFlow answers one flow with its configurations, without the fields only its
+    definition has; an unknown name is ResourceNotFoundException (404)."""
+    account, region = largest_flow_scope(org)
+    flow = org.flows(account, region)[0]
+    async with aws.client("appflow", region, await aws.assume(account)) as appflow:
+        bodies = capture_flow_bodies(appflow, "DescribeFlow")
+        await appflow.describe_flow(flowName=flow["flowName"])
+        with pytest.raises(ClientError) as info:
+            await appflow.describe_flow(flowName="no-such-flow")
+    assert bodies[0]["sourceFlowConfig"] == flow["sourceFlowConfig"]
+    assert bodies[0]["destinationFlowConfigList"] == flow["destinationFlowConfigList"]
+    assert "sourceConnectorType" not in bodies[0]
+    assert "triggerType" not in bodies[0]
+    assert error_code(info) == "ResourceNotFoundException"
+    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+
+
+async def test_flow_operations_validate_and_fail_as_appflow_does(
+    aws: Aws, sim: Simulator, org: Organization
+) -> None:
+    """ListFlows refuses `maxResults` 101 and DescribeFlow a malformed name (400
+    ValidationException); throttling is 429 and a server fault 500, as for every AppFlow
+    call; a flow that vanished is 404."""
+    account, region = largest_flow_scope(org)
+    flow = org.flows(account, region)[0]
+    sim.faults.vanishing_flows.add(flow["flowArn"])
+    async with aws.client("appflow", region, await aws.assume(account)) as appflow:
+        answers: list[tuple[str, int]] = []
+        calls = [
+            appflow.list_flows(maxResults=101),
+            appflow.describe_flow(flowName="-bad name"),
+            appflow.describe_flow(flowName=flow["flowName"]),
+        ]
+        for call in calls:
+            with pytest.raises(ClientError) as info:
+                await call
+            answers.append(
+                (error_code(info), info.value.response["ResponseMetadata"]["HTTPStatusCode"])
+            )
+        for kind in ("throttle", "server_error"):
+            sim.faults.bursts["appflow:ListFlows"] = Burst(kind, requests=1)
+            with pytest.raises(ClientError) as info:
+                await appflow.list_flows()
+            answers.append(
+                (error_code(info), info.value.response["ResponseMetadata"]["HTTPStatusCode"])
+            )
+    assert answers == [
+        ("ValidationException", 400),
+        ("ValidationException", 400),
+        ("ResourceNotFoundException", 404),
+        ("ThrottlingException", 429),
+        ("InternalServerException", 500),
+    ]
+
+
+def test_mutate_changes_flows_and_their_runs(org: Organization) -> None:
+    """`mutate` creates, updates and deletes flows, and makes some run: a run changes only
+    the flow's last run, an update its `lastUpdatedAt`."""
+    before = {f["flowArn"]: f for _, f in org.all_flows()}
+    summary = mutate(
+        org,
+        random.Random(3),
+        flow_creates=2,
+        flow_updates=2,
+        flow_deletes=1,
+        flow_runs=2,
+        now=1_900_000_000.0,
+    )
+    after = {f["flowArn"]: f for _, f in org.all_flows()}
+    assert (len(summary.flows_created), len(summary.flows_deleted)) == (2, 1)
+    assert set(summary.flows_created) == set(after) - set(before)
+    assert set(summary.flows_deleted) == set(before) - set(after)
+    for arn in summary.flows_updated:
+        assert after[arn]["lastUpdatedAt"] == 1_900_000_000.0
+    for arn in summary.flows_ran:
+        changed = {k for k in after[arn] if after[arn][k] != before[arn].get(k)}
+        assert changed == {"lastRunExecutionDetails"}
+    assert summary.created == summary.updated == summary.deleted == []
+
+
+def test_flow_knobs_through_the_control_endpoint() -> None:
+    """`/_sim/faults` sets which listings the paging faults hit, and the flows that vanish."""
+    faults = Faults()
+    assert faults.paging_fault_operations == {"DescribeConnectorProfiles"}
+    apply_faults(
+        faults,
+        {"paging_fault_operations": ["ListFlows"], "vanishing_flows": ["arn:aws:appflow:f"]},
+    )
+    assert faults.paging_fault_operations == {"ListFlows"}
+    assert faults.vanishing_flows == {"arn:aws:appflow:f"}

@@ -2,8 +2,9 @@
 
 The normal suite makes 8 runs; `COLLECTOR_SOAK_RUNS=50` makes the long soak (the separate
 target), and `COLLECTOR_SOAK_SEED` replays another random sequence. After every run, each
-complete scope must equal the simulator and no incomplete one may have lost a profile; after
-a last fault-free run the inventory is the simulator's, and every history replays to it.
+complete scope must equal the simulator and no incomplete one may have lost a profile (nor,
+by its flow listing, a flow); after a last fault-free run the inventory is the simulator's,
+profiles, flows and links alike, and every history replays to it.
 """
 
 from __future__ import annotations
@@ -66,6 +67,30 @@ def live_by_scope(url: str) -> dict[ScopeKey, set[str]]:
     return scopes
 
 
+def live_flows_by_scope(url: str) -> dict[ScopeKey, set[str]]:
+    scopes: dict[ScopeKey, set[str]] = {}
+    for row in fetch(
+        url, "SELECT flow_arn, account_id, region FROM flows WHERE deleted_at IS NULL"
+    ):
+        scopes.setdefault((row["account_id"], row["region"]), set()).add(row["flow_arn"])
+    return scopes
+
+
+def flow_links(org: Organization) -> set[tuple[str, str, str | None]]:
+    """(flow ARN, profile name, the live profile's ARN or None) of every flow's ends."""
+    links: set[tuple[str, str, str | None]] = set()
+    for (account, region), flow in org.all_flows():
+        live = {
+            p["connectorProfileName"]: p["connectorProfileArn"]
+            for p in org.profiles(account, region)
+        }
+        for end in (flow["sourceFlowConfig"], *flow["destinationFlowConfigList"]):
+            name = end.get("connectorProfileName")
+            if name is not None:
+                links.add((flow["flowArn"], name, live.get(name)))
+    return links
+
+
 @dataclass
 class Weather:
     """The faults and the filter of one run, drawn from the soak's random source."""
@@ -91,6 +116,8 @@ def draw_weather(rng: random.Random, faults: Faults, org: Organization) -> Weath
     faults.deny_assume_role = {rng.choice(members)} if rng.random() < 0.25 else set()
     faults.repeat_token_scopes = {rng.choice(scopes): 1} if rng.random() < 0.25 else {}
     faults.invalid_token_after_pages = {rng.choice(scopes): 1} if rng.random() < 0.25 else {}
+    flows = sorted(str(f["flowArn"]) for _, f in org.all_flows())
+    faults.vanishing_flows = {rng.choice(flows)} if flows and rng.random() < 0.25 else set()
     flags: dict[str, Any] = {}
     roll = rng.random()
     if roll < 0.15:
@@ -108,6 +135,7 @@ def calm(faults: Faults) -> None:
     faults.deny_assume_role = set()
     faults.repeat_token_scopes = {}
     faults.invalid_token_after_pages = {}
+    faults.vanishing_flows = set()
 
 
 def collect(url: str, **flags: Any) -> RunResult:
@@ -135,6 +163,10 @@ def change(rng: random.Random, org: Organization, removed: list[tuple[ScopeKey, 
         updates=rng.randint(0, 4),
         deletes=rng.randint(0, 3),
         now=1_790_000_000 + rng.random() * 1_000_000,
+        flow_creates=rng.randint(0, 2),
+        flow_updates=rng.randint(0, 2),
+        flow_deletes=rng.randint(0, 2),
+        flow_runs=rng.randint(0, 3),
     )
     removed.extend(before[arn] for arn in summary.deleted)
     if removed and rng.random() < 0.5:
@@ -143,9 +175,14 @@ def change(rng: random.Random, org: Organization, removed: list[tuple[ScopeKey, 
 
 
 def assert_run_kept_its_promises(
-    url: str, org: Organization, result: RunResult, before: dict[ScopeKey, set[str]]
+    url: str,
+    org: Organization,
+    result: RunResult,
+    before: dict[ScopeKey, set[str]],
+    flows_before: dict[ScopeKey, set[str]],
 ) -> None:
-    """A complete scope now equals the simulator; an incomplete one lost nothing."""
+    """A complete scope now equals the simulator; an incomplete one lost nothing. The same
+    for each scope's flows, by the completeness of its flow listing."""
     scopes = fetch(
         url,
         "SELECT account_id, region, status, complete, error_code FROM collection_scopes "
@@ -164,6 +201,20 @@ def assert_run_kept_its_promises(
             assert live == {str(p["connectorProfileArn"]) for p in org.profiles(*key)}, key
         else:
             assert live >= before.get(key, set()), key
+    listings = fetch(
+        url,
+        "SELECT account_id, region, complete FROM collection_scope_resources "
+        "WHERE run_id = :run_id AND resource = 'flows'",
+        run_id=result.run_id,
+    )
+    flows_live = live_flows_by_scope(url)
+    for listing in listings:
+        key = (listing["account_id"], listing["region"])
+        live = flows_live.get(key, set())
+        if listing["complete"]:
+            assert live == {str(f["flowArn"]) for f in org.flows(*key)}, key
+        else:
+            assert live >= flows_before.get(key, set()), key
     assert_history_consistent(url)
 
 
@@ -222,9 +273,10 @@ def test_soak_ends_equal_to_the_simulator(
         change(rng, org, removed)
         weather = draw_weather(rng, sim.faults, org)
         before = live_by_scope(database_url)
+        flows_before = live_flows_by_scope(database_url)
         result = collect(database_url, **weather.flags)
         outcomes.append(result.status)
-        assert_run_kept_its_promises(database_url, org, result, before)
+        assert_run_kept_its_promises(database_url, org, result, before, flows_before)
     # The weather must actually have failed some scopes, or the soak proved little.
     assert {"partial", "failed"} & set(outcomes)
 
@@ -251,3 +303,13 @@ def test_soak_ends_equal_to_the_simulator(
             assert state == as_snapshot(expected[arn][1]), arn
     kinds = {v["change_type"] for chain in chains.values() for v in chain}
     assert {"created", "updated", "deleted"} <= kinds
+    flows = {str(f["flowArn"]) for _, f in org.all_flows()}
+    stored = fetch(database_url, "SELECT flow_arn FROM flows WHERE deleted_at IS NULL")
+    assert {r["flow_arn"] for r in stored} == flows
+    links = fetch(
+        database_url,
+        "SELECT flow_arn, connector_profile_name, connector_profile_arn "
+        "FROM flow_connector_profiles "
+        "WHERE flow_arn IN (SELECT flow_arn FROM flows WHERE deleted_at IS NULL)",
+    )
+    assert {tuple(r.values()) for r in links} == flow_links(org)

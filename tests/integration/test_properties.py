@@ -28,8 +28,9 @@ from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from collector import upgrade
+from collector._model import scopes
 from collector._model.profiles import ProfileDataError, normalize_profile
-from collector._model.scopes import Scope, ScopeOutcome, ScopeStatus
+from collector._model.scopes import PROFILES, Scope, ScopeOutcome, ScopeStatus
 from collector._store import Store, create_engine
 from collector._store.schema import (
     collection_scopes,
@@ -266,17 +267,11 @@ def outcome(
     complete: bool,
     status: ScopeStatus = ScopeStatus.SUCCEEDED,
 ) -> ScopeOutcome:
-    return ScopeOutcome(
-        scope,
-        status,
-        started_at=at - timedelta(seconds=1),
-        finished_at=at,
-        records=records,
-        complete=complete,
-        pages=1,
-        attempts=1,
-        error_code=None if status is ScopeStatus.SUCCEEDED else "throttled",
+    error_code = None if status is ScopeStatus.SUCCEEDED else "throttled"
+    listing = scopes.Listing(
+        status, records=records, complete=complete, pages=1, attempts=1, error_code=error_code
     )
+    return ScopeOutcome.of(scope, at - timedelta(seconds=1), at, {PROFILES: listing})
 
 
 # --- (a) any profile normalizes and round-trips ----------------------------------------------

@@ -7,21 +7,15 @@ from datetime import UTC, datetime, timedelta
 
 from collector import upgrade
 from collector._model.run import RunStatus
-from collector._model.scopes import Scope, ScopeOutcome, ScopeStatus
+from collector._model.scopes import Listing, Scope, ScopeOutcome
 from collector._store import Store, create_engine
 
 AT = datetime(2026, 11, 30, 2, 15, tzinfo=UTC)
 
 
 def outcome(account: str, region: str, pages: int) -> ScopeOutcome:
-    return ScopeOutcome(
-        Scope(account, region),
-        ScopeStatus.SUCCEEDED,
-        started_at=AT,
-        finished_at=AT,
-        complete=True,
-        pages=pages,
-    )
+    listing = Listing(complete=True, pages=pages)
+    return ScopeOutcome.of(Scope(account, region), AT, AT, {"profiles": listing})
 
 
 def test_paged_scopes_come_from_the_latest_finished_run_of_the_shard(database_url: str) -> None:

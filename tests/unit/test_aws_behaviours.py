@@ -15,7 +15,7 @@ import anyio.lowlevel
 import pytest
 from botocore import exceptions as boto
 
-from collector._aws import AwsClients, ListingFilter, RetryPolicy
+from collector._aws import AwsClients, RetryPolicy
 from collector._aws.credentials import AssumedRoles
 from collector._aws.errors import credential_error, retry_after, translate
 from collector._aws.pacing import AccountPacer
@@ -340,7 +340,7 @@ async def test_an_unexpected_exception_fails_only_its_scope() -> None:
         cast(AwsClients, BrokenClients()),
         OptInEvidence([scope]),
         scope,
-        ListingFilter(),
+        [],
         RetryPolicy(),
         lambda: now,
     )

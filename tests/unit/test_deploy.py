@@ -24,7 +24,12 @@ from ..support import (
     trust_statements,
 )
 
-MEMBER_ACTIONS = {"appflow:DescribeConnectorProfiles", "ec2:DescribeRegions"}
+MEMBER_ACTIONS = {
+    "appflow:DescribeConnectorProfiles",
+    "appflow:ListFlows",
+    "appflow:DescribeFlow",
+    "ec2:DescribeRegions",
+}
 ORGANIZATION_ACTIONS = {
     "organizations:ListAccounts",
     "organizations:ListOrganizationalUnitsForParent",
@@ -106,7 +111,8 @@ def test_the_build_context_holds_only_the_sources() -> None:
 
 def test_template_permissions_are_the_readme_policies() -> None:
     """Together the templates allow exactly the actions the README's policies list: the
-    member role reads AppFlow and EC2 regions, the collector role assumes and lists."""
+    member role reads AppFlow (profiles and flows) and EC2 regions, the collector role
+    assumes and lists."""
     assert permission_actions("member-role.yaml") == MEMBER_ACTIONS
     assert permission_actions("collector-role.yaml") == {"sts:AssumeRole"} | ORGANIZATION_ACTIONS
     assert permission_actions("organization-role.yaml") == ORGANIZATION_ACTIONS

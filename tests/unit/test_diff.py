@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from collector._model.history import StoredProfile, dedupe, plan_scope
+from collector._model.history import StoredRecord, dedupe, plan_scope
 from collector._model.profiles import ProfileRecord, normalize_profile
 
 ACCOUNT = "012345678901"
@@ -28,8 +28,8 @@ def record(name: str, instance_url: str = "https://acme.slack.com") -> ProfileRe
     return normalize_profile(raw, ACCOUNT, REGION)
 
 
-def stored(rec: ProfileRecord, *, deleted: bool = False, version: int = 1) -> StoredProfile:
-    return StoredProfile(rec.arn, rec.content_hash, version, deleted)
+def stored(rec: ProfileRecord, *, deleted: bool = False, version: int = 1) -> StoredRecord:
+    return StoredRecord(rec.arn, rec.content_hash, version, deleted)
 
 
 def test_a_profile_never_seen_is_created() -> None:
@@ -76,7 +76,7 @@ def test_a_missing_profile_is_deleted_when_the_listing_is_complete() -> None:
 def test_an_empty_complete_listing_deletes_everything_stored() -> None:
     """A complete listing with no profiles deletes every live stored profile, sorted by ARN."""
     recs = [record(name) for name in ("c", "a", "b")]
-    plan = plan_scope({r.arn: stored(r) for r in recs}, [], complete=True)
+    plan = plan_scope({r.arn: stored(r) for r in recs}, list[ProfileRecord](), complete=True)
     assert plan.deleted == sorted(r.arn for r in recs)
     assert plan.changed == []
 
@@ -118,7 +118,7 @@ def test_a_deleted_profile_seen_again_is_restored() -> None:
 def test_an_already_deleted_profile_is_not_deleted_twice() -> None:
     """A profile already marked deleted and still absent gets no second deletion."""
     gone = record("gone")
-    plan = plan_scope({gone.arn: stored(gone, deleted=True)}, [], complete=True)
+    plan = plan_scope({gone.arn: stored(gone, deleted=True)}, list[ProfileRecord](), complete=True)
     assert plan.deleted == []
     assert plan.changed == []
 

@@ -16,7 +16,7 @@ from collector._cli.output import AWS_LOGGERS, JsonFormatter, Progress, configur
 from collector._cli.render import CsvWriter, TableWriter, format_summary
 from collector._errors import ErrorKind
 from collector._model.run import RunResult
-from collector._model.scopes import Scope, ScopeChanges, ScopeOutcome, ScopeStatus
+from collector._model.scopes import PROFILES, Listing, Scope, ScopeOutcome, ScopeStatus
 
 TOKEN = "FwoGZXIvYXdzEJr//////////wEaDNpYcD+abc"
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
@@ -31,7 +31,8 @@ class _Terminal(io.StringIO):
 
 def _outcome(status: ScopeStatus, retries: int = 0) -> ScopeOutcome:
     at = datetime(2026, 11, 27, tzinfo=UTC)
-    return ScopeOutcome(Scope("123456789012", "us-east-1"), status, at, at, retries=retries)
+    listings = {PROFILES: Listing(status=status, retries=retries)}
+    return ScopeOutcome(Scope("123456789012", "us-east-1"), status, at, at, listings)
 
 
 def test_progress_draws_on_a_terminal() -> None:
@@ -158,7 +159,7 @@ def test_summary_escapes_control_characters() -> None:
         error_code=ErrorKind.ACCESS_DENIED,
         error_message=HOSTILE,
     )
-    result.tally(failed, ScopeChanges())
+    result.tally(failed, {})
     result.error = f"STS said: {HOSTILE}"
     result.finish(at)
     summary = format_summary(result, 1.0)

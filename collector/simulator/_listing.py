@@ -1,0 +1,150 @@
+"""What the AppFlow listings share: request checks, paging tokens, and answers assembled
+from a page's bytes, with the paging faults (`Faults.paging_fault_operations`)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from ._context import ServerState
+from ._model import ScopeKey
+from ._pages import Page
+from ._protocols import Reply, SimError, appflow_error
+from ._tokens import Cursor
+
+TOKEN = re.compile(r"\S+")
+DEFAULT_PAGE = 20
+_INVALID_TOKEN = "Invalid nextToken: it is malformed, expired, or from another request."
+
+
+def violation(field: str, value: object, constraint: str) -> str:
+    return f"Value '{value}' at '{field}' failed to satisfy constraint: Member must {constraint}"
+
+
+def check_max_results(value: object, problems: list[str], default: int = DEFAULT_PAGE) -> int:
+    if value is None:
+        return default
+    if not isinstance(value, int) or isinstance(value, bool):
+        problems.append(violation("maxResults", value, "be an integer"))
+        return default
+    if value > 100:
+        problems.append(violation("maxResults", value, "have value less than or equal to 100"))
+    elif value < 1:
+        problems.append(violation("maxResults", value, "have value greater than or equal to 1"))
+    return value
+
+
+def check_string(
+    field: str, value: object, pattern: re.Pattern[str], limit: int, problems: list[str]
+) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > limit or pattern.fullmatch(value) is None:
+        problems.append(
+            violation(
+                field,
+                value,
+                f"have length less than or equal to {limit} "
+                f"and satisfy regular expression pattern: {pattern.pattern}",
+            )
+        )
+        return None
+    return value
+
+
+def validation_error(problems: list[str]) -> SimError:
+    """AppFlow's ValidationException listing every problem."""
+    count = len(problems)
+    noun = "error" if count == 1 else "errors"
+    return appflow_error(
+        "ValidationException", f"{count} validation {noun} detected: " + "; ".join(problems)
+    )
+
+
+def paging_faults(state: ServerState, operation: str) -> bool:
+    """Whether the scope-keyed paging faults apply to this listing operation."""
+    return operation in state.faults.paging_fault_operations
+
+
+def cursor_of(
+    state: ServerState, key: ScopeKey, binding: str, token: str | None, faulty: bool = True
+) -> Cursor:
+    """Where the request starts; ValidationException for a bad or fault-expired token."""
+    cursor = Cursor(0, 1) if token is None else state.tokens.read(token, binding)
+    limit = state.faults.invalid_token_after_pages.get(key) if faulty else None
+    if cursor is None or (limit is not None and cursor.page > limit):
+        raise appflow_error("ValidationException", _INVALID_TOKEN)
+    return cursor
+
+
+def next_token_of(
+    state: ServerState,
+    key: ScopeKey,
+    binding: str,
+    token: str | None,
+    cursor: Cursor,
+    page: Page,
+    faulty: bool = True,
+) -> str | None:
+    """The token of the page after `page` (None: the last); the looping-token fault."""
+    repeat_from = state.faults.repeat_token_scopes.get(key) if faulty else None
+    if repeat_from is not None and cursor.page >= repeat_from:
+        # The looping-token fault: hand back the token that asked for this very page.
+        return token or state.tokens.issue(binding, cursor)
+    if page.next_offset is None:
+        return None
+    return state.tokens.issue(binding, Cursor(page.next_offset, cursor.page + 1))
+
+
+def page_body(
+    page: Page, next_token: str | None, omit_empty: bool, key: bytes = b"connectorProfileDetails"
+) -> bytes:
+    """A listing's answer: the page's items under `key`, and the next token."""
+    # Assembled from bytes: the page is serialized once, tokens are URL-safe base64.
+    if omit_empty and page.count == 0 and next_token is None:
+        # The model does not require the list; an empty answer may leave it out.
+        return b"{}"
+    body = b'{"' + key + b'":' + page.items
+    if next_token is not None:
+        body += b',"nextToken":"' + next_token.encode() + b'"'
+    return body + b"}"
+
+
+def deep_body(page: Page, depth: int, key: bytes = b"connectorProfileDetails") -> bytes:
+    """The page with `depth` nested arrays in its first item: hostile JSON."""
+    nested = b"[" * depth + b"]" * depth
+    items = page.items
+    if items.startswith(b"[{"):
+        items = b'[{"deep":' + nested + b"," + items[2:]
+    else:
+        items = b'[{"deep":' + nested + b"}]"
+    return b'{"' + key + b'":' + items + b"}"
+
+
+_PAD_CHUNK = b"a" * (256 * 1024)
+
+
+def huge_reply(
+    page: Page,
+    padding: int,
+    chunked: bool,
+    request_id: str,
+    key: bytes = b"connectorProfileDetails",
+) -> Reply:
+    """A valid page whose first item carries `padding` bytes, streamed in chunks."""
+    head = b'{"' + key + b'":[{"padding":"'
+    others = b"," + page.items[1:] if page.count else b"]"
+    tail = b'"}' + others + b"}"
+
+    def chunks() -> Iterator[bytes]:
+        yield head
+        left = padding
+        while left > 0:
+            piece = _PAD_CHUNK[: min(left, len(_PAD_CHUNK))]
+            left -= len(piece)
+            yield piece
+        yield tail
+
+    length = None if chunked else len(head) + padding + len(tail)
+    headers = {"x-amzn-RequestId": request_id}
+    return Reply(200, b"", "application/json", headers, stream=chunks(), stream_length=length)
