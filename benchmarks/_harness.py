@@ -32,6 +32,7 @@ from ._report import (
     Repetition,
     Sample,
     by_step,
+    flows_cost,
     medians,
     noise_warning,
     operations,
@@ -75,6 +76,9 @@ def _parser() -> argparse.ArgumentParser:
         "--collector-only", action="store_true", help="leave the baseline out (scaling runs)"
     )
     parser.add_argument(
+        "--no-flows", action="store_true", help="leave out the runs that list flows too"
+    )
+    parser.add_argument(
         "--concurrency",
         type=_concurrencies,
         metavar="N,N,...",
@@ -88,8 +92,9 @@ def baseline_command(database: Path) -> list[str]:
     return [sys.executable, "-m", "benchmarks.baseline", "--database", str(database)]
 
 
-def collector_command(database: Path, *extra: str) -> list[str]:
-    """`collector run` over the organization with default settings (and `extra`)."""
+def collector_command(database: Path, *extra: str, flows: bool = False) -> list[str]:
+    """`collector run` over the organization with default settings (and `extra`): connector
+    profiles only, as the baseline lists, unless `flows`."""
     return [
         sys.executable,
         "-m",
@@ -100,6 +105,7 @@ def collector_command(database: Path, *extra: str) -> list[str]:
         ROLE_NAME,
         "--database-url",
         f"sqlite:///{database}",
+        *(() if flows else ("--resources", "profiles")),
         *extra,
     ]
 
@@ -130,7 +136,12 @@ def _with_profiles(sample: Sample, count: int) -> Sample:
 
 
 def _repetition(
-    sim: SimulatorProcess, workload: Workload, workdir: Path, index: int, with_baseline: bool
+    sim: SimulatorProcess,
+    workload: Workload,
+    workdir: Path,
+    index: int,
+    with_baseline: bool,
+    with_flows: bool,
 ) -> Repetition:
     timeout = workload.child_timeout
     baseline: Sample | None = None
@@ -145,11 +156,22 @@ def _repetition(
     first_arns = collector_arns(coll_db)
     rerun = _step(sim, collector_command(coll_db), workdir, f"rerun-{index}.log", timeout)
     rerun_arns = collector_arns(coll_db)
+    flows_first: Sample | None = None
+    flows_rerun: Sample | None = None
+    if with_flows:
+        flows_db = _fresh(workdir / f"flows-{index}.db")
+        command = collector_command(flows_db, flows=True)
+        flows_first = _step(sim, command, workdir, f"flows-{index}.log", timeout)
+        flows_first = _with_profiles(flows_first, len(collector_arns(flows_db)))
+        flows_rerun = _step(sim, command, workdir, f"flows-rerun-{index}.log", timeout)
+        flows_rerun = _with_profiles(flows_rerun, len(collector_arns(flows_db)))
     return Repetition(
         baseline,
         _with_profiles(first, len(first_arns)),
         _with_profiles(rerun, len(rerun_arns)),
         _mismatches(sim, base, first_arns, rerun_arns),
+        flows_first,
+        flows_rerun,
     )
 
 
@@ -175,6 +197,8 @@ def _print_repetition(index: int, total: int, repetition: Repetition) -> None:
         ("baseline", repetition.baseline),
         ("collector run", repetition.first),
         ("collector rerun", repetition.rerun),
+        ("collector run + flows", repetition.flows_first),
+        ("collector rerun + flows", repetition.flows_rerun),
     ):
         if sample is not None:
             print(sample_line(f"[{index + 1}/{total}] {label}", sample), flush=True)
@@ -195,12 +219,15 @@ def _summary(workload: Workload, repetitions: Sequence[Repetition]) -> str:
     used = [("collector run", first.first), ("collector rerun", first.rerun)]
     if first.baseline is not None:
         used.insert(0, ("baseline", first.baseline))
+    if first.flows_first is not None and first.flows_rerun is not None:
+        used += [("+ flows run", first.flows_first), ("+ flows rerun", first.flows_rerun)]
     return "\n".join(
         [
             "",
             table(repetitions),
             "",
             ratios(steps),
+            *filter(None, [flows_cost(steps)]),
             "targets:",
             targets(workload, steps),
             "requests by operation (repetition 1):",
@@ -223,7 +250,11 @@ def _workdir(given: Path | None) -> Iterator[Path]:
 
 
 def run(
-    workload: Workload, repeat: int, workdir: Path, with_baseline: bool = True
+    workload: Workload,
+    repeat: int,
+    workdir: Path,
+    with_baseline: bool = True,
+    with_flows: bool = True,
 ) -> list[Repetition]:
     """Start the simulator, run every repetition, stop the simulator."""
     with running_simulator(workload, workdir / "simulator.log") as sim:
@@ -231,7 +262,7 @@ def run(
         print(f"simulator: {sim.url}\n", flush=True)
         repetitions = []
         for index in range(repeat):
-            repetition = _repetition(sim, workload, workdir, index, with_baseline)
+            repetition = _repetition(sim, workload, workdir, index, with_baseline, with_flows)
             _print_repetition(index, repeat, repetition)
             repetitions.append(repetition)
     return repetitions
@@ -288,7 +319,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                     print(f"\n{workload.name}, first run by --concurrency, medians:")
                     print(sweep_table(results))
                     continue
-                repetitions = run(workload, args.repeat, workdir, not args.collector_only)
+                repetitions = run(
+                    workload, args.repeat, workdir, not args.collector_only, not args.no_flows
+                )
                 print(_summary(workload, repetitions), flush=True)
                 mismatched |= any(r.mismatches for r in repetitions)
                 scaling.append((workload, by_step(repetitions)))

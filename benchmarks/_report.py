@@ -40,6 +40,9 @@ class Repetition:
     first: Sample
     rerun: Sample
     mismatches: tuple[str, ...]
+    flows_first: Sample | None = None
+    """`collector run` listing flows too (its default), into a fresh database."""
+    flows_rerun: Sample | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +106,8 @@ ROWS = (
     ("baseline (boto3, 1 session)", "baseline"),
     ("collector run", "first"),
     ("collector rerun", "rerun"),
+    ("collector run, + flows", "flows_first"),
+    ("collector rerun, + flows", "flows_rerun"),
 )
 _HEADER = (
     f"{'wall s':>9}{'CPU s':>9}{'peak RSS MB':>13}{'API requests':>14}"
@@ -200,6 +205,23 @@ def sweep_table(results: Sequence[tuple[int, Medians]]) -> str:
     """The collector's first run at each `--concurrency`."""
     lines = [f"{'concurrency':<12}{_HEADER}"]
     lines += [f"{concurrency:<12}{_cells(m)}" for concurrency, m in results]
+    return "\n".join(lines)
+
+
+def flows_cost(steps: dict[str, Medians]) -> str | None:
+    """What listing flows adds to a run: requests, wall and CPU, first run and rerun."""
+    if "flows_first" not in steps:
+        return None
+    lines = ["flows add (profiles and flows, against profiles only):"]
+    for label, base, flows in (
+        ("first run", steps["first"], steps["flows_first"]),
+        ("rerun", steps["rerun"], steps["flows_rerun"]),
+    ):
+        lines.append(
+            f"  {label:<10} +{flows.requests - base.requests:,.0f} requests, "
+            f"wall +{flows.wall - base.wall:.2f}s ({flows.wall / base.wall:.2f}x), "
+            f"CPU +{flows.cpu - base.cpu:.2f}s ({flows.cpu / base.cpu:.2f}x)"
+        )
     return "\n".join(lines)
 
 
