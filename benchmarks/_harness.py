@@ -282,6 +282,7 @@ def sweep(
                 command = collector_command(database, "--concurrency", str(concurrency))
                 log = f"sweep-{concurrency}-{index}.log"
                 sample = _step(sim, command, workdir, log, workload.child_timeout)
+                sample = _with_profiles(sample, len(collector_arns(database)))
                 print(sample_line(f"--concurrency {concurrency}", sample), flush=True)
                 samples.append(sample)
             results.append((concurrency, medians(samples)))

@@ -49,4 +49,8 @@ WORKLOADS: dict[str, Workload] = {
     "profiles100k": Workload(
         "profiles100k", 250, 0.2, 120, child_timeout=1200.0, rss_target_mb=300.0
     ),
+    # Seconds, not minutes: proves the harness works end to end (`make test` runs it).
+    "smoke": Workload(
+        "smoke", 4, 0.5, 30, child_timeout=120.0, rss_target_mb=150.0, latency_ms=5.0
+    ),
 }
