@@ -7,6 +7,8 @@ import gc
 import logging
 import signal
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import anyio
@@ -26,11 +28,11 @@ log = logging.getLogger("collector")
 def run_run(args: argparse.Namespace) -> int:
     settings = load_settings(given_flags(args))
     configure_logging(settings.log_format, args.verbose, debug_aws=args.debug_aws)
-    _tune_garbage_collection()
     started = time.monotonic()
     progress = Progress()
     try:
-        result = anyio.run(_run_until_signalled, settings, progress)
+        with _tuned_garbage_collection():
+            result = anyio.run(_run_until_signalled, settings, progress)
     finally:
         progress.close()
     if settings.metrics_file or settings.pushgateway_url:
@@ -39,13 +41,22 @@ def run_run(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
-def _tune_garbage_collection() -> None:
+@contextmanager
+def _tuned_garbage_collection() -> Iterator[None]:
     # A run allocates millions of short-lived objects (requests, rows) on top of a large,
     # long-lived heap of modules and service models: freezing that heap keeps the collector
     # from scanning it again and again, and collecting less often costs a few megabytes.
-    # Memory stays bounded by the concurrency either way (README, "Performance").
+    # Memory stays bounded by the concurrency either way (README, "Performance"). Undone
+    # afterwards, so a process that runs the collector more than once (tests, an embedding
+    # program) gets its frozen objects back to collect.
+    thresholds = gc.get_threshold()
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
 
 
 async def _run_until_signalled(settings: Settings, progress: Progress) -> RunResult:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import random
 from datetime import UTC, datetime
 
@@ -79,6 +80,18 @@ def test_clean_run_stores_every_profile(
     run = fetch(database_url, "SELECT * FROM collection_runs")
     assert [r["status"] for r in run] == ["succeeded"]
     assert run[0]["profiles_created"] == len(expected)
+
+
+def test_a_run_leaves_the_garbage_collector_as_it_found_it(
+    sqlite_url: str, sim: Simulator, cli: Cli
+) -> None:
+    """A run freezes the heap it starts with and collects less often, then undoes both: a
+    process that runs the collector again and again (an embedding program, these tests)
+    would otherwise pin every object alive at each run's start for good."""
+    frozen, thresholds = gc.get_freeze_count(), gc.get_threshold()
+    assert cli.collect(sqlite_url, sim, REGIONS).code == 0
+    assert gc.get_freeze_count() == frozen
+    assert gc.get_threshold() == thresholds
 
 
 def test_columns_match_what_the_api_returned(
