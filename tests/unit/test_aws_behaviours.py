@@ -6,8 +6,10 @@ The clock and the random source are injected: no test sleeps.
 from __future__ import annotations
 
 import itertools
+import os
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from pathlib import Path
 from typing import Any, cast
 
 import anyio
@@ -15,7 +17,7 @@ import anyio.lowlevel
 import pytest
 from botocore import exceptions as boto
 
-from collector._aws import AwsClients, RetryPolicy
+from collector._aws import AwsClients, AwsOptions, RetryPolicy
 from collector._aws.credentials import AssumedRoles
 from collector._aws.errors import credential_error, retry_after, translate
 from collector._aws.pacing import AccountPacer
@@ -381,3 +383,32 @@ def test_scopes_that_took_many_pages_come_first() -> None:
     hinted = listing_order(scopes, {("2", "eu-west-1"): 40, ("1", "us-east-1"): 3})
     assert hinted[:2] == [Scope("2", "eu-west-1"), Scope("1", "us-east-1")]
     assert hinted[2:] == [s for s in plain if s not in hinted[:2]]
+
+
+def test_sts_clients_use_regional_endpoints_whatever_the_aws_config_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tokens from the global STS endpoint are refused in opt-in regions, so the collector's
+    sessions ask for regional STS endpoints even when the AWS config says `legacy` (under
+    which botocore sends us-east-1 to sts.amazonaws.com)."""
+    config = tmp_path / "config"
+    config.write_text("[default]\nsts_regional_endpoints = legacy\n")
+    for name in [name for name in os.environ if name.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    clients = AwsClients(AwsOptions(), RetryPolicy())
+
+    async def endpoints() -> set[str]:
+        found = set()
+        for session in (clients._base, clients._acting):  # both sessions the run signs with
+            async with session.create_client(
+                "sts",
+                region_name="us-east-1",
+                aws_access_key_id="AKIAIOSFODNN7EXAMPLE",
+                aws_secret_access_key="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            ) as sts:
+                found.add(sts.meta.endpoint_url)
+        return found
+
+    assert anyio.run(endpoints) == {"https://sts.us-east-1.amazonaws.com"}
