@@ -153,6 +153,8 @@ async def _describe_connector_profiles(state: ServerState, call: Call, key: Scop
     body = page_body(page, next_token, faulty and key in faults.omit_empty_list_scopes)
     if faulty and key in faults.deep_json_scopes:
         body = deep_body(page, faults.deep_json_scopes[key])
+    if faulty and key in faults.odd_body_scopes:
+        body = faults.odd_body_scopes[key]
     if faults.roll(faults.malformed_json_rate):
         body = body[: len(body) // 2]
     return Reply(200, body, "application/json", {"x-amzn-RequestId": call.request_id})

@@ -101,10 +101,13 @@ class Faults:
     """Send huge bodies chunked, without a Content-Length."""
     overfull_page_scopes: set[ScopeKey] = field(default_factory=set)
     """Scopes whose pages hold every profile, whatever `maxResults` asks."""
+    odd_body_scopes: dict[ScopeKey, bytes] = field(default_factory=dict)
+    """Scope -> the exact body of every successful page (a hostile endpoint: JSON that is
+    not an object, members of the wrong type, NaN)."""
     # --- flows ---
     paging_fault_operations: set[str] = field(default_factory=lambda: {"DescribeConnectorProfiles"})
     """The AppFlow listings the scope-keyed paging faults above apply to (repeated and
-    invalid tokens, deep, huge, overfull and list-less pages): `DescribeConnectorProfiles`,
+    invalid tokens, deep, huge, overfull, odd and list-less pages): `DescribeConnectorProfiles`,
     `ListFlows`. Rates, failing scopes and slow scopes apply to every AppFlow call."""
     vanishing_flows: set[str] = field(default_factory=set)
     """Flow ARNs that `ListFlows` lists but `DescribeFlow` no longer finds (deleted between

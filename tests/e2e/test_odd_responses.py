@@ -13,6 +13,9 @@ import subprocess
 import sys
 from typing import Any
 
+import pytest
+
+from collector._aws import RetryPolicy
 from collector.simulator import Organization, Simulator, generate_organization, make_profile
 
 from ..support import Cli, as_json, collector_command, fetch, run_args
@@ -118,6 +121,39 @@ def test_empty_page_without_its_list_is_an_empty_scope(sqlite_url: str, cli: Cli
         "SELECT connector_profile_arn FROM connector_profiles WHERE deleted_at IS NOT NULL",
     )
     assert {r["connector_profile_arn"] for r in deleted} == held
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(b"[]", id="a list"),
+        pytest.param(b'"profiles"', id="a string"),
+        pytest.param(b"null", id="null"),
+        pytest.param(b'{"connectorProfileDetails": {}}', id="details an object"),
+        pytest.param(b'{"connectorProfileDetails": [1, 2]}', id="details not objects"),
+        pytest.param(b'{"connectorProfileDetails": [], "nextToken": 7}', id="token a number"),
+        pytest.param(b'{"connectorProfileDetails": [{"createdAt": NaN}]}', id="NaN"),
+    ],
+)
+def test_a_body_of_the_wrong_shape_fails_only_its_scope(
+    sqlite_url: str, cli: Cli, body: bytes
+) -> None:
+    """A 200 answer that is JSON but not a page (not an object, members of the wrong type,
+    NaN) fails its scope as `invalid_response` once its attempts are spent (a proxy's odd
+    answer may be transient, like a cut-short body); the others succeed."""
+    org = small_org()
+    with Simulator(org) as sim:
+        sim.faults.odd_body_scopes[target(org)] = body
+        result = cli.collect(sqlite_url, sim, REGIONS)
+        calls = sim.stats.scope_count(target(org), PROFILE_LISTING)
+    assert result.code == 1, result.err
+    assert "internal error" not in result.err
+    code = "InvalidJson" if b"NaN" in body else "InvalidResponse"
+    assert_only_target_failed(sqlite_url, org, "invalid_response", code)
+    assert calls == RetryPolicy().max_attempts
+    assert fetch(sqlite_url, "SELECT COUNT(*) AS n FROM connector_profiles")[0]["n"] == sum(
+        len(org.profiles(a.id, r)) for a in org.account_list() for r in REGIONS
+    ) - len(org.profiles(*target(org)))
 
 
 # --- bounded input -------------------------------------------------------------------------
