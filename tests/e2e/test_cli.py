@@ -169,3 +169,14 @@ def test_demo_runs_and_leaves_a_database(tmp_path: Path) -> None:
         r["change_type"] for r in fetch(url, "SELECT change_type FROM connector_profile_versions")
     }
     assert {"created", "updated", "deleted"} <= kinds
+    # The demo shows which flows use which profiles, from links it stored.
+    assert "Which flows use each profile (flow_connector_profiles)" in done.stdout
+    links = fetch(
+        url,
+        "SELECT l.role, l.connector_profile_arn, p.connector_profile_name AS profile_name,"
+        " l.connector_profile_name FROM flow_connector_profiles l"
+        " JOIN connector_profiles p USING (connector_profile_arn)",
+    )
+    assert links
+    assert {link["role"] for link in links} == {"source", "destination"}
+    assert all(link["profile_name"] == link["connector_profile_name"] for link in links)
