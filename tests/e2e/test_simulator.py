@@ -347,6 +347,24 @@ async def test_assume_role_validates_its_parameters(aws: Aws, org: Organization)
             assert error_code(info) == "ValidationError"
 
 
+async def test_roles_keep_the_default_one_hour_maximum_session(aws: Aws, org: Organization) -> None:
+    """A role's MaxSessionDuration is 3600 s unless raised: 3600 s is granted, 3601 s is a
+    ValidationError in STS's words, though the API accepts up to 43200."""
+    role_arn = f"arn:aws:iam::{org.account_list()[1].id}:role/{ROLE}"
+    async with aws.client("sts") as sts:
+        granted = await sts.assume_role(
+            RoleArn=role_arn, RoleSessionName="inventory", DurationSeconds=3600
+        )
+        assert granted["Credentials"]["AccessKeyId"]
+        with pytest.raises(ClientError) as info:
+            await sts.assume_role(
+                RoleArn=role_arn, RoleSessionName="inventory", DurationSeconds=3601
+            )
+    assert error_code(info) == "ValidationError"
+    assert "MaxSessionDuration" in info.value.response["Error"]["Message"]
+    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
 async def test_caller_identity_names_the_assumed_role(aws: Aws, org: Organization) -> None:
     """GetCallerIdentity names the management account for base keys, the session otherwise."""
     member = org.account_list()[1].id
