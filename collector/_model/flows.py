@@ -10,20 +10,19 @@ run (`lastRunExecutionDetails`, `lastRunMetadataCatalogDetails`): a flow schedul
 runs every hour, and each run must not make a new version. The last run goes to the `flows`
 row on every sighting instead. The tolerance rules are the profiles': an odd value leaves its
 column NULL, is kept as sent in the snapshot, and is logged; only a flow without an ARN or a
-name, or with a NUL character in what is versioned, cannot be stored.
+name, or with a NUL character or a lone surrogate in what is versioned, cannot be stored.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .profiles import ProfileDataError, canonical_json, iso_utc, parse_timestamp
+from .profiles import ProfileDataError, canonical_json, iso_utc, parse_timestamp, unstorable
 
 log = logging.getLogger("collector")
 
@@ -39,12 +38,10 @@ _TIMESTAMP_PATHS = (
 SOURCE = "source"
 DESTINATION = "destination"
 
-# A JSON-escaped NUL (\u0000) not itself preceded by an escaping backslash.
-_ESCAPED_NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
-
 
 class FlowDataError(ValueError):
-    """A flow the API returned that cannot be stored at all (no ARN or name, a NUL)."""
+    """A flow the API returned that cannot be stored at all (no ARN or name, a NUL, a lone
+    surrogate)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +132,9 @@ def flow_key(definition: Mapping[str, Any]) -> tuple[str, str]:
 def definition_hash(definition: Mapping[str, Any]) -> str:
     """A digest of a flow's definition without its last run: while it stays the same, the
     flow has not changed and need not be described again."""
-    return hashlib.sha256(canonical_json(make_snapshot(definition)).encode()).hexdigest()
+    # surrogatepass: a lone surrogate must not stop the digest (the flow is refused later).
+    canonical = canonical_json(make_snapshot(definition))
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def sighted_flow(
@@ -167,9 +166,10 @@ def normalize_flow(
     arn, _ = flow_key(definition)
     snapshot = make_snapshot({**definition, **description})
     canonical = canonical_json(snapshot)
-    if _ESCAPED_NUL.search(canonical):
-        # PostgreSQL text and jsonb cannot hold NUL; storing part of the flow would lie.
-        raise FlowDataError(f"{arn}: a value contains a NUL character")
+    problem = unstorable(canonical)
+    if problem:
+        # Storing part of the flow would lie.
+        raise FlowDataError(f"{arn}: {problem}")
     problems: list[str] = []
     source = _object(snapshot, "sourceFlowConfig", problems)
     destinations = _destinations(snapshot, problems)

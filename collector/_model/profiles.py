@@ -36,8 +36,26 @@ _MAP_PATHS = frozenset(
 _ESCAPED_NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
 
 
+def unstorable(canonical: str) -> str | None:
+    """Why a snapshot's canonical JSON cannot be stored in every database, or None.
+
+    PostgreSQL's text and jsonb hold neither NUL nor a lone UTF-16 surrogate (which JSON can
+    escape as `\\ud800`, and UTF-8 cannot encode).
+    """
+    # The substring test first: the regex costs more than the rest of normalizing.
+    if "\\u0000" in canonical and _ESCAPED_NUL.search(canonical):
+        return "a value contains a NUL character"
+    if not canonical.isascii():
+        try:
+            canonical.encode()
+        except UnicodeEncodeError:
+            return "a value contains a lone UTF-16 surrogate, which is not text"
+    return None
+
+
 class ProfileDataError(ValueError):
-    """A profile the API returned that cannot be stored at all (no ARN, a NUL character).
+    """A profile the API returned that cannot be stored at all (no ARN, a NUL character or
+    a lone surrogate).
 
     Any other odd value (a timestamp out of range, a number where a string belongs) is kept
     as sent in the snapshot, its typed column left NULL, and a warning logged.
@@ -78,10 +96,10 @@ def normalize_profile(raw: Mapping[str, Any], account_id: str, region: str) -> P
     problems: list[str] = []
     snapshot = make_snapshot(raw)
     canonical = canonical_json(snapshot)
-    # The substring test first: the regex costs more than the rest of normalizing.
-    if "\\u0000" in canonical and _ESCAPED_NUL.search(canonical):
-        # PostgreSQL text and jsonb cannot hold NUL; storing part of the profile would lie.
-        raise ProfileDataError(f"{arn}: a value contains a NUL character")
+    problem = unstorable(canonical)
+    if problem:
+        # Storing part of the profile would lie.
+        raise ProfileDataError(f"{arn}: {problem}")
     properties = snapshot.get("connectorProfileProperties")
     if properties is None:
         properties = {}

@@ -123,24 +123,34 @@ def test_empty_page_without_its_list_is_an_empty_scope(sqlite_url: str, cli: Cli
     assert {r["connector_profile_arn"] for r in deleted} == held
 
 
+_NOT_A_PAGE = "InvalidResponse"
+
+
 @pytest.mark.parametrize(
-    "body",
+    ("body", "code"),
     [
-        pytest.param(b"[]", id="a list"),
-        pytest.param(b'"profiles"', id="a string"),
-        pytest.param(b"null", id="null"),
-        pytest.param(b'{"connectorProfileDetails": {}}', id="details an object"),
-        pytest.param(b'{"connectorProfileDetails": [1, 2]}', id="details not objects"),
-        pytest.param(b'{"connectorProfileDetails": [], "nextToken": 7}', id="token a number"),
-        pytest.param(b'{"connectorProfileDetails": [{"createdAt": NaN}]}', id="NaN"),
+        pytest.param(b"[]", _NOT_A_PAGE, id="a list"),
+        pytest.param(b'"profiles"', _NOT_A_PAGE, id="a string"),
+        pytest.param(b"null", _NOT_A_PAGE, id="null"),
+        pytest.param(b'{"connectorProfileDetails": {}}', _NOT_A_PAGE, id="details an object"),
+        pytest.param(b'{"connectorProfileDetails": [1]}', _NOT_A_PAGE, id="details not objects"),
+        pytest.param(b'{"connectorProfileDetails": [], "nextToken": 7}', _NOT_A_PAGE, id="token"),
+        pytest.param(b'{"connectorProfileDetails": [{"createdAt": NaN}]}', "InvalidJson", id="NaN"),
+        pytest.param(
+            b'{"connectorProfileDetails": [{"connectorProfileArn": "arn:aws:appflow:eu-west-1:'
+            b'1:connectorprofile/x", "connectorProfileName": "\\ud800"}]}',
+            "InvalidProfileData",
+            id="a lone surrogate",
+        ),
     ],
 )
 def test_a_body_of_the_wrong_shape_fails_only_its_scope(
-    sqlite_url: str, cli: Cli, body: bytes
+    sqlite_url: str, cli: Cli, body: bytes, code: str
 ) -> None:
-    """A 200 answer that is JSON but not a page (not an object, members of the wrong type,
-    NaN) fails its scope as `invalid_response` once its attempts are spent (a proxy's odd
-    answer may be transient, like a cut-short body); the others succeed."""
+    """A 200 answer that is not a page (not an object, members of the wrong type, NaN) fails
+    its scope as `invalid_response` once its attempts are spent (a proxy's odd answer may be
+    transient, like a cut-short body); a page holding a profile no database can store (a
+    lone surrogate) fails it at once. The other scopes succeed."""
     org = small_org()
     with Simulator(org) as sim:
         sim.faults.odd_body_scopes[target(org)] = body
@@ -148,9 +158,8 @@ def test_a_body_of_the_wrong_shape_fails_only_its_scope(
         calls = sim.stats.scope_count(target(org), PROFILE_LISTING)
     assert result.code == 1, result.err
     assert "internal error" not in result.err
-    code = "InvalidJson" if b"NaN" in body else "InvalidResponse"
     assert_only_target_failed(sqlite_url, org, "invalid_response", code)
-    assert calls == RetryPolicy().max_attempts
+    assert calls == (1 if code == "InvalidProfileData" else RetryPolicy().max_attempts)
     assert fetch(sqlite_url, "SELECT COUNT(*) AS n FROM connector_profiles")[0]["n"] == sum(
         len(org.profiles(a.id, r)) for a in org.account_list() for r in REGIONS
     ) - len(org.profiles(*target(org)))

@@ -60,8 +60,9 @@ scalars = (
     | st.booleans()
     | st.integers(-(2**63), 2**63 - 1)
     | st.floats(allow_nan=False, allow_infinity=False)
-    # No NUL: the collector refuses it (see test_nul_characters_are_refused_with_a_clear_error).
-    | st.text(st.characters(blacklist_characters="\x00"), max_size=20)
+    # No NUL and no lone surrogate: the collector refuses both (see
+    # test_nul_characters_are_refused_with_a_clear_error and ..._lone_surrogates_...).
+    | st.text(st.characters(blacklist_characters="\x00", blacklist_categories=["Cs"]), max_size=20)
 )
 json_values = st.recursive(
     scalars,
@@ -75,6 +76,15 @@ timestamps = st.floats(0, 4_102_444_800, allow_nan=False) | st.integers(0, 4_102
 def unknown_members(known: Sequence[str]) -> st.SearchStrategy[dict[str, Any]]:
     """Members AWS may add to a structure before botocore's model has them."""
     return st.dictionaries(identifiers.filter(lambda k: k not in known), json_values, max_size=2)
+
+
+def _is_text(value: str) -> bool:
+    """No lone surrogate: the string can be encoded as UTF-8."""
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def from_shape(shape: Any) -> st.SearchStrategy[Any]:
@@ -94,7 +104,7 @@ def from_shape(shape: Any) -> st.SearchStrategy[Any]:
         limit = int(shape.metadata.get("max", 256))
         pattern = shape.metadata.get("pattern")
         text = st.from_regex(pattern, fullmatch=True) if pattern else st.text(max_size=limit)
-        return text.filter(lambda s: len(s) <= limit and "\x00" not in s)
+        return text.filter(lambda s: len(s) <= limit and "\x00" not in s and _is_text(s))
     if kind == "boolean":
         return st.booleans()
     if kind in ("integer", "long"):
@@ -587,6 +597,23 @@ def test_nul_characters_are_refused_with_a_clear_error() -> None:
     text = {**raw, "connectorProfileProperties": {"Redshift": {"bucketPrefix": "raw/\\u0000"}}}
     assert normalize_profile(text, "123456789012", "us-east-1").properties == {
         "Redshift": {"bucketPrefix": "raw/\\u0000"}
+    }
+
+
+def test_lone_surrogates_are_refused_with_a_clear_error() -> None:
+    """JSON may escape half a surrogate pair (`"\\ud800"`): not text, so no UTF-8 database
+    can store it. Refused like a NUL (its scope fails as `invalid_response`), never a crash."""
+    raw = {
+        "connectorProfileArn": "arn:aws:appflow:us-east-1:123456789012:connectorprofile/edge",
+        "connectorType": "Redshift",
+        "connectorProfileProperties": {"Redshift": {"bucketPrefix": json.loads('"raw/\\ud800"')}},
+    }
+    with pytest.raises(ProfileDataError, match="lone UTF-16 surrogate"):
+        normalize_profile(raw, "123456789012", "us-east-1")
+    # A whole pair is one character, and text like any other.
+    pair = {**raw, "connectorProfileProperties": {"Redshift": {"bucketPrefix": "\U0001f600"}}}
+    assert normalize_profile(pair, "123456789012", "us-east-1").properties == {
+        "Redshift": {"bucketPrefix": json.loads('"\\ud83d\\ude00"')}
     }
 
 

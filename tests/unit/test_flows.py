@@ -223,12 +223,15 @@ def test_odd_values_leave_their_column_empty(caplog: pytest.LogCaptureFixture) -
         (definition(flowArn=None), description(), "has no ARN"),
         (definition(flowName=""), description(), "has no name"),
         (definition(), description(description="a\x00b"), "NUL"),
+        (definition(), description(description="a\ud800b"), "lone UTF-16 surrogate"),
+        (definition(newMember="a\udfffb"), description(), "lone UTF-16 surrogate"),
     ],
 )
 def test_a_flow_that_cannot_be_stored_is_a_data_error(
     listed: dict[str, Any], described: dict[str, Any], problem: str
 ) -> None:
-    """A flow without an ARN or a name, or with a NUL character, cannot be stored at all."""
+    """A flow without an ARN or a name, or with a NUL character or a lone surrogate, cannot
+    be stored at all (and its definition's digest does not stop on the surrogate first)."""
     with pytest.raises(FlowDataError, match=problem):
         normalize_flow(listed, described, ACCOUNT, REGION)
 
@@ -305,3 +308,11 @@ def test_bad_resources_are_refused(flags: dict[str, str], message: str) -> None:
     """An unknown resource, none at all, or a profile filter without profiles is exit 2."""
     with pytest.raises(ConfigError, match=message):
         load_settings(flags, environ={})
+
+
+def test_a_lone_surrogate_does_not_stop_the_definition_digest() -> None:
+    """The listing digests every definition before it decides what to describe: a lone
+    surrogate there must reach `normalize_flow`, which refuses the flow, not crash first."""
+    odd = definition(newMember="a\udfffb")
+    assert definition_hash(odd) != definition_hash(definition())
+    assert len(definition_hash(odd)) == 64
