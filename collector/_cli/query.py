@@ -43,6 +43,7 @@ def add_query_commands(commands: argparse._SubParsersAction[Any]) -> None:
     changes.add_argument("--since", metavar="WHEN", required=True, help=f"from WHEN: {WHEN_FORMS}")
     changes.add_argument("--until", metavar="WHEN", help="up to WHEN, excluded (default now)")
     _account_option(changes)
+    _resource_option(changes)
     _format_option(changes, READ_FORMATS)
 
     history = _command(commands, "history", "every version of one profile or flow, oldest first")
@@ -133,7 +134,9 @@ def _changes(args: argparse.Namespace, settings: Settings) -> int:
     accounts = _accounts(args.account)
     _print(
         settings,
-        lambda inventory: inventory.changes(since, until, accounts),
+        lambda inventory: (inventory.flow_changes if args.resource == FLOWS else inventory.changes)(
+            since, until, accounts
+        ),
         args.format,
         csv_raw=args.csv_raw,
     )

@@ -77,6 +77,19 @@ FLOW_INVENTORY_COLUMNS = (
     "version",
 )
 FLOW_EXPORT_COLUMNS = tuple(column.name for column in flows.columns)
+FLOW_CHANGE_COLUMNS = (
+    "valid_from",
+    "change_type",
+    "account_id",
+    "region",
+    "flow_name",
+    "source_connector_type",
+    "destination_connector_type",
+    "flow_arn",
+    "version",
+    "changed_fields",
+    "run_id",
+)
 USAGE_COLUMNS = ("account_id", "region", "connector_profile_name", "connector_type", "flows")
 DANGLING_COLUMNS = ("account_id", "region", "flow_name", "role", "connector_profile_name")
 RUN_CHANGE_COLUMNS = (
@@ -133,6 +146,23 @@ class Reader:
         if until is not None:
             query = query.where(versions.c.valid_from < until)
         return self._stream(CHANGE_COLUMNS, _in_accounts(query, accounts))
+
+    def flow_changes(
+        self, since: datetime, until: datetime | None, accounts: Sequence[str]
+    ) -> Rows:
+        """Flow versions with `since <= valid_from < until`, newest first."""
+        f, v = flows.c, flow_versions.c
+        query = (
+            sa.select(*(v[n] if n in v else f[n] for n in FLOW_CHANGE_COLUMNS))
+            .join_from(flow_versions, flows, v.flow_arn == f.flow_arn)
+            .where(v.valid_from >= since)
+            .order_by(v.valid_from.desc(), self._dialect.text_order(v.flow_arn), v.version.desc())
+        )
+        if until is not None:
+            query = query.where(v.valid_from < until)
+        if accounts:
+            query = query.where(f.account_id.in_(accounts))
+        return self._stream(FLOW_CHANGE_COLUMNS, query)
 
     async def history(self, arn: str, *, with_snapshot: bool) -> tuple[tuple[str, ...], list[Row]]:
         """Every version of one profile or flow, oldest first (few: read whole, not

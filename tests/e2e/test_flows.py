@@ -433,7 +433,9 @@ def test_flow_history_records_every_change(
     database_url: str, org: Organization, sim: Simulator, cli: Cli
 ) -> None:
     """A flow updated, deleted and restored gets `created`, `updated`, `deleted` and
-    `restored` versions, which `history` shows; a flow that only ran gets none."""
+    `restored` versions, which `history` and `changes --resource flows` show; a flow that
+    only ran gets none."""
+    before = datetime.now(UTC)
     assert cli.collect(database_url, sim, REGIONS).code == 0
     (key, flow), (key2, runner) = org.all_flows()[:2]
     arn = str(flow["flowArn"])
@@ -461,6 +463,19 @@ def test_flow_history_records_every_change(
         "FROM collection_runs ORDER BY started_at",
     )
     assert [tuple(r.values()) for r in runs][1:] == [(0, 1, 0, 0), (0, 0, 1, 0), (0, 0, 0, 1)]
+    changes = ["changes", "--database-url", database_url, "--since", before.isoformat()]
+    listed = cli.run([*changes, "--resource", "flows", "--format", "json"])
+    assert listed.code == 0, listed.err
+    rows = json.loads(listed.out)
+    mine = [r for r in rows if r["flow_arn"] == arn]
+    assert [r["change_type"] for r in mine] == ["restored", "deleted", "updated", "created"]
+    assert mine[0]["flow_name"] == flow["flowName"]
+    assert mine[2]["changed_fields"]  # the revision names what it changed
+    assert {r["flow_arn"] for r in rows} == set(versions(database_url))
+    one = cli.run([*changes, "--resource", "flows", "--account", key2[0], "--format", "json"])
+    assert {r["account_id"] for r in json.loads(one.out)} == {key2[0]}
+    profiles = cli.run([*changes, "--format", "json"])  # profiles by default
+    assert all("flow_arn" not in r for r in json.loads(profiles.out))
 
 
 # --- which resources ------------------------------------------------------------------------------
