@@ -9,6 +9,7 @@ AWS reason leaves no row in `collection_runs`.
 from __future__ import annotations
 
 import logging
+import math
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
@@ -46,11 +47,14 @@ async def run_collection(
 
     Setting `stop` (e.g. on SIGTERM) or reaching `settings.deadline` ends the run early: scopes
     already written stay, the rest are abandoned, and the run is recorded as `interrupted`.
+    The deadline counts from here: the checks before listing (STS, the database, the locks)
+    spend it too.
     """
     retry = retry or RetryPolicy(max_attempts=settings.max_attempts)
+    deadline = math.inf if settings.deadline is None else anyio.current_time() + settings.deadline
     async with AwsClients(_aws_options(settings), retry) as aws:
         settings = _checked_against_aws(settings, aws)
-        return await _record_run(settings, aws, retry, now, stop, observer)
+        return await _record_run(settings, aws, retry, now, stop, observer, deadline)
 
 
 def _aws_options(settings: Settings) -> AwsOptions:
@@ -95,6 +99,7 @@ async def _record_run(
     now: Callable[[], datetime],
     stop: anyio.Event | None,
     observer: RunObserver | None,
+    deadline: float,
 ) -> RunResult:
     lock_name = "run" if settings.shard is None else settings.shard.lock_name
     shard = None if settings.shard is None else str(settings.shard)
@@ -115,7 +120,7 @@ async def _record_run(
         )
         try:
             interruption = await _collect_until_stopped(
-                settings, aws, store, result, retry, now, stop, observer
+                settings, aws, store, result, retry, now, stop, observer, deadline
             )
         except CollectorError as error:
             await _record_failure(store, result, error, now())
@@ -149,12 +154,12 @@ async def _collect_until_stopped(
     now: Callable[[], datetime],
     stop: anyio.Event | None,
     observer: RunObserver | None,
+    deadline: float,
 ) -> str | None:
-    """Collect; return why the run was cut short, or None if it ran to the end."""
+    """Collect until the end or `deadline` (anyio's clock); return why the run was cut
+    short, or None if it ran to the end."""
     stopped_by = ""
-    with anyio.CancelScope() as scope:
-        if settings.deadline is not None:
-            scope.deadline = anyio.current_time() + settings.deadline
+    with anyio.CancelScope(deadline=deadline) as scope:
         async with anyio.create_task_group() as group:
             if stop is not None:
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from collector.simulator import Faults, Organization, Simulator, generate_organization
+from collector.simulator import Burst, Faults, Organization, Simulator, generate_organization
 
 from ..support import Cli, collector_command, fetch, run_args, wait_for
 
@@ -163,6 +163,24 @@ def test_deadline_bounds_the_run(sqlite_url: str, sim: Simulator, cli: Cli) -> N
     assert time.monotonic() - began < 15
     run = fetch(sqlite_url, "SELECT status, error_message FROM collection_runs")
     assert run == [{"status": "interrupted", "error_message": "deadline of 1s reached"}]
+
+
+def test_deadline_counts_from_the_start_of_the_run(
+    sqlite_url: str, sim: Simulator, cli: Cli
+) -> None:
+    """The checks before listing spend the deadline too: when STS alone outlasts it (one
+    throttled GetCallerIdentity asking for a 2-second wait), the run is recorded
+    interrupted without a single AppFlow or Organizations call."""
+    sim.faults.bursts["sts:GetCallerIdentity"] = Burst("throttle", requests=1, retry_after=2.0)
+    result = cli.collect(sqlite_url, sim, REGIONS, "--deadline", "1")
+    assert result.code == 4, result.err
+    assert sim.stats.count("sts", "GetCallerIdentity") == 2
+    assert sim.stats.count("appflow") == 0
+    assert sim.stats.count("organizations") == 0
+    run = fetch(sqlite_url, "SELECT status, error_message, scopes_total FROM collection_runs")
+    assert run == [
+        {"status": "interrupted", "error_message": "deadline of 1s reached", "scopes_total": 0}
+    ]
 
 
 def test_metrics_file_parses_back(
