@@ -57,6 +57,38 @@ ARN = sa.String(2048)
 ACCOUNT_ID = sa.String(12)
 REGION = sa.String(32)
 
+
+def _current_version_columns() -> list[sa.Column[Any]]:
+    """What a resource's row says of its history: the current version, its digest, when it
+    was first and last seen, and when a complete listing stopped showing it."""
+    return [
+        sa.Column("content_hash", sa.String(64), nullable=False),
+        sa.Column("version", sa.Integer, nullable=False),
+        sa.Column("first_seen_at", Timestamp, nullable=False),
+        sa.Column("last_seen_at", Timestamp, nullable=False),
+        sa.Column("deleted_at", Timestamp),
+    ]
+
+
+def _versions(name: str, key: str) -> sa.Table:
+    """A resource's history: one row per version, `valid_to` NULL on the current one."""
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column(key, ARN, primary_key=True),
+        sa.Column("version", sa.Integer, primary_key=True),
+        sa.Column("change_type", sa.String(16), nullable=False),
+        sa.Column("valid_from", Timestamp, nullable=False),
+        sa.Column("valid_to", Timestamp),
+        sa.Column("changed_fields", Json, nullable=False),
+        sa.Column("snapshot", Json, nullable=False),
+        sa.Column("content_hash", sa.String(64), nullable=False),
+        sa.Column("run_id", sa.String(36), nullable=False),
+        sa.Index(None, "valid_from"),
+        sa.Index(None, "run_id"),
+    )
+
+
 collection_runs = sa.Table(
     "collection_runs",
     metadata,
@@ -136,11 +168,7 @@ connector_profiles = sa.Table(
     sa.Column("private_connection_failure_cause", sa.Text),
     sa.Column("private_connection_failure_message", sa.Text),
     sa.Column("properties", Json, nullable=False),
-    sa.Column("content_hash", sa.String(64), nullable=False),
-    sa.Column("version", sa.Integer, nullable=False),
-    sa.Column("first_seen_at", Timestamp, nullable=False),
-    sa.Column("last_seen_at", Timestamp, nullable=False),
-    sa.Column("deleted_at", Timestamp),
+    *_current_version_columns(),
     sa.Index(None, "account_id", "region"),
     sa.Index(None, "connector_type"),
 )
@@ -155,21 +183,7 @@ connector_profile_properties = sa.Table(
     sa.Index(None, "connector", "path"),
 )
 
-connector_profile_versions = sa.Table(
-    "connector_profile_versions",
-    metadata,
-    sa.Column("connector_profile_arn", ARN, primary_key=True),
-    sa.Column("version", sa.Integer, primary_key=True),
-    sa.Column("change_type", sa.String(16), nullable=False),
-    sa.Column("valid_from", Timestamp, nullable=False),
-    sa.Column("valid_to", Timestamp),
-    sa.Column("changed_fields", Json, nullable=False),
-    sa.Column("snapshot", Json, nullable=False),
-    sa.Column("content_hash", sa.String(64), nullable=False),
-    sa.Column("run_id", sa.String(36), nullable=False),
-    sa.Index(None, "valid_from"),
-    sa.Index(None, "run_id"),
-)
+connector_profile_versions = _versions("connector_profile_versions", "connector_profile_arn")
 
 # --- flows, and the connector profiles they use -----------------------------------------------
 
@@ -216,29 +230,11 @@ flows = sa.Table(
     sa.Column("tags", Json, nullable=False),
     sa.Column("details", Json, nullable=False),
     sa.Column("definition_hash", sa.String(64), nullable=False),
-    sa.Column("content_hash", sa.String(64), nullable=False),
-    sa.Column("version", sa.Integer, nullable=False),
-    sa.Column("first_seen_at", Timestamp, nullable=False),
-    sa.Column("last_seen_at", Timestamp, nullable=False),
-    sa.Column("deleted_at", Timestamp),
+    *_current_version_columns(),
     sa.Index(None, "account_id", "region"),
 )
 
-flow_versions = sa.Table(
-    "flow_versions",
-    metadata,
-    sa.Column("flow_arn", ARN, primary_key=True),
-    sa.Column("version", sa.Integer, primary_key=True),
-    sa.Column("change_type", sa.String(16), nullable=False),
-    sa.Column("valid_from", Timestamp, nullable=False),
-    sa.Column("valid_to", Timestamp),
-    sa.Column("changed_fields", Json, nullable=False),
-    sa.Column("snapshot", Json, nullable=False),
-    sa.Column("content_hash", sa.String(64), nullable=False),
-    sa.Column("run_id", sa.String(36), nullable=False),
-    sa.Index(None, "valid_from"),
-    sa.Index(None, "run_id"),
-)
+flow_versions = _versions("flow_versions", "flow_arn")
 
 flow_connector_profiles = sa.Table(
     "flow_connector_profiles",
