@@ -16,15 +16,21 @@ name, or with a NUL character or a lone surrogate in what is versioned, cannot b
 from __future__ import annotations
 
 import hashlib
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .profiles import ProfileDataError, canonical_json, iso_utc, parse_timestamp, unstorable
-
-log = logging.getLogger("collector")
+from .profiles import (
+    ProfileDataError,
+    canonical_json,
+    iso_utc,
+    parse_timestamp,
+    read_text,
+    read_timestamp,
+    unstorable,
+    warn_kept,
+)
 
 # What changes with every run of a flow, not with the flow: kept out of its versions.
 VOLATILE_FIELDS = ("lastRunExecutionDetails", "lastRunMetadataCatalogDetails")
@@ -151,7 +157,7 @@ def sighted_flow(
         content_hash=content_hash,
         last_run=_last_run(definition, problems),
     )
-    _warn(arn, problems)
+    warn_kept(arn, problems)
     return record
 
 
@@ -177,23 +183,23 @@ def normalize_flow(
     trigger = _object(snapshot, "triggerConfig", problems)
     tags = _object(snapshot, "tags", problems)
     details = FlowDetails(
-        name=_text(snapshot, "flowName", problems),
-        status=_text(snapshot, "flowStatus", problems),
+        name=read_text(snapshot, "flowName", problems),
+        status=read_text(snapshot, "flowStatus", problems),
         trigger_type=_first_text(problems, (snapshot, "triggerType"), (trigger, "triggerType")),
         source_connector_type=_first_text(
             problems, (snapshot, "sourceConnectorType"), (source, "connectorType")
         ),
-        source_connector_label=_text(snapshot, "sourceConnectorLabel", problems),
+        source_connector_label=read_text(snapshot, "sourceConnectorLabel", problems),
         destination_connector_type=_first_text(
             problems, (snapshot, "destinationConnectorType"), (first, "connectorType")
         ),
-        destination_connector_label=_text(snapshot, "destinationConnectorLabel", problems),
-        kms_arn=_text(snapshot, "kmsArn", problems),
-        description=_text(snapshot, "description", problems),
-        created_by=_text(snapshot, "createdBy", problems),
-        last_updated_by=_text(snapshot, "lastUpdatedBy", problems),
-        created_at=_timestamp(snapshot, "createdAt", problems),
-        last_updated_at=_timestamp(snapshot, "lastUpdatedAt", problems),
+        destination_connector_label=read_text(snapshot, "destinationConnectorLabel", problems),
+        kms_arn=read_text(snapshot, "kmsArn", problems),
+        description=read_text(snapshot, "description", problems),
+        created_by=read_text(snapshot, "createdBy", problems),
+        last_updated_by=read_text(snapshot, "lastUpdatedBy", problems),
+        created_at=read_timestamp(snapshot, "createdAt", problems),
+        last_updated_at=read_timestamp(snapshot, "lastUpdatedAt", problems),
         tags=tags,
         snapshot=snapshot,
         links=_links(source, destinations, problems),
@@ -207,7 +213,7 @@ def normalize_flow(
         last_run=_last_run({**description, **definition}, problems),
         details=details,
     )
-    _warn(arn, problems)
+    warn_kept(arn, problems)
     return record
 
 
@@ -242,12 +248,12 @@ def _links(
     source: Mapping[str, Any], destinations: list[dict[str, Any]], problems: list[str]
 ) -> tuple[FlowLink, ...]:
     links: list[FlowLink] = []
-    name = _text(source, "connectorProfileName", problems, "sourceFlowConfig.")
+    name = read_text(source, "connectorProfileName", problems, "sourceFlowConfig.")
     if name:
         links.append(FlowLink(SOURCE, 0, name))
     for position, destination in enumerate(destinations):
         where = f"destinationFlowConfigList[{position}]."
-        name = _text(destination, "connectorProfileName", problems, where)
+        name = read_text(destination, "connectorProfileName", problems, where)
         if name:
             links.append(FlowLink(DESTINATION, position, name))
     return tuple(links)
@@ -278,9 +284,9 @@ def _last_run(raw: Mapping[str, Any], problems: list[str]) -> LastRun:
         problems.append(f"lastRunExecutionDetails is {type(details).__name__}, not an object")
         return LastRun()
     return LastRun(
-        status=_text(details, "mostRecentExecutionStatus", problems),
-        at=_timestamp(details, "mostRecentExecutionTime", problems),
-        message=_text(details, "mostRecentExecutionMessage", problems),
+        status=read_text(details, "mostRecentExecutionStatus", problems),
+        at=read_timestamp(details, "mostRecentExecutionTime", problems),
+        message=read_text(details, "mostRecentExecutionMessage", problems),
     )
 
 
@@ -299,36 +305,5 @@ def _first_text(problems: list[str], *candidates: tuple[Mapping[str, Any], str])
     configuration's)."""
     for mapping, key in candidates:
         if mapping.get(key) is not None:
-            return _text(mapping, key, problems)
+            return read_text(mapping, key, problems)
     return None
-
-
-def _text(mapping: Mapping[str, Any], key: str, problems: list[str], where: str = "") -> str | None:
-    value = mapping.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        problems.append(f"{where}{key} is {type(value).__name__} {_shown(value)}, not a string")
-        return None
-    if "\x00" in value:
-        problems.append(f"{where}{key} contains a NUL character")
-        return None
-    return value
-
-
-def _timestamp(mapping: Mapping[str, Any], key: str, problems: list[str]) -> datetime | None:
-    try:
-        return parse_timestamp(mapping.get(key))
-    except ProfileDataError:
-        problems.append(f"{key} {_shown(mapping.get(key))} is not a time this collector can store")
-        return None
-
-
-def _shown(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _warn(arn: str, problems: list[str]) -> None:
-    for problem in problems:
-        log.warning("%s: %s; kept as sent, its column left empty", arn, problem)

@@ -117,22 +117,21 @@ def normalize_profile(raw: Mapping[str, Any], account_id: str, region: str) -> P
         arn=arn,
         account_id=account_id,
         region=region,
-        name=_text(snapshot, "connectorProfileName", problems),
-        connector_type=_text(snapshot, "connectorType", problems),
-        connector_label=_text(snapshot, "connectorLabel", problems),
-        connection_mode=_text(snapshot, "connectionMode", problems),
-        credentials_arn=_text(snapshot, "credentialsArn", problems),
-        created_at=_timestamp(raw, "createdAt", problems),
-        last_updated_at=_timestamp(raw, "lastUpdatedAt", problems),
-        private_connection_status=_text(state, "status", problems),
-        private_connection_failure_cause=_text(state, "failureCause", problems),
-        private_connection_failure_message=_text(state, "failureMessage", problems),
+        name=read_text(snapshot, "connectorProfileName", problems),
+        connector_type=read_text(snapshot, "connectorType", problems),
+        connector_label=read_text(snapshot, "connectorLabel", problems),
+        connection_mode=read_text(snapshot, "connectionMode", problems),
+        credentials_arn=read_text(snapshot, "credentialsArn", problems),
+        created_at=read_timestamp(raw, "createdAt", problems),
+        last_updated_at=read_timestamp(raw, "lastUpdatedAt", problems),
+        private_connection_status=read_text(state, "status", problems),
+        private_connection_failure_cause=read_text(state, "failureCause", problems),
+        private_connection_failure_message=read_text(state, "failureMessage", problems),
         properties=properties,
         snapshot=snapshot,
         content_hash=hashlib.sha256(canonical.encode()).hexdigest(),
     )
-    for problem in problems:
-        log.warning("%s: %s; kept as sent, its column left empty", arn, problem)
+    warn_kept(arn, problems)
     return record
 
 
@@ -177,15 +176,43 @@ def parse_timestamp(value: Any, arn: str = "") -> datetime | None:
     raise ProfileDataError(f"{arn}: timestamp {value!r} is not a time")
 
 
-def _timestamp(raw: Mapping[str, Any], key: str, problems: list[str]) -> datetime | None:
+# Reading one API value into its typed column, tolerantly (profiles and flows): a value that
+# does not fit leaves the column empty and is named in `problems`, logged once per resource.
+
+
+def read_text(
+    mapping: Mapping[str, Any], key: str, problems: list[str], where: str = ""
+) -> str | None:
+    """`mapping[key]` if it is text a database can store, else None (and a problem)."""
+    value = mapping.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        problems.append(f"{where}{key} is {type(value).__name__} {shown(value)}, not a string")
+        return None
+    if "\x00" in value:
+        problems.append(f"{where}{key} contains a NUL character")
+        return None
+    return value
+
+
+def read_timestamp(mapping: Mapping[str, Any], key: str, problems: list[str]) -> datetime | None:
+    """`mapping[key]` as a UTC time, else None (and a problem)."""
     try:
-        return parse_timestamp(raw.get(key))
+        return parse_timestamp(mapping.get(key))
     except ProfileDataError:
-        problems.append(f"{key} {_shown(raw.get(key))} is not a time this collector can store")
+        problems.append(f"{key} {shown(mapping.get(key))} is not a time this collector can store")
         return None
 
 
-def _shown(value: Any) -> str:
+def warn_kept(arn: str, problems: list[str]) -> None:
+    """Log each problem of one resource: its value stays in the snapshot as sent."""
+    for problem in problems:
+        log.warning("%s: %s; kept as sent, its column left empty", arn, problem)
+
+
+def shown(value: Any) -> str:
+    """A value as a log line quotes it: its repr, cut at 60 characters."""
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
@@ -256,11 +283,3 @@ def _leaf_text(value: Any) -> str:
     if isinstance(value, str):
         return value
     return json.dumps(value, sort_keys=True, ensure_ascii=False)
-
-
-def _text(mapping: Mapping[str, Any], key: str, problems: list[str]) -> str | None:
-    value = mapping.get(key)
-    if value is None or isinstance(value, str):
-        return value
-    problems.append(f"{key} is {type(value).__name__} {_shown(value)}, not a string")
-    return None
