@@ -16,7 +16,7 @@ import json
 import sqlite3
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from typing import Any
 
@@ -138,33 +138,42 @@ def collect(database: str, role_name: str) -> int:
     regions = session.get_available_regions("appflow")
     sts = clients.client("sts")
     accounts = active_accounts(clients)
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        tasks = {
+            pool.submit(collect_account, clients, sts, regions, a, role_name): a for a in accounts
+        }
+        return store(database, tasks)
+
+
+def store(database: str, futures: dict[Future[tuple[list[Row], list[str]]], str]) -> int:
+    """Each account's rows into `database` as its task ends; returns the number of failures."""
     db = sqlite3.connect(database)
     db.execute(SCHEMA)
     stored = failures = 0
-    with ThreadPoolExecutor(max_workers=THREADS) as pool:
-        futures = {
-            pool.submit(collect_account, clients, sts, regions, a, role_name): a for a in accounts
-        }
-        for future in as_completed(futures):
-            rows, errors = outcome(future, futures[future])
-            db.executemany(INSERT, rows)
-            stored += len(rows)
-            failures += len(errors)
-            for error in errors:
-                print(f"failed {error}", file=sys.stderr)
+    for future in as_completed(futures):
+        rows, errors = outcome(future, futures[future])
+        db.executemany(INSERT, rows)
+        stored += len(rows)
+        failures += len(errors)
+        for error in errors:
+            print(f"failed {error}", file=sys.stderr)
     db.commit()
     db.close()
-    print(f"{len(accounts)} accounts, {stored} profiles, {failures} failures")
+    print(f"{len(futures)} accounts, {stored} profiles, {failures} failures")
     return failures
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None,
+    prog: str = "python -m benchmarks.baseline",
+    script: Callable[[str, str], int] = collect,
+) -> int:
     """Entry point: exit 0 if everything was listed, 1 if anything failed."""
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.baseline")
+    parser = argparse.ArgumentParser(prog=prog)
     parser.add_argument("--database", required=True, help="SQLite file to write")
     parser.add_argument("--role-name", default=ROLE_NAME, help="role to assume per account")
     args = parser.parse_args(argv)
-    return 1 if collect(args.database, args.role_name) else 0
+    return 1 if script(args.database, args.role_name) else 0
 
 
 if __name__ == "__main__":

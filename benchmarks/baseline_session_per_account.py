@@ -9,11 +9,9 @@ careful engineer writes. Everything but the per-account Session is `baseline`'s.
 
 from __future__ import annotations
 
-import argparse
-import sqlite3
 import sys
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import boto3
@@ -21,16 +19,14 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from .baseline import (
     CONFIG,
-    INSERT,
-    ROLE_NAME,
-    SCHEMA,
     THREADS,
     Clients,
     Row,
     active_accounts,
     list_region,
-    outcome,
+    main,
     role_credentials,
+    store,
 )
 
 
@@ -56,32 +52,10 @@ def collect(database: str, role_name: str) -> int:
     regions = base.get_available_regions("appflow")
     sts = base.client("sts", config=CONFIG)
     accounts = active_accounts(Clients(base))
-    db = sqlite3.connect(database)
-    db.execute(SCHEMA)
-    stored = failures = 0
     with ThreadPoolExecutor(max_workers=THREADS) as pool:
-        futures = {pool.submit(collect_account, sts, regions, a, role_name): a for a in accounts}
-        for future in as_completed(futures):
-            rows, errors = outcome(future, futures[future])
-            db.executemany(INSERT, rows)
-            stored += len(rows)
-            failures += len(errors)
-            for error in errors:
-                print(f"failed {error}", file=sys.stderr)
-    db.commit()
-    db.close()
-    print(f"{len(accounts)} accounts, {stored} profiles, {failures} failures")
-    return failures
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point: exit 0 if everything was listed, 1 if anything failed."""
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.baseline_session_per_account")
-    parser.add_argument("--database", required=True, help="SQLite file to write")
-    parser.add_argument("--role-name", default=ROLE_NAME, help="role to assume per account")
-    args = parser.parse_args(argv)
-    return 1 if collect(args.database, args.role_name) else 0
+        tasks = {pool.submit(collect_account, sts, regions, a, role_name): a for a in accounts}
+        return store(database, tasks)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(prog="python -m benchmarks.baseline_session_per_account", script=collect))
