@@ -3,7 +3,7 @@
 `ListFlows` gives each flow's definition; only `DescribeFlow` names the connector profiles a
 flow uses. A flow is described only when it is new or its definition (its `lastUpdatedAt`,
 status, tags, ...) differs from the one stored, so a rerun over an unchanged fleet costs one
-`ListFlows` page per scope and no call per flow. Paging follows the profile listing's rules:
+`ListFlows` page per scope and no call per flow. Paging is `paging`'s, as for profiles:
 a failed page is retried with its own token, never from page one, within the same bounds.
 """
 
@@ -24,11 +24,9 @@ from .._model.flows import (
 )
 from .._model.scopes import Listing, Scope, ScopeStatus
 from .body import json_body, page_items
+from .paging import PAGE_SIZE, follow_pages
 from .retry import Attempts, RetryPolicy, call_with_retries
 
-PAGE_SIZE = 100
-# Far beyond any account's flows: a guard against a service that never stops paging.
-MAX_PAGES = 1000
 # A flow deleted between `ListFlows` and `DescribeFlow`.
 VANISHED = "ResourceNotFoundException"
 
@@ -72,24 +70,8 @@ async def _list_pages(
     listing: Listing,
     definitions: dict[str, dict[str, Any]],
 ) -> None:
-    token: str | None = None
-    seen_tokens: set[str] = set()
-    bad_data: list[str] = []
-    for _ in range(MAX_PAGES):
-        request: dict[str, Any] = {"maxResults": PAGE_SIZE}
-        if token is not None:
-            request["nextToken"] = token
-        flows, token = await call_with_retries(
-            partial(_fetch_page, client, request), policy, counter
-        )
-        if len(flows) > PAGE_SIZE:
-            raise AwsError(
-                ErrorKind.INVALID_RESPONSE,
-                "TooManyFlows",
-                f"a page holds {len(flows)} flows, more than the {PAGE_SIZE} asked for",
-                retryable=False,
-            )
-        listing.pages += 1
+    def keyed(flows: list[dict[str, Any]]) -> None:
+        bad_data: list[str] = []
         for definition in flows:
             try:
                 arn, _ = flow_key(definition)
@@ -100,16 +82,12 @@ async def _list_pages(
             definitions[arn] = definition
         if bad_data:
             raise AwsError(ErrorKind.INVALID_RESPONSE, "InvalidFlowData", "; ".join(bad_data))
-        if token is None:
-            return
-        if token in seen_tokens:
-            raise AwsError(
-                ErrorKind.INVALID_RESPONSE,
-                "RepeatedNextToken",
-                f"the service returned the same nextToken twice after page {listing.pages}",
-            )
-        seen_tokens.add(token)
-    raise AwsError(ErrorKind.INVALID_RESPONSE, "TooManyPages", f"more than {MAX_PAGES} pages")
+
+    fetch = partial(_fetch_page, client)
+    params: dict[str, Any] = {"maxResults": PAGE_SIZE}
+    await follow_pages(
+        fetch, params, policy, counter, listing, keyed, items="flows", too_many="TooManyFlows"
+    )
 
 
 def _unchanged(arn: str, definition: dict[str, Any], known: Mapping[str, KnownFlow]) -> bool:

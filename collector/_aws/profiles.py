@@ -1,8 +1,4 @@
-"""Page through `DescribeConnectorProfiles` for one (account, region) scope.
-
-botocore has no paginator for this operation, so this loops on `nextToken` itself. A failed
-page is retried with its own token; a scope is never restarted from page one.
-"""
+"""Page through `DescribeConnectorProfiles` for one (account, region) scope (`paging`)."""
 
 from __future__ import annotations
 
@@ -15,12 +11,10 @@ from .._errors import AwsError, ErrorKind
 from .._model.profiles import ProfileDataError, normalize_profile
 from .._model.scopes import Listing, Scope, ScopeStatus
 from .body import json_body, page_items
-from .retry import Attempts, RetryPolicy, call_with_retries
+from .paging import PAGE_SIZE, follow_pages
+from .retry import Attempts, RetryPolicy
 
-PAGE_SIZE = 100
 MAX_NAMES_PER_CALL = 100
-# Far beyond the 100-profile quota: a guard against a service that never stops paging.
-MAX_PAGES = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,23 +73,8 @@ async def _list_pages(
     counter: Attempts,
     outcome: Listing,
 ) -> None:
-    token: str | None = None
-    seen_tokens: set[str] = set()
-    bad_data: list[str] = []
-    for _ in range(MAX_PAGES):
-        request = params if token is None else {**params, "nextToken": token}
-        profiles, token = await call_with_retries(
-            partial(_fetch_page, client, request), policy, counter
-        )
-        if len(profiles) > request["maxResults"]:
-            raise AwsError(
-                ErrorKind.INVALID_RESPONSE,
-                "TooManyProfiles",
-                f"a page holds {len(profiles)} profiles, more than the "
-                f"{request['maxResults']} asked for",
-                retryable=False,
-            )
-        outcome.pages += 1
+    def normalized(profiles: list[dict[str, Any]]) -> None:
+        bad_data: list[str] = []
         for raw in profiles:
             try:
                 outcome.records.append(normalize_profile(raw, scope.account_id, scope.region))
@@ -103,16 +82,18 @@ async def _list_pages(
                 bad_data.append(str(error))
         if bad_data:
             raise AwsError(ErrorKind.INVALID_RESPONSE, "InvalidProfileData", "; ".join(bad_data))
-        if token is None:
-            return
-        if token in seen_tokens:
-            raise AwsError(
-                ErrorKind.INVALID_RESPONSE,
-                "RepeatedNextToken",
-                f"the service returned the same nextToken twice after page {outcome.pages}",
-            )
-        seen_tokens.add(token)
-    raise AwsError(ErrorKind.INVALID_RESPONSE, "TooManyPages", f"more than {MAX_PAGES} pages")
+
+    fetch = partial(_fetch_page, client)
+    await follow_pages(
+        fetch,
+        params,
+        policy,
+        counter,
+        outcome,
+        normalized,
+        items="profiles",
+        too_many="TooManyProfiles",
+    )
 
 
 async def _fetch_page(
