@@ -8,10 +8,8 @@ is assembled from bytes around them.
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from ._auth import Identity, invalid_token_error
 from ._catalog import APPFLOW_REGIONS, DEFAULT_REGIONS
@@ -22,11 +20,9 @@ from ._listing import (
     check_max_results,
     check_string,
     cursor_of,
-    deep_body,
-    huge_reply,
-    next_token_of,
-    page_body,
+    listing_reply,
     paging_faults,
+    request_params,
     validation_error,
     violation,
 )
@@ -70,12 +66,7 @@ def _check_names(names: object, problems: list[str]) -> tuple[str, ...] | None:
 
 def parse_request(body: bytes, known_types: set[str]) -> tuple[ProfileFilter, int, str | None]:
     """(filter, maxResults, nextToken) of a request; ValidationException if invalid."""
-    try:
-        params: Any = json.loads(body) if body else {}
-    except ValueError as exc:
-        raise SimError("SerializationException", "Malformed JSON request body", 400) from exc
-    if not isinstance(params, dict):
-        raise SimError("SerializationException", "Expected a JSON object", 400)
+    params = request_params(body)
     problems: list[str] = []
     names = _check_names(params.get("connectorProfileNames"), problems)
     size = check_max_results(params.get("maxResults"), problems)
@@ -145,19 +136,7 @@ async def _describe_connector_profiles(state: ServerState, call: Call, key: Scop
     if faulty and key in faults.overfull_page_scopes:
         size = len(state.org.profiles(*key)) + 1  # every profile, whatever maxResults says
     page = state.pages.page(key, selection, cursor.offset, size)
-    if faulty and key in faults.huge_body_scopes:
-        return huge_reply(
-            page, faults.huge_body_scopes[key], faults.chunked_bodies, call.request_id
-        )
-    next_token = next_token_of(state, key, binding, token, cursor, page, faulty)
-    body = page_body(page, next_token, faulty and key in faults.omit_empty_list_scopes)
-    if faulty and key in faults.deep_json_scopes:
-        body = deep_body(page, faults.deep_json_scopes[key])
-    if faulty and key in faults.odd_body_scopes:
-        body = faults.odd_body_scopes[key]
-    if faults.roll(faults.malformed_json_rate):
-        body = body[: len(body) // 2]
-    return Reply(200, body, "application/json", {"x-amzn-RequestId": call.request_id})
+    return listing_reply(state, call.request_id, key, binding, token, cursor, page, faulty)
 
 
 _OPERATIONS: dict[str, Operation] = {

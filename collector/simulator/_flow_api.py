@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from typing import Any
 
 from ._context import Call, ServerState
 from ._listing import (
@@ -20,32 +19,20 @@ from ._listing import (
     check_max_results,
     check_string,
     cursor_of,
-    deep_body,
-    huge_reply,
-    next_token_of,
-    page_body,
+    listing_reply,
     paging_faults,
+    request_params,
     validation_error,
     violation,
 )
 from ._model import ScopeKey, flow_definition, flow_description
 from ._pages import Page
-from ._protocols import Reply, SimError, appflow_error
+from ._protocols import Reply, appflow_error
 
 # FlowName: [a-zA-Z0-9][\w!@#.-]+, at most 256 characters.
 _FLOW_NAME = re.compile(r"[a-zA-Z0-9][\w!@#.-]+", re.ASCII)
 _LIST_KEY = b"flows"
 _DEFAULT_FLOW_PAGE = 100
-
-
-def _params(body: bytes) -> dict[str, Any]:
-    try:
-        params: Any = json.loads(body) if body else {}
-    except ValueError as exc:
-        raise SimError("SerializationException", "Malformed JSON request body", 400) from exc
-    if not isinstance(params, dict):
-        raise SimError("SerializationException", "Expected a JSON object", 400)
-    return params
 
 
 def _flow_page(state: ServerState, key: ScopeKey, offset: int, size: int) -> Page:
@@ -68,7 +55,7 @@ def _flow_page(state: ServerState, key: ScopeKey, offset: int, size: int) -> Pag
 
 async def list_flows(state: ServerState, call: Call, key: ScopeKey) -> Reply:
     """Answer `ListFlows`: one page of the scope's flow definitions."""
-    params = _params(call.body)
+    params = request_params(call.body)
     problems: list[str] = []
     size = check_max_results(params.get("maxResults"), problems, _DEFAULT_FLOW_PAGE)
     token = check_string("nextToken", params.get("nextToken"), TOKEN, 2048, problems)
@@ -83,24 +70,14 @@ async def list_flows(state: ServerState, call: Call, key: ScopeKey) -> Reply:
     if faulty and key in faults.overfull_page_scopes:
         size = len(state.org.flow_snapshot(key)[1]) + 1  # every flow, whatever maxResults says
     page = _flow_page(state, key, cursor.offset, size)
-    if faulty and key in faults.huge_body_scopes:
-        return huge_reply(
-            page, faults.huge_body_scopes[key], faults.chunked_bodies, call.request_id, _LIST_KEY
-        )
-    next_token = next_token_of(state, key, binding, token, cursor, page, faulty)
-    body = page_body(page, next_token, faulty and key in faults.omit_empty_list_scopes, _LIST_KEY)
-    if faulty and key in faults.deep_json_scopes:
-        body = deep_body(page, faults.deep_json_scopes[key], _LIST_KEY)
-    if faulty and key in faults.odd_body_scopes:
-        body = faults.odd_body_scopes[key]
-    if faults.roll(faults.malformed_json_rate):
-        body = body[: len(body) // 2]
-    return Reply(200, body, "application/json", {"x-amzn-RequestId": call.request_id})
+    return listing_reply(
+        state, call.request_id, key, binding, token, cursor, page, faulty, _LIST_KEY
+    )
 
 
 async def describe_flow(state: ServerState, call: Call, key: ScopeKey) -> Reply:
     """Answer `DescribeFlow`: one flow of the scope, by name."""
-    params = _params(call.body)
+    params = request_params(call.body)
     name = params.get("flowName")
     problems: list[str] = []
     if name is None:

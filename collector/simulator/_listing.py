@@ -3,8 +3,10 @@ from a page's bytes, with the paging faults (`Faults.paging_fault_operations`)."
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
+from typing import Any
 
 from ._context import ServerState
 from ._model import ScopeKey
@@ -15,6 +17,17 @@ from ._tokens import Cursor
 TOKEN = re.compile(r"\S+")
 DEFAULT_PAGE = 20
 _INVALID_TOKEN = "Invalid nextToken: it is malformed, expired, or from another request."
+
+
+def request_params(body: bytes) -> dict[str, Any]:
+    """A listing request's JSON object; SerializationException if it is not one."""
+    try:
+        params: Any = json.loads(body) if body else {}
+    except ValueError as exc:
+        raise SimError("SerializationException", "Malformed JSON request body", 400) from exc
+    if not isinstance(params, dict):
+        raise SimError("SerializationException", "Expected a JSON object", 400)
+    return params
 
 
 def violation(field: str, value: object, constraint: str) -> str:
@@ -148,3 +161,32 @@ def huge_reply(
     length = None if chunked else len(head) + padding + len(tail)
     headers = {"x-amzn-RequestId": request_id}
     return Reply(200, b"", "application/json", headers, stream=chunks(), stream_length=length)
+
+
+def listing_reply(
+    state: ServerState,
+    request_id: str,
+    key: ScopeKey,
+    binding: str,
+    token: str | None,
+    cursor: Cursor,
+    page: Page,
+    faulty: bool,
+    list_key: bytes = b"connectorProfileDetails",
+) -> Reply:
+    """The answer to one listing request: the page, its next token, and the paging faults
+    set for the scope (huge, list-less, deep and odd bodies), then a cut-short body at the
+    malformed-JSON rate."""
+    faults = state.faults
+    if faulty and key in faults.huge_body_scopes:
+        padding = faults.huge_body_scopes[key]
+        return huge_reply(page, padding, faults.chunked_bodies, request_id, list_key)
+    next_token = next_token_of(state, key, binding, token, cursor, page, faulty)
+    body = page_body(page, next_token, faulty and key in faults.omit_empty_list_scopes, list_key)
+    if faulty and key in faults.deep_json_scopes:
+        body = deep_body(page, faults.deep_json_scopes[key], list_key)
+    if faulty and key in faults.odd_body_scopes:
+        body = faults.odd_body_scopes[key]
+    if faults.roll(faults.malformed_json_rate):
+        body = body[: len(body) // 2]
+    return Reply(200, body, "application/json", {"x-amzn-RequestId": request_id})
