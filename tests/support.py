@@ -136,11 +136,21 @@ def as_json(value: Any) -> Any:
 def postgres_execute(url: str, *statements: str) -> None:
     """Run `statements` one by one, outside any transaction, in the PostgreSQL database at `url`."""
 
+    parsed = sa.make_url(url)
+    _postgres_run(
+        statements,
+        host=parsed.host,
+        port=parsed.port,
+        user=parsed.username,
+        database=parsed.database,
+    )
+
+
+def _postgres_run(statements: Sequence[str], **connect: Any) -> None:
+    """Run `statements` one by one over one asyncpg connection made with `connect`."""
+
     async def go() -> None:
-        parsed = sa.make_url(url)
-        conn = await asyncpg.connect(
-            host=parsed.host, port=parsed.port, user=parsed.username, database=parsed.database
-        )
+        conn = await asyncpg.connect(**connect)
         try:
             for statement in statements:
                 await conn.execute(statement)
@@ -196,18 +206,9 @@ class PostgresCluster:
 
     def admin(self, *statements: str, database: str = "postgres") -> None:
         """Run `statements` as the superuser `collector`, through the trusted Unix socket."""
-
-        async def go() -> None:
-            conn = await asyncpg.connect(
-                host=str(self.data), port=self.port, user="collector", database=database
-            )
-            try:
-                for statement in statements:
-                    await conn.execute(statement)
-            finally:
-                await conn.close()
-
-        asyncio.run(go())
+        _postgres_run(
+            statements, host=str(self.data), port=self.port, user="collector", database=database
+        )
 
 
 def _free_port() -> int:
