@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from collector.simulator import (
     APPFLOW_REGIONS,
     OPT_IN_REGIONS,
+    PROFILES,
     Faults,
     Organization,
     Simulator,
@@ -62,8 +63,8 @@ def build_organization(args: argparse.Namespace) -> Organization:
 
 def describe(org: Organization) -> str:
     """`organization accounts=N scopes=N nonempty=N profiles=N`."""
-    nonempty = org.scopes()
-    profiles = sum(len(org.snapshot(key)[1]) for key in nonempty)
+    nonempty = org.scopes(PROFILES)
+    profiles = sum(len(org.snapshot(PROFILES, key)[1]) for key in nonempty)
     scopes = len(org.accounts) * len(org.regions)
     return (
         f"organization accounts={len(org.accounts)} scopes={scopes} "

@@ -232,3 +232,31 @@ class AssumedRoles:
             "token": credentials["SessionToken"],
             "expiry_time": expiration if isinstance(expiration, str) else expiration.isoformat(),
         }
+
+
+class AccountCredentials:
+    """Each account's credentials in a run: its role, assumed once, or the base ones; paced
+    and frozen for a minute at a time (`ActingAccount`)."""
+
+    def __init__(self, base: Any, roles: AssumedRoles | None, pacer: AccountPacer) -> None:
+        self._base = base
+        self._roles = roles
+        self._pacer = pacer
+        self._acting: dict[str, ActingAccount] = {}
+
+    async def for_account(self, account_id: str) -> ActingAccount:
+        """Credentials for `account_id`; raises `AwsError`."""
+        if self._roles is None:
+            credentials = await self._base.get_credentials()
+        else:
+            credentials = await self._roles.credentials(account_id)
+        acting = self._acting.get(account_id)
+        if acting is None or acting.credentials is not credentials:
+            acting = ActingAccount(account_id, credentials, self._pacer)
+            self._acting[account_id] = acting
+        return acting
+
+    def issued_by_sts(self, account_id: str) -> bool:
+        """Whether the account's credentials in this run came from a regional AssumeRole
+        (and so are valid in every region the account has enabled)."""
+        return self._roles is not None and self._roles.assumed(account_id)

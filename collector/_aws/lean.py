@@ -22,10 +22,18 @@ import aiobotocore
 import botocore
 from aiobotocore.parsers import AioResponseParserFactory
 
+from .._model.resources import RESOURCES
+
 RAW_BODY = "CollectorRawBody"
-# Output shapes of the operations whose successful answers the collector reads raw.
+# Output shapes of the operations whose successful answers the collector reads raw: every
+# resource's listing and detail call.
 RAW_OUTPUT_SHAPES = frozenset(
-    {"DescribeConnectorProfilesResponse", "ListFlowsResponse", "DescribeFlowResponse"}
+    f"{operation}Response"
+    for resource in RESOURCES
+    for operation in (
+        resource.api.operation,
+        *(() if resource.api.describe is None else (resource.api.describe.operation,)),
+    )
 )
 
 

@@ -47,6 +47,11 @@ class RegionStatus:
                 self._found[account_id] = await self._look_up(account_id, credentials)
         return self._found[account_id]
 
+    async def status_of(self, account_id: str, region: str, credentials: Any) -> str | None:
+        """`OptInStatus` of `region` for the account; None if EC2 cannot tell."""
+        found = await self.opt_in_status(account_id, credentials)
+        return None if found is None else found.get(region)
+
     async def _look_up(self, account_id: str, credentials: Any) -> dict[str, str] | None:
         if self.unreachable:
             return None

@@ -19,6 +19,7 @@ import anyio
 
 from .._config import Settings, load_settings, parse_database_url
 from .._errors import ConfigError
+from .._model.resources import PROFILES
 from .._model.run import ExitCode, RunResult
 from .._service import Reader, Rows, is_labelled_inventory, open_inventory, run_collection
 from ..simulator import Faults, MutationSummary, Simulator, generate_organization, mutate
@@ -127,12 +128,14 @@ def _timed_run(settings: Settings, title: str) -> RunResult:
         f"{title}: {sum(scopes.values())} scopes ({scopes['succeeded']} ok, "
         f"{scopes['skipped']} skipped as opt-in regions not enabled, "
         f"{scopes['failed']} failed) in {time.monotonic() - started:.1f}s, "
-        f"{result.requests} requests ({result.retries} retried), "
-        f"{result.profiles_seen} profiles; {result.changes['created']} created, "
-        f"{result.changes['updated']} updated, {result.changes['deleted']} deleted; "
-        f"{result.flows_seen} flows; {result.flow_changes['created']} created, "
-        f"{result.flow_changes['updated']} updated, {result.flow_changes['deleted']} deleted."
+        f"{result.requests} requests ({result.retries} retried)."
     )
+    for resource in result.resources:
+        counts = result.count(resource)
+        print(
+            f"  {resource.title}: {counts['seen']} listed; {counts['created']} created, "
+            f"{counts['updated']} updated, {counts['deleted']} deleted"
+        )
     return result
 
 
@@ -150,7 +153,7 @@ async def _report(database_url: str, second: RunResult) -> None:
         print("\nProfiles per connector type:")
         print(await _table(inventory, lambda i: i.profile_counts("connector_type")))
         print("\nWhat changed between the passes (connector_profile_versions):")
-        print(await _table(inventory, lambda i: i.run_changes(second.run_id), _shorten))
+        print(await _table(inventory, lambda i: i.run_changes(PROFILES, second.run_id), _shorten))
         usage = await _rows(inventory.profile_usage())
         unused = sum(1 for row in usage if row["flows"] == 0)
         print(

@@ -7,13 +7,18 @@ The only module that imports prometheus_client (an import-linter contract holds 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Gauge, push_to_gateway, write_to_textfile
 from prometheus_client.exposition import generate_latest
 
-from .._model.run import RunResult
+from .._model.resource import Resource
+from .._model.resources import RESOURCES
+from .._model.run import CHANGE_TYPES, RunResult
+
+_Gauge = Callable[..., None]
 
 PREFIX = "appflow_inventory"
 JOB = "appflow-inventory"
@@ -28,15 +33,14 @@ def run_registry(result: RunResult, labels: dict[str, str]) -> CollectorRegistry
         status=result.status,
         duration=(result.finished_at - result.started_at).total_seconds(),
         scopes=dict(result.scopes),
-        profiles=result.profiles_seen,
-        changes=dict(result.changes),
+        # Every resource, listed or not: a dashboard's series must not vanish with a run
+        # that listed fewer.
+        resources={resource: result.count(resource) for resource in RESOURCES},
         requests=result.requests,
         retries=result.retries,
         failures_by_code=dict(Counter(str(o.error_code) for o in result.failures)),
         last_success=result.last_success,
         labels=labels,
-        flows=result.flows_seen,
-        flow_changes=dict(result.flow_changes),
     )
 
 
@@ -44,18 +48,16 @@ def metrics_registry(
     *,
     status: str,
     duration: float,
-    scopes: dict[str, int],
-    profiles: int,
-    changes: dict[str, int],
+    scopes: Mapping[str, int],
+    resources: Mapping[Resource, Mapping[str, int]],
     requests: int,
     retries: int,
-    failures_by_code: dict[str, int],
+    failures_by_code: Mapping[str, int],
     last_success: datetime | None,
     labels: dict[str, str] | None = None,
-    flows: int = 0,
-    flow_changes: dict[str, int] | None = None,
 ) -> CollectorRegistry:
-    """A registry holding one run's gauges. Pure: no clock, no I/O."""
+    """A registry holding one run's gauges; `resources` are the counts (`seen` and each
+    change type) of each resource listed. Pure: no clock, no I/O."""
     base = dict(labels or {})
     registry = CollectorRegistry(auto_describe=True)
 
@@ -86,21 +88,23 @@ def metrics_registry(
             "Failed scopes of the last run by error code.",
             *(({"error_code": c}, n) for c, n in sorted(failures_by_code.items())),
         )
-    gauge("profiles_seen", "Profiles listed by the last run.", ({}, profiles))
-    gauge(
-        "changes",
-        "Profile changes recorded by the last run by type.",
-        *(({"type": t}, changes.get(t, 0)) for t in ("created", "updated", "deleted", "restored")),
-    )
-    gauge("flows_seen", "Flows listed by the last run.", ({}, flows))
-    gauge(
-        "flow_changes",
-        "Flow changes recorded by the last run by type.",
-        *(
-            ({"type": t}, (flow_changes or {}).get(t, 0))
-            for t in ("created", "updated", "deleted", "restored")
-        ),
-    )
+    if resources:
+        gauge(
+            "resources_seen",
+            "Records listed by the last run, by resource.",
+            *(({"resource": r.name}, counts.get("seen", 0)) for r, counts in resources.items()),
+        )
+        gauge(
+            "resource_changes",
+            "Versions recorded by the last run, by resource and change type.",
+            *(
+                ({"resource": r.name, "type": t}, counts.get(t, 0))
+                for r, counts in resources.items()
+                for t in CHANGE_TYPES
+            ),
+        )
+    for resource, counts in resources.items():
+        _legacy_gauges(gauge, resource, counts)
     gauge("requests", "AWS API attempts made by the last run.", ({}, requests))
     gauge("retries", "Retried AWS API attempts of the last run.", ({}, retries))
     if last_success is not None:
@@ -110,6 +114,21 @@ def metrics_registry(
             ({}, last_success.timestamp()),
         )
     return registry
+
+
+def _legacy_gauges(gauge: _Gauge, resource: Resource, counts: Mapping[str, int]) -> None:
+    """The gauges of a resource from before they took a `resource` label (`profiles_seen`,
+    `changes`, `flows_seen`, `flow_changes`): dashboards still read them."""
+    if resource.legacy_metrics is None:
+        return
+    seen, changes = resource.legacy_metrics
+    title = resource.title.capitalize()
+    gauge(seen, f"{title} listed by the last run.", ({}, counts.get("seen", 0)))
+    gauge(
+        changes,
+        f"{title} changes recorded by the last run by type.",
+        *(({"type": t}, counts.get(t, 0)) for t in CHANGE_TYPES),
+    )
 
 
 def exposition(registry: CollectorRegistry) -> str:

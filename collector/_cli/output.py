@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from .._config import redact_secrets
-from .._model.scopes import PROFILES, ScopeOutcome, ScopeStatus
+from .._model.scopes import ScopeOutcome, ScopeStatus
 from .escape import escape_control
 
 # Attributes every LogRecord has; anything else on a record came from `extra=`.
@@ -142,7 +142,8 @@ class Progress:
         self._last = 0.0
         self.total = 0
         self.done = 0
-        self.profiles = 0
+        self.records: dict[str, int] = {}
+        """Records listed so far, by resource name."""
         self.retries = 0
         self.failed = 0
 
@@ -152,7 +153,8 @@ class Progress:
 
     def finished(self, outcome: ScopeOutcome) -> None:
         self.done += 1
-        self.profiles += len(outcome.listing(PROFILES).records)
+        for resource, listing in outcome.listings.items():
+            self.records[resource.name] = self.records.get(resource.name, 0) + len(listing.records)
         self.retries += outcome.retries
         self.failed += outcome.status is ScopeStatus.FAILED
         self._draw(force=self.done == self.total)
@@ -163,8 +165,9 @@ class Progress:
             self._stream.flush()
 
     def line(self) -> str:
+        records = "".join(f"  {name} {count}" for name, count in self.records.items())
         return (
-            f"scopes {self.done}/{self.total}  profiles {self.profiles}  "
+            f"scopes {self.done}/{self.total}{records}  "
             f"retries {self.retries}  failed {self.failed}"
         )
 

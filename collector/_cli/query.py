@@ -23,8 +23,9 @@ import anyio
 
 from .._config import OPTIONS, Option, Settings, check_account_id, load_settings
 from .._errors import CollectorError, ConfigError
+from .._model.resource import Resource
+from .._model.resources import PROFILES, RESOURCES, resource_named
 from .._model.run import ExitCode
-from .._model.scopes import FLOWS, PROFILES, RESOURCES
 from .._service import Reader, Rows, open_inventory
 from .escape import escape_control
 from .flags import given_flags
@@ -46,8 +47,8 @@ def add_query_commands(commands: argparse._SubParsersAction[Any]) -> None:
     _resource_option(changes)
     _format_option(changes, READ_FORMATS)
 
-    history = _command(commands, "history", "every version of one profile or flow, oldest first")
-    history.add_argument("arn", metavar="ARN", help="a connector profile's or flow's ARN")
+    history = _command(commands, "history", "every version of one record, oldest first")
+    history.add_argument("arn", metavar="ARN", help="a connector profile's, flow's, ... ARN")
     _format_option(history, READ_FORMATS)
 
     show = _command(commands, "show", "the inventory now, or as it was at a moment")
@@ -56,9 +57,9 @@ def add_query_commands(commands: argparse._SubParsersAction[Any]) -> None:
     _resource_option(show)
     _format_option(show, READ_FORMATS)
 
-    export = _command(commands, "export", "every current profile or flow, all columns, streamed")
+    export = _command(commands, "export", "every current record, all columns, streamed")
     export.add_argument(
-        "--include-deleted", action="store_true", help="also profiles (or flows) marked deleted"
+        "--include-deleted", action="store_true", help="also the records marked deleted"
     )
     _resource_option(export)
     export.add_argument("--output", metavar="FILE", help="write to FILE (default stdout)")
@@ -88,10 +89,14 @@ def _account_option(parser: argparse.ArgumentParser) -> None:
 def _resource_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--resource",
-        choices=RESOURCES,
-        default=PROFILES,
-        help=f"connector profiles or flows (default {PROFILES})",
+        choices=[resource.name for resource in RESOURCES],
+        default=PROFILES.name,
+        help=f"what to read (default {PROFILES.name})",
     )
+
+
+def _resource(args: argparse.Namespace) -> Resource:
+    return resource_named(args.resource)
 
 
 def _format_option(parser: argparse.ArgumentParser, formats: Sequence[str]) -> None:
@@ -132,11 +137,10 @@ def _changes(args: argparse.Namespace, settings: Settings) -> int:
     if until is not None and until <= since:
         raise ConfigError("--until must be later than --since")
     accounts = _accounts(args.account)
+    resource = _resource(args)
     _print(
         settings,
-        lambda inventory: (inventory.flow_changes if args.resource == FLOWS else inventory.changes)(
-            since, until, accounts
-        ),
+        lambda inventory: inventory.changes(resource, since, until, accounts),
         args.format,
         csv_raw=args.csv_raw,
     )
@@ -166,21 +170,21 @@ def _show(args: argparse.Namespace, settings: Settings) -> int:
     accounts = _accounts(args.account)
     with_snapshot = args.format == "json"
 
+    resource = _resource(args)
+
     def query(inventory: Reader) -> Rows:
-        read = inventory.flow_inventory if args.resource == FLOWS else inventory.inventory
-        return read(as_of, accounts, with_snapshot=with_snapshot)
+        return inventory.inventory(resource, as_of, accounts, with_snapshot=with_snapshot)
 
     _print(settings, query, args.format, csv_raw=args.csv_raw)
     return ExitCode.OK
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:
+    resource = _resource(args)
     with _output(args.output) as out:
         _print(
             settings,
-            lambda inventory: (
-                inventory.export_flows if args.resource == FLOWS else inventory.export
-            )(include_deleted=args.include_deleted),
+            lambda inventory: inventory.export(resource, include_deleted=args.include_deleted),
             args.format,
             out,
             csv_raw=args.csv_raw,

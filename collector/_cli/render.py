@@ -13,8 +13,8 @@ from datetime import datetime
 from typing import Any, Protocol, TextIO
 
 from .._config import redact_secrets
-from .._model.profiles import iso_utc
-from .._model.run import RunResult
+from .._model.run import CHANGE_TYPES, RunResult
+from .._model.wire import iso_utc
 from .escape import escape_control, neutralize_formula
 
 Row = Mapping[Any, Any]  # a result row by column name (RowMapping)
@@ -160,19 +160,13 @@ def format_summary(result: RunResult, seconds: float) -> str:
     lines = [
         f"run {result.run_id} {result.status} in {seconds:.1f}s: "
         f"{sum(scopes.values())} scopes ({scopes['succeeded']} succeeded, "
-        f"{scopes['failed']} failed, {scopes['skipped']} skipped), "
-        f"{result.profiles_seen} profiles seen; "
-        f"{result.changes['created']} created, {result.changes['updated']} updated, "
-        f"{result.changes['deleted']} deleted, {result.changes['restored']} restored; "
+        f"{scopes['failed']} failed, {scopes['skipped']} skipped); "
         f"{result.requests} requests, {result.retries} retries"
     ]
-    flows = result.flow_changes
-    if result.flows_seen or any(flows.values()):
-        lines.append(
-            f"flows: {result.flows_seen} seen; {flows['created']} created, "
-            f"{flows['updated']} updated, {flows['deleted']} deleted, "
-            f"{flows['restored']} restored"
-        )
+    for resource in result.resources:
+        counts = result.count(resource)
+        changes = ", ".join(f"{counts[kind]} {kind}" for kind in CHANGE_TYPES)
+        lines.append(f"{resource.name}: {counts['seen']} seen; {changes}")
     if result.error:
         lines.append(f"error: {_shown(result.error)}")
     for outcome in sorted(result.failures, key=lambda o: o.scope)[:50]:

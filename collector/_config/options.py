@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._errors import ConfigError
+from .._model.resources import RESOURCES
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +72,6 @@ OPTIONS: dict[str, Option] = {
     "metrics_file": Option("str", "write Prometheus metrics (textfile collector) here", "PATH"),
     "shard": Option("str", "collect only shard INDEX of COUNT (accounts split by hash)", "I/N"),
     "run_label": Option("str", "label grouping the runs of one scheduled pass", "LABEL"),
-    # Deployment kit: metrics from a pod, a shared database, a separate Organizations role.
     "pushgateway_url": Option(
         "str", "push the run's metrics to this Prometheus Pushgateway, grouped by shard", "URL"
     ),
@@ -83,19 +83,17 @@ OPTIONS: dict[str, Option] = {
     "organization_role_arn": Option(
         "str", "with --organization: make the Organizations calls as this role", "ARN"
     ),
-    # --- real AWS behaviours: the API's connector label filter ---
     "connector_label": Option(
         "str", "targeted refresh: only profiles of this custom connector label", "LABEL"
     ),
-    # --- performance: a ceiling per account, whatever the concurrency ---
+    # A ceiling per account, whatever the concurrency.
     "account_rate": Option(
         "float", "at most this many AWS requests per second per account (default 20)", "N"
     ),
-    # --- flows: which resources a run lists ---
     "resources": Option(
         "list",
-        "resources to list: profiles, flows (default both; a targeted refresh of profiles "
-        "lists flows only if named here)",
+        f"resources to list: {', '.join(r.name for r in RESOURCES)} (default all; a targeted "
+        "refresh of profiles lists the others only if named here)",
         "R,...",
     ),
 }

@@ -14,7 +14,9 @@ from typing import Any
 
 from .._errors import ConfigError
 from .._model.regions import REGION_SYNTAX
-from .._model.scopes import PROFILES, RESOURCES, Shard
+from .._model.resource import Resource
+from .._model.resources import PROFILES, RESOURCES, resource_named
+from .._model.scopes import Shard
 from .database_url import parse_database_url
 from .options import Option
 
@@ -69,25 +71,23 @@ class Settings:
     metrics_file: str | None = None
     shard: Shard | None = None
     run_label: str | None = None
-    # Deployment kit: metrics from a pod, a shared database, a separate Organizations role.
     pushgateway_url: str | None = None
     schema: str | None = None
     organization_role_arn: str | None = None
-    # --- real AWS behaviours: the API's connector label filter ---
     connector_label: str | None = None
-    # --- performance: a ceiling per account, whatever the concurrency ---
     account_rate: float = 20.0
-    # --- flows: which resources a run lists (None: the default) ---
-    resources: tuple[str, ...] | None = None
+    resources: tuple[Resource, ...] | None = None
+    """The resources `--resources` names (None: the default, see `listed_resources`)."""
 
     @property
     def filtered(self) -> bool:
         return bool(self.connector_type or self.profile_name or self.connector_label)
 
     @property
-    def listed_resources(self) -> tuple[str, ...]:
-        """The resources this run lists: `--resources`, else every one, except that a
-        targeted refresh of profiles lists only profiles unless `--resources` names more."""
+    def listed_resources(self) -> tuple[Resource, ...]:
+        """The resources this run lists, in listing order: `--resources`, else every one,
+        except that a targeted refresh of profiles lists only profiles unless `--resources`
+        names more."""
         if self.resources is not None:
             return self.resources
         return (PROFILES,) if self.filtered else RESOURCES
@@ -165,22 +165,29 @@ def validate(values: dict[str, Any]) -> Settings:
     return settings
 
 
-def _resources(values: Mapping[str, Any]) -> tuple[str, ...] | None:
+def _resources(values: Mapping[str, Any]) -> tuple[Resource, ...] | None:
+    """`--resources`: known names, at least one; in listing order, each once."""
     given = values.get("resources")
-    return None if given is None else tuple(dict.fromkeys(given))
+    if given is None:
+        return None
+    if not given:
+        raise ConfigError("--resources is empty")
+    named: set[Resource] = set()
+    for name in given:
+        try:
+            named.add(resource_named(name))
+        except KeyError:
+            choices = ", ".join(r.name for r in RESOURCES)
+            raise ConfigError(
+                f"--resources: {name!r} is not a resource (choose from {choices})"
+            ) from None
+    return tuple(resource for resource in RESOURCES if resource in named)
 
 
 def _validate_resources(settings: Settings) -> None:
-    """`--resources`: known names, at least one."""
+    """A targeted refresh needs the profiles it filters."""
     if settings.resources is None:
         return
-    if not settings.resources:
-        raise ConfigError("--resources is empty")
-    for name in settings.resources:
-        if name not in RESOURCES:
-            raise ConfigError(
-                f"--resources: {name!r} is not a resource (choose from {', '.join(RESOURCES)})"
-            )
     if settings.filtered and PROFILES not in settings.resources:
         raise ConfigError(
             "--connector-type, --connector-label and --profile-name filter profiles: "

@@ -1,34 +1,16 @@
 """Decide what one scope's listing means for the stored inventory. Pure, no I/O.
 
-The rules are the same for every resource the inventory keeps (connector profiles, flows):
-they see a record only through its ARN and the digest of its snapshot (`Record`).
+The rules are the same for every resource the inventory keeps: they see a record only
+through its ARN and the digest of its snapshot.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Generic, TypeVar
 
-
-class Record(Protocol):
-    """One resource as listed: where it was seen, what the API said, and a digest of it."""
-
-    @property
-    def arn(self) -> str: ...
-
-    @property
-    def account_id(self) -> str: ...
-
-    @property
-    def region(self) -> str: ...
-
-    @property
-    def snapshot(self) -> Any: ...
-
-    @property
-    def content_hash(self) -> str: ...
-
+from .resource import Record
 
 R = TypeVar("R", bound=Record)
 

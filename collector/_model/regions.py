@@ -56,3 +56,8 @@ DEFAULT_ENABLED_REGIONS = frozenset(
         "us-west-2",
     }
 )
+
+
+def is_opt_in(region: str) -> bool:
+    """Whether accounts must opt in to `region`: every region launched since 2019."""
+    return region not in DEFAULT_ENABLED_REGIONS

@@ -8,7 +8,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum, StrEnum
 
-from .scopes import FLOWS, PROFILES, ScopeChanges, ScopeOutcome, ScopeStatus
+from .resource import Resource
+from .scopes import ScopeChanges, ScopeOutcome, ScopeStatus
+
+CHANGE_TYPES = ("created", "updated", "deleted", "restored")
 
 
 class RunStatus(StrEnum):
@@ -47,12 +50,11 @@ class RunResult:
     started_at: datetime
     status: RunStatus = RunStatus.RUNNING
     finished_at: datetime | None = None
+    resources: tuple[Resource, ...] = ()
+    """The resources the run lists, in listing order."""
     scopes: Counter[str] = field(default_factory=Counter)
-    changes: Counter[str] = field(default_factory=Counter)
-    """Connector profile changes by type."""
-    profiles_seen: int = 0
-    flow_changes: Counter[str] = field(default_factory=Counter)
-    flows_seen: int = 0
+    counts: dict[Resource, Counter[str]] = field(default_factory=dict)
+    """Per resource: records `seen`, and the versions written by change type."""
     requests: int = 0
     retries: int = 0
     failures: list[ScopeOutcome] = field(default_factory=list)
@@ -64,17 +66,21 @@ class RunResult:
     def exit_code(self) -> ExitCode:
         return _EXIT_CODES.get(self.status, ExitCode.PARTIAL)
 
-    def tally(self, outcome: ScopeOutcome, changes: Mapping[str, ScopeChanges]) -> None:
+    def count(self, resource: Resource) -> Counter[str]:
+        """The counts of one resource: `seen` and each change type (zero if none)."""
+        return self.counts.setdefault(resource, Counter())
+
+    def tally(self, outcome: ScopeOutcome, changes: Mapping[Resource, ScopeChanges]) -> None:
         """Count a written scope; `changes` is what it changed, by resource."""
         self.scopes[outcome.status.value] += 1
-        self.profiles_seen += len(outcome.listing(PROFILES).records)
-        self.flows_seen += len(outcome.listing(FLOWS).records)
         self.requests += outcome.attempts
         self.retries += outcome.retries
-        for resource, counter in ((PROFILES, self.changes), (FLOWS, self.flow_changes)):
+        for resource, listing in outcome.listings.items():
+            counts = self.count(resource)
+            counts["seen"] += len(listing.records)
             written = changes.get(resource, ScopeChanges())
-            for kind in ("created", "updated", "deleted", "restored"):
-                counter[kind] += getattr(written, kind)
+            for kind in CHANGE_TYPES:
+                counts[kind] += getattr(written, kind)
         if outcome.status is ScopeStatus.FAILED:
             self.failures.append(outcome)
 

@@ -7,7 +7,9 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+
+from .._errors import AwsError, ErrorKind
+from .resource import Record, Resource
 
 
 class ScopeStatus(StrEnum):
@@ -25,25 +27,20 @@ class Scope:
         return f"{self.account_id}/{self.region}"
 
 
-PROFILES = "profiles"
-FLOWS = "flows"
-RESOURCES = (PROFILES, FLOWS)
-"""The resources the inventory keeps, in the order a scope lists them."""
-
 # A scope is as bad as its worst listing.
 _SEVERITY = {ScopeStatus.SUCCEEDED: 0, ScopeStatus.SKIPPED: 1, ScopeStatus.FAILED: 2}
 
 
 @dataclass(slots=True)
 class Listing:
-    """The result of listing one resource (connector profiles, flows) in one scope.
+    """The result of listing one resource in one scope.
 
     `complete` is true only when every page was read without error and without a filter:
     the only case in which records missing from `records` may be marked deleted.
     """
 
     status: ScopeStatus = ScopeStatus.SUCCEEDED
-    records: list[Any] = field(default_factory=list)
+    records: list[Record] = field(default_factory=list)
     complete: bool = False
     pages: int = 0
     attempts: int = 0
@@ -52,16 +49,24 @@ class Listing:
     aws_error_code: str | None = None
     error_message: str | None = None
 
-    def failed(self, code: str, aws_code: str, message: str) -> Listing:
-        """This listing failed, its records dropped (nothing of it is written)."""
+    def failed(self, error: AwsError) -> Listing:
+        """This listing stopped at `error`. What it listed before is kept (its sightings are
+        written), but it is never complete, so nothing is marked deleted from it."""
         return replace(
             self,
             status=ScopeStatus.FAILED,
-            records=[],
             complete=False,
-            error_code=code,
-            aws_error_code=aws_code,
-            error_message=message,
+            error_code=error.kind.value,
+            aws_error_code=error.code,
+            error_message=error.message or error.code,
+        )
+
+    def refused(self, message: str) -> Listing:
+        """The database refused this listing's values: it failed, and nothing of it is
+        written."""
+        return replace(
+            self.failed(AwsError(ErrorKind.INVALID_RESPONSE, "UnstorableData", message)),
+            records=[],
         )
 
 
@@ -77,14 +82,18 @@ class ScopeOutcome:
     status: ScopeStatus
     started_at: datetime
     finished_at: datetime
-    listings: dict[str, Listing] = field(default_factory=dict)
+    listings: dict[Resource, Listing] = field(default_factory=dict)
     error_code: str | None = None
     aws_error_code: str | None = None
     error_message: str | None = None
 
     @classmethod
     def of(
-        cls, scope: Scope, started_at: datetime, finished_at: datetime, listings: dict[str, Listing]
+        cls,
+        scope: Scope,
+        started_at: datetime,
+        finished_at: datetime,
+        listings: dict[Resource, Listing],
     ) -> ScopeOutcome:
         """The outcome of a scope whose resources were listed."""
         outcome = cls(scope, ScopeStatus.SUCCEEDED, started_at, finished_at, listings)
@@ -97,7 +106,20 @@ class ScopeOutcome:
                 outcome.error_message = listing.error_message
         return outcome
 
-    def listing(self, resource: str) -> Listing:
+    @classmethod
+    def failed_before_listing(cls, scope: Scope, error: AwsError, at: datetime) -> ScopeOutcome:
+        """A scope that failed before any of its listings (its credentials, say)."""
+        return cls(
+            scope,
+            ScopeStatus.FAILED,
+            started_at=at,
+            finished_at=at,
+            error_code=error.kind.value,
+            aws_error_code=error.code,
+            error_message=error.message or error.code,
+        )
+
+    def listing(self, resource: Resource) -> Listing:
         """The listing of `resource`; an empty, incomplete one if it was not listed."""
         found = self.listings.get(resource)
         return Listing(status=self.status) if found is None else found

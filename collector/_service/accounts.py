@@ -9,19 +9,19 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .._aws import AwsClients, OrganizationCalls, organization_accounts
+from .._aws import Aws, OrganizationCalls, organization_accounts
 from .._config import Settings
 from .._errors import ConfigError
 from .._model.organization import AccountInfo, ChildrenOf, OrganizationScope, accounts_under
 
 
-async def resolve_accounts(settings: Settings, aws: AwsClients) -> list[AccountInfo]:
+async def resolve_accounts(settings: Settings, aws: Aws) -> list[AccountInfo]:
     """The accounts of this run in a stable order, each with the regions to list in it."""
     if settings.organization:
         return await _organization(settings, aws)
     if settings.accounts:
         if not settings.role_name:
-            caller = await aws.caller_account()
+            caller = aws.identity.account_id
             if settings.accounts != (caller,):
                 raise ConfigError(
                     f"account {settings.accounts[0]} is not the current credentials' account "
@@ -29,7 +29,7 @@ async def resolve_accounts(settings: Settings, aws: AwsClients) -> list[AccountI
                 )
         found = [AccountInfo(account, "explicit") for account in settings.accounts]
     else:
-        found = [AccountInfo(await aws.caller_account(), "caller")]
+        found = [AccountInfo(aws.identity.account_id, "caller")]
     excluded = frozenset(settings.exclude_accounts)
     return [with_regions(a, settings, a.account_id not in excluded) for a in found]
 
@@ -39,7 +39,7 @@ def with_regions(account: AccountInfo, settings: Settings, collect: bool) -> Acc
     return replace(account, regions=settings.regions_for(account.account_id) if collect else ())
 
 
-async def _organization(settings: Settings, aws: AwsClients) -> list[AccountInfo]:
+async def _organization(settings: Settings, aws: Aws) -> list[AccountInfo]:
     calls = OrganizationCalls(
         await aws.organizations_client(),
         aws.control_retry,

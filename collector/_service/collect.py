@@ -17,14 +17,15 @@ from datetime import UTC, datetime
 
 import anyio
 
-from .._aws import AwsClients, AwsOptions, RetryPolicy
+from .._aws import Aws, AwsOptions, RetryPolicy, open_aws
 from .._config import Settings
 from .._errors import AwsError, CollectorError
+from .._model.regions import is_opt_in
 from .._model.run import RunResult
-from .._model.scopes import ScopeStatus
 from .._store import Store, open_engine, run_lock, upgrade
 from .accounts import resolve_accounts
-from .fanout import RunObserver, fan_out
+from .context import Run, RunObserver
+from .fanout import fan_out
 
 log = logging.getLogger("collector")
 
@@ -52,9 +53,21 @@ async def run_collection(
     """
     retry = retry or RetryPolicy(max_attempts=settings.max_attempts)
     deadline = math.inf if settings.deadline is None else anyio.current_time() + settings.deadline
-    async with AwsClients(_aws_options(settings), retry) as aws:
+    async with open_aws(_aws_options(settings), retry) as aws:
         settings = _checked_against_aws(settings, aws)
-        return await _record_run(settings, aws, retry, now, stop, observer, deadline)
+        lock_name = "run" if settings.shard is None else settings.shard.lock_name
+        async with (
+            open_engine(settings.database_url, settings.schema) as engine,
+            run_lock(engine, lock_name),
+        ):
+            await upgrade(engine)
+            result = RunResult(
+                run_id=str(uuid.uuid4()),
+                started_at=now(),
+                resources=settings.listed_resources,
+            )
+            run = Run(settings, aws, Store(engine), result, now, observer)
+            return await _record_run(run, stop, deadline)
 
 
 def _aws_options(settings: Settings) -> AwsOptions:
@@ -66,96 +79,68 @@ def _aws_options(settings: Settings) -> AwsOptions:
         concurrency=settings.concurrency,
         connect_timeout=settings.connect_timeout,
         read_timeout=settings.read_timeout,
-        home_region=next((r for r in named if not AwsClients.is_opt_in(r)), None),
+        home_region=next((r for r in named if not is_opt_in(r)), None),
         organization_role_arn=settings.organization_role_arn,
         account_rate=settings.account_rate,
     )
 
 
-def _checked_against_aws(settings: Settings, aws: AwsClients) -> Settings:
+def _checked_against_aws(settings: Settings, aws: Aws) -> Settings:
     """`settings` with `all` expanded to the partition's regions, every region checked."""
     if settings.connector_type is not None:
-        hint = aws.connector_type_hint(settings.connector_type)
+        hint = aws.catalog.connector_type_hint(settings.connector_type)
         if hint is not None:
             log.warning(
                 "connector type %r is not one the AppFlow API model knows%s; sending it as given",
                 settings.connector_type,
                 f" (did you mean {hint!r}?)" if hint else "",
             )
+    catalog = aws.catalog
     return replace(
         settings,
-        regions=aws.resolve_regions(settings.regions),
+        regions=catalog.resolve_regions(settings.regions),
         account_regions=tuple(
-            (account, aws.resolve_regions(regions, f"account_regions {account}"))
+            (account, catalog.resolve_regions(regions, f"account_regions {account}"))
             for account, regions in settings.account_regions
         ),
     )
 
 
-async def _record_run(
-    settings: Settings,
-    aws: AwsClients,
-    retry: RetryPolicy,
-    now: Callable[[], datetime],
-    stop: anyio.Event | None,
-    observer: RunObserver | None,
-    deadline: float,
-) -> RunResult:
-    lock_name = "run" if settings.shard is None else settings.shard.lock_name
-    shard = None if settings.shard is None else str(settings.shard)
-    async with (
-        open_engine(settings.database_url, settings.schema) as engine,
-        run_lock(engine, lock_name),
-    ):
-        await upgrade(engine)
-        store = Store(engine)
-        result = RunResult(run_id=str(uuid.uuid4()), started_at=now())
-        await store.begin_run(
-            result.run_id,
-            result.started_at,
-            filtered=settings.filtered,
-            run_label=settings.run_label,
-            shard=shard,
-            resources=",".join(settings.listed_resources),
-        )
-        try:
-            interruption = await _collect_until_stopped(
-                settings, aws, store, result, retry, now, stop, observer, deadline
-            )
-        except CollectorError as error:
-            await _record_failure(store, result, error, now())
-            raise
-        result.finish(now(), interruption=interruption)
-        with anyio.CancelScope(shield=True):
-            await store.finish_run(result.run_id, **_run_row(result))
-            if settings.metrics_file or settings.pushgateway_url:
-                result.last_success = await store.last_success(shard)
-        return result
+async def _record_run(run: Run, stop: anyio.Event | None, deadline: float) -> RunResult:
+    settings, result, store = run.settings, run.result, run.store
+    await store.begin_run(
+        result.run_id,
+        result.started_at,
+        filtered=settings.filtered,
+        run_label=settings.run_label,
+        shard=None if settings.shard is None else str(settings.shard),
+        resources=",".join(resource.name for resource in settings.listed_resources),
+    )
+    try:
+        interruption = await _collect_until_stopped(run, stop, deadline)
+    except CollectorError as error:
+        await _record_failure(run, error)
+        raise
+    result.finish(run.now(), interruption=interruption)
+    with anyio.CancelScope(shield=True):
+        await store.finish_run(result)
+        if settings.metrics_file or settings.pushgateway_url:
+            shard = None if settings.shard is None else str(settings.shard)
+            result.last_success = await store.last_success(shard)
+    return result
 
 
-async def _record_failure(
-    store: Store, result: RunResult, error: CollectorError, at: datetime
-) -> None:
+async def _record_failure(run: Run, error: CollectorError) -> None:
     """Close the run's row as failed, so no run is left `running` by an error we raise."""
-    result.finish(at, failure=str(error))
+    run.result.finish(run.now(), failure=str(error))
     with anyio.CancelScope(shield=True):
         try:
-            await store.finish_run(result.run_id, **_run_row(result))
+            await run.store.finish_run(run.result)
         except CollectorError:
             log.debug("could not record the failed run", exc_info=True)
 
 
-async def _collect_until_stopped(
-    settings: Settings,
-    aws: AwsClients,
-    store: Store,
-    result: RunResult,
-    retry: RetryPolicy,
-    now: Callable[[], datetime],
-    stop: anyio.Event | None,
-    observer: RunObserver | None,
-    deadline: float,
-) -> str | None:
+async def _collect_until_stopped(run: Run, stop: anyio.Event | None, deadline: float) -> str | None:
     """Collect until the end or `deadline` (anyio's clock); return why the run was cut
     short, or None if it ran to the end."""
     stopped_by = ""
@@ -170,22 +155,15 @@ async def _collect_until_stopped(
                     scope.cancel()
 
                 group.start_soon(watch)
-            await _collect(settings, aws, store, result, retry, now, observer)
+            await _collect(run)
             group.cancel_scope.cancel()
     if not scope.cancelled_caught:
         return None
-    return stopped_by or f"deadline of {settings.deadline:g}s reached"
+    return stopped_by or f"deadline of {run.settings.deadline:g}s reached"
 
 
-async def _collect(
-    settings: Settings,
-    aws: AwsClients,
-    store: Store,
-    result: RunResult,
-    retry: RetryPolicy,
-    now: Callable[[], datetime],
-    observer: RunObserver | None,
-) -> None:
+async def _collect(run: Run) -> None:
+    settings, aws, result = run.settings, run.aws, run.result
     try:
         accounts = await resolve_accounts(settings, aws)
     except AwsError as error:
@@ -193,13 +171,11 @@ async def _collect(
         log.error("%s", error)
         return
     finally:
-        result.requests += aws.control_attempts.attempts
-        result.retries += aws.control_attempts.retries
-        aws.control_attempts.attempts = aws.control_attempts.retries = 0
+        _count_control_calls(run)
     if settings.shard is not None:
         accounts = [a for a in accounts if settings.shard.owns(a.account_id)]
-    seen_at = now()
-    await store.record_accounts(
+    seen_at = run.now()
+    await run.store.record_accounts(
         [
             {
                 "account_id": a.account_id,
@@ -212,30 +188,14 @@ async def _collect(
             for a in accounts
         ]
     )
-    await fan_out(settings, aws, store, result, retry, now, accounts, observer)
-    result.requests += aws.control_attempts.attempts
-    result.retries += aws.control_attempts.retries
+    await fan_out(run, accounts)
+    _count_control_calls(run)
 
 
-def _run_row(result: RunResult) -> dict[str, object]:
-    return {
-        "finished_at": result.finished_at,
-        "status": result.status,
-        "scopes_total": sum(result.scopes.values()),
-        "scopes_succeeded": result.scopes[ScopeStatus.SUCCEEDED],
-        "scopes_failed": result.scopes[ScopeStatus.FAILED],
-        "scopes_skipped": result.scopes[ScopeStatus.SKIPPED],
-        "profiles_seen": result.profiles_seen,
-        "profiles_created": result.changes["created"],
-        "profiles_updated": result.changes["updated"],
-        "profiles_deleted": result.changes["deleted"],
-        "profiles_restored": result.changes["restored"],
-        "flows_seen": result.flows_seen,
-        "flows_created": result.flow_changes["created"],
-        "flows_updated": result.flow_changes["updated"],
-        "flows_deleted": result.flow_changes["deleted"],
-        "flows_restored": result.flow_changes["restored"],
-        "requests": result.requests,
-        "retries": result.retries,
-        "error_message": result.error,
-    }
+def _count_control_calls(run: Run) -> None:
+    """Move the attempts made around the listings (STS, Organizations, EC2) into the run's
+    counts."""
+    counter = run.aws.control_attempts
+    run.result.requests += counter.attempts
+    run.result.retries += counter.retries
+    counter.attempts = counter.retries = 0

@@ -7,22 +7,22 @@ bounded by the concurrency, not by the size of the fleet, and the database sees 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
-from datetime import datetime
-from typing import Protocol
+from collections.abc import Sequence
 
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream
 
-from .._aws import AwsClients, RetryPolicy, acting_as
-from .._config import Settings
+from .._aws import ListingPlan, acting_as
 from .._errors import AwsError, ErrorKind, RefusedDataError, unwrap_group
 from .._model.organization import AccountInfo
-from .._model.run import RunResult
-from .._model.scopes import FLOWS, PROFILES, Scope, ScopeChanges, ScopeOutcome, ScopeStatus
+from .._model.regions import is_opt_in
+from .._model.resource import Resource
+from .._model.resources import PROFILES
+from .._model.scopes import Scope, ScopeChanges, ScopeOutcome, ScopeStatus
 from .._store import Store
+from .context import Run
 from .regions import OptInEvidence, listing_order, opt_in_verdict, refused_as_unknown_token
-from .resources import Lister, list_resources, prepare_listers
+from .resources import list_resources, prepare_listings
 
 log = logging.getLogger("collector")
 # Per-scope events: quiet in text logs unless verbose, every one in JSON logs.
@@ -30,42 +30,25 @@ scope_log = logging.getLogger("collector.scope")
 
 # Scopes written per transaction. Each scope stays atomic; grouping saves a commit per scope.
 WRITE_BATCH = 64
-# ...and at most this many records (profiles and flows), so a batch of large scopes stays
+# ...and at most this many records (of every resource), so a batch of large scopes stays
 # small in memory.
-WRITE_BATCH_PROFILES = 2000
+WRITE_BATCH_RECORDS = 2000
 # Finished scopes waiting for the writer. Small on purpose: when the writer falls behind,
 # workers wait rather than pile up listings in memory.
 PENDING_SCOPES = 16
 
 
-class RunObserver(Protocol):
-    """Told about a run's progress, e.g. to draw a progress line."""
-
-    def planned(self, scopes: int) -> None: ...
-
-    def finished(self, outcome: ScopeOutcome) -> None: ...
-
-
-async def fan_out(
-    settings: Settings,
-    aws: AwsClients,
-    store: Store,
-    result: RunResult,
-    retry: RetryPolicy,
-    now: Callable[[], datetime],
-    accounts: Sequence[AccountInfo],
-    observer: RunObserver | None,
-) -> None:
+async def fan_out(run: Run, accounts: Sequence[AccountInfo]) -> None:
     """List every scope of `accounts` and write each as it completes."""
+    settings = run.settings
     shard = None if settings.shard is None else str(settings.shard)
     scopes = listing_order(
         [Scope(a.account_id, r) for a in accounts if a.collect for r in a.regions],
-        await store.paged_scopes(shard),
+        await run.store.paged_scopes(shard),
     )
-    evidence = OptInEvidence(scopes)
-    listers = await prepare_listers(settings, store, accounts)
-    if observer is not None:
-        observer.planned(len(scopes))
+    lister = _ScopeLister(run, OptInEvidence(scopes), await prepare_listings(run, accounts))
+    if run.observer is not None:
+        run.observer.planned(len(scopes))
     send, receive = anyio.create_memory_object_stream[ScopeOutcome](
         min(PENDING_SCOPES, settings.concurrency)
     )
@@ -76,13 +59,13 @@ async def fan_out(
 
     async def work() -> None:
         for scope in pending:
-            outcome = await _contained(aws, evidence, scope, listers, retry, now)
-            evidence.finished(outcome)
+            outcome = await lister.contained(scope)
+            lister.evidence.finished(outcome)
             await send.send(outcome)
 
     try:
         async with anyio.create_task_group() as group:
-            group.start_soon(_write_all, store, result, receive, observer)
+            group.start_soon(_write_all, run, receive)
             async with send, anyio.create_task_group() as workers:
                 for _ in range(min(settings.concurrency, len(scopes))):
                     workers.start_soon(work)
@@ -90,70 +73,59 @@ async def fan_out(
         raise unwrap_group(group_error) from None
 
 
-async def _contained(
-    aws: AwsClients,
-    evidence: OptInEvidence,
-    scope: Scope,
-    listers: Sequence[tuple[str, Lister]],
-    retry: RetryPolicy,
-    now: Callable[[], datetime],
-) -> ScopeOutcome:
-    """List one scope; whatever goes wrong fails that scope only, never the run."""
-    started = now()
-    try:
-        return await _collect_scope(aws, evidence, scope, listers, retry, now)
-    except Exception as exc:
-        # Not weather but a bug, or data nothing foresaw: one scope's worth, logged once.
-        log.error("scope %s: internal error %s: %s", scope, type(exc).__name__, exc, exc_info=True)
-        outcome = _failed(
-            scope,
-            AwsError(ErrorKind.INTERNAL_ERROR, type(exc).__name__, str(exc)[:500]),
-            now(),
-        )
-        outcome.started_at = started
+class _ScopeLister:
+    """Lists one scope at a time, for the workers of one run."""
+
+    def __init__(self, run: Run, evidence: OptInEvidence, plans: list[ListingPlan]) -> None:
+        self.run = run
+        self.evidence = evidence
+        self.plans = plans
+
+    async def contained(self, scope: Scope) -> ScopeOutcome:
+        """List one scope; whatever goes wrong fails that scope only, never the run."""
+        started = self.run.now()
+        try:
+            return await self._listed(scope)
+        except Exception as exc:
+            # Not weather but a bug, or data nothing foresaw: one scope's worth, logged once.
+            log.error(
+                "scope %s: internal error %s: %s", scope, type(exc).__name__, exc, exc_info=True
+            )
+            error = AwsError(ErrorKind.INTERNAL_ERROR, type(exc).__name__, str(exc)[:500])
+            outcome = ScopeOutcome.failed_before_listing(scope, error, self.run.now())
+            outcome.started_at = started
+            return outcome
+
+    async def _listed(self, scope: Scope) -> ScopeOutcome:
+        aws = self.run.aws
+        try:
+            credentials = await aws.credentials.for_account(scope.account_id)
+        except AwsError as error:
+            return ScopeOutcome.failed_before_listing(scope, error, self.run.now())
+        client = await aws.clients.appflow(scope.region)
+        with acting_as(credentials):
+            outcome = await list_resources(client, scope, self.plans, self.run.now)
+        if is_opt_in(scope.region) and refused_as_unknown_token(outcome):
+            return await opt_in_verdict(aws, self.evidence, outcome, credentials)
         return outcome
 
 
-async def _collect_scope(
-    aws: AwsClients,
-    evidence: OptInEvidence,
-    scope: Scope,
-    listers: Sequence[tuple[str, Lister]],
-    retry: RetryPolicy,
-    now: Callable[[], datetime],
-) -> ScopeOutcome:
-    try:
-        credentials = await aws.account_credentials(scope.account_id)
-    except AwsError as error:
-        return _failed(scope, error, now())
-    client = await aws.appflow(scope.region)
-    with acting_as(credentials):
-        outcome = await list_resources(client, scope, listers, retry, now)
-    if aws.is_opt_in(scope.region) and refused_as_unknown_token(outcome):
-        return await opt_in_verdict(aws, evidence, outcome, credentials)
-    return outcome
-
-
-async def _write_all(
-    store: Store,
-    result: RunResult,
-    receive: MemoryObjectReceiveStream[ScopeOutcome],
-    observer: RunObserver | None,
-) -> None:
+async def _write_all(run: Run, receive: MemoryObjectReceiveStream[ScopeOutcome]) -> None:
+    result, observer = run.result, run.observer
     async with receive:
         async for first in receive:
             batch = [first]
-            profiles = first.items
-            while len(batch) < WRITE_BATCH and profiles < WRITE_BATCH_PROFILES:
+            records = first.items
+            while len(batch) < WRITE_BATCH and records < WRITE_BATCH_RECORDS:
                 try:
                     batch.append(receive.receive_nowait())
                 except (anyio.WouldBlock, anyio.EndOfStream):
                     break
-                profiles += batch[-1].items
+                records += batch[-1].items
             # A batch in hand is written to the end even if the run is being stopped: its
             # scopes are complete, and a transaction cut mid-way would hold SQLite's lock.
             with anyio.CancelScope(shield=True):
-                written = await _write_batch(store, result.run_id, batch)
+                written = await _write_batch(run.store, result.run_id, batch)
             for outcome, change in written:
                 result.tally(outcome, change)
                 _log_scope(result.run_id, outcome)
@@ -163,7 +135,7 @@ async def _write_all(
 
 async def _write_batch(
     store: Store, run_id: str, batch: list[ScopeOutcome]
-) -> list[tuple[ScopeOutcome, dict[str, ScopeChanges]]]:
+) -> list[tuple[ScopeOutcome, dict[Resource, ScopeChanges]]]:
     """Write a batch; if the database refuses some scope's data, fail only that scope.
 
     A value the database cannot hold (say, a field longer than a column) must not cost the
@@ -184,8 +156,7 @@ async def _write_batch(
             started_at=refused.started_at,
             finished_at=refused.finished_at,
             listings={
-                name: listing.failed(ErrorKind.INVALID_RESPONSE.value, "UnstorableData", message)
-                for name, listing in refused.listings.items()
+                resource: listing.refused(message) for resource, listing in refused.listings.items()
             },
             error_code=ErrorKind.INVALID_RESPONSE.value,
             aws_error_code="UnstorableData",
@@ -203,10 +174,9 @@ def _log_scope(run_id: str, outcome: ScopeOutcome) -> None:
         "duration": round((outcome.finished_at - outcome.started_at).total_seconds(), 3),
         "attempts": outcome.attempts,
         "pages": outcome.listing(PROFILES).pages,
-        "profiles": len(outcome.listing(PROFILES).records),
     }
-    if FLOWS in outcome.listings:
-        fields["flows"] = len(outcome.listings[FLOWS].records)
+    for resource, listing in outcome.listings.items():
+        fields[resource.name] = len(listing.records)
     if outcome.status is ScopeStatus.FAILED:
         fields["error_code"] = outcome.error_code
         scope_log.warning(
@@ -218,15 +188,3 @@ def _log_scope(run_id: str, outcome: ScopeOutcome) -> None:
         )
     else:
         scope_log.info("scope %s %s", outcome.scope, outcome.status.value, extra=fields)
-
-
-def _failed(scope: Scope, error: AwsError, at: datetime) -> ScopeOutcome:
-    return ScopeOutcome(
-        scope,
-        ScopeStatus.FAILED,
-        started_at=at,
-        finished_at=at,
-        error_code=error.kind.value,
-        aws_error_code=error.code,
-        error_message=error.message or error.code,
-    )

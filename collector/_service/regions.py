@@ -18,8 +18,9 @@ from typing import Any
 
 import anyio
 
-from .._aws import AwsClients
+from .._aws import Aws
 from .._errors import ErrorKind
+from .._model.regions import is_opt_in
 from .._model.scopes import Listing, Scope, ScopeOutcome, ScopeStatus
 
 UNKNOWN_TOKEN_CODES = frozenset({"UnrecognizedClientException", "InvalidClientTokenId"})
@@ -44,7 +45,7 @@ def listing_order(
     accounts: dict[str, int] = {}
     for scope in scopes:
         accounts.setdefault(scope.account_id, len(accounts))
-        if not AwsClients.is_opt_in(scope.region):
+        if not is_opt_in(scope.region):
             regions.setdefault(scope.region, len(regions))
     count = max(1, len(regions))
 
@@ -53,7 +54,7 @@ def listing_order(
     def key(scope: Scope) -> tuple[int, bool, int, int]:
         account = accounts[scope.account_id]
         longest_first = -known.get((scope.account_id, scope.region), 0)
-        if AwsClients.is_opt_in(scope.region):
+        if is_opt_in(scope.region):
             return longest_first, True, 0, account
         return longest_first, False, (regions[scope.region] - account) % count, account
 
@@ -65,7 +66,7 @@ class OptInEvidence:
 
     def __init__(self, scopes: Sequence[Scope]) -> None:
         self._pending: Counter[str] = Counter(
-            s.account_id for s in scopes if not AwsClients.is_opt_in(s.region)
+            s.account_id for s in scopes if not is_opt_in(s.region)
         )
         self._done: dict[str, anyio.Event] = {}
         self._worked: set[str] = set()
@@ -73,7 +74,7 @@ class OptInEvidence:
     def finished(self, outcome: ScopeOutcome) -> None:
         """Record a listed scope of a region every account has."""
         account = outcome.scope.account_id
-        if AwsClients.is_opt_in(outcome.scope.region):
+        if is_opt_in(outcome.scope.region):
             return
         # One listing that worked proves the credentials, whatever the others met.
         if outcome.status is ScopeStatus.SUCCEEDED or any(
@@ -110,14 +111,14 @@ def refused_as_unknown_token(outcome: ScopeOutcome | Listing) -> bool:
 
 
 async def opt_in_verdict(
-    aws: AwsClients, evidence: OptInEvidence, outcome: ScopeOutcome, credentials: Any
+    aws: Aws, evidence: OptInEvidence, outcome: ScopeOutcome, credentials: Any
 ) -> ScopeOutcome:
     """`outcome` of an opt-in scope refused as an unknown token: `skipped` if the region is
     not enabled for the account, else the failure as it was (`access_denied`)."""
     scope = outcome.scope
-    if aws.issued_by_sts(scope.account_id) or await evidence.proven(scope.account_id):
+    if aws.credentials.issued_by_sts(scope.account_id) or await evidence.proven(scope.account_id):
         return _skipped(outcome, "AppFlow does not know the account's valid credentials there")
-    status = await aws.region_opt_in_status(scope.account_id, scope.region, credentials)
+    status = await aws.opt_in.status_of(scope.account_id, scope.region, credentials)
     if status == "not-opted-in":
         return _skipped(outcome, "ec2:DescribeRegions says so")
     return outcome

@@ -1,80 +1,54 @@
-"""The resources a run lists in each scope, one registration each.
+"""The resources a run lists in each scope, as their descriptors say.
 
-A registration prepares its lister once per run (the profile filters; the digests of the
-flows already stored) and then lists one scope through the scope's shared AppFlow client.
-A new resource is a lister in `_aws/`, a spec in `_store/` and an entry in `REGISTRY`.
+A listing plan is prepared once per run for each resource `--resources` names (the
+targeted refresh's filters; what the store already holds of resources listed as summaries),
+then each scope lists its resources one after the other through the scope's shared AppFlow
+client.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from .._aws import ListingFilter, RetryPolicy, list_flows, list_scope
-from .._config import Settings
+from .._aws import ListingPlan, list_resource
 from .._model.organization import AccountInfo
-from .._model.scopes import FLOWS, PROFILES, Listing, Scope, ScopeOutcome
-from .._store import Store
+from .._model.resource import ListingFilter, Resource
+from .._model.scopes import Listing, Scope, ScopeOutcome
+from .context import Run
 from .regions import refused_as_unknown_token
 
-Lister = Callable[[Any, Scope, RetryPolicy], Awaitable[Listing]]
-"""(AppFlow client, scope, retry policy) -> the scope's listing of one resource."""
-Prepare = Callable[[Settings, Store, Sequence[AccountInfo]], Awaitable[Lister]]
 
-
-async def _profiles(settings: Settings, store: Store, accounts: Sequence[AccountInfo]) -> Lister:
-    listing_filter = ListingFilter(
+async def prepare_listings(run: Run, accounts: Sequence[AccountInfo]) -> list[ListingPlan]:
+    """How this run lists each resource it lists (`--resources`), in listing order."""
+    settings = run.settings
+    selection = ListingFilter(
         connector_type=settings.connector_type,
         connector_label=settings.connector_label,
         profile_names=settings.profile_name,
     )
-
-    async def lister(client: Any, scope: Scope, retry: RetryPolicy) -> Listing:
-        return await list_scope(client, scope, listing_filter, retry)
-
-    return lister
-
-
-async def _flows(settings: Settings, store: Store, accounts: Sequence[AccountInfo]) -> Lister:
-    # Read once per run: a flow whose definition is the stored one is not described again.
-    known = await store.known_flows([a.account_id for a in accounts if a.collect])
-
-    async def lister(client: Any, scope: Scope, retry: RetryPolicy) -> Listing:
-        return await list_flows(client, scope, known, retry)
-
-    return lister
-
-
-REGISTRY: dict[str, Prepare] = {PROFILES: _profiles, FLOWS: _flows}
-"""Every resource a run can list, by name, in the order a scope lists them."""
-
-
-async def prepare_listers(
-    settings: Settings, store: Store, accounts: Sequence[AccountInfo]
-) -> list[tuple[str, Lister]]:
-    """The listers of the resources this run lists (`--resources`), in registry order."""
-    chosen = settings.listed_resources
+    collected = [a.account_id for a in accounts if a.collect]
     return [
-        (name, await prepare(settings, store, accounts))
-        for name, prepare in REGISTRY.items()
-        if name in chosen
+        ListingPlan(resource, run.aws.retry, selection, await _known(run, resource, collected))
+        for resource in settings.listed_resources
     ]
 
 
+async def _known(run: Run, resource: Resource, accounts: list[str]) -> Any:
+    # Read once per run: a record whose summary is the stored one is not described again.
+    return await run.store.known(resource, accounts) if resource.api.describe else {}
+
+
 async def list_resources(
-    client: Any,
-    scope: Scope,
-    listers: Sequence[tuple[str, Lister]],
-    retry: RetryPolicy,
-    now: Callable[[], datetime],
+    client: Any, scope: Scope, plans: Sequence[ListingPlan], now: Callable[[], datetime]
 ) -> ScopeOutcome:
     """List every resource of one scope, one after the other."""
     started = now()
-    listings: dict[str, Listing] = {}
-    for name, lister in listers:
-        listing = await lister(client, scope, retry)
-        listings[name] = listing
+    listings: dict[Resource, Listing] = {}
+    for plan in plans:
+        listing = await list_resource(client, scope, plan)
+        listings[plan.resource] = listing
         if refused_as_unknown_token(listing):
             # AppFlow does not know these credentials here: every other call gets the same
             # answer, and whether the region is enabled is decided for the whole scope.

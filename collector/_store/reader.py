@@ -1,5 +1,5 @@
-"""Read-side queries: changes in a window, one profile's or flow's history, the inventory at
-a moment, and which flows use which profiles.
+"""Read-side queries, for every resource alike: changes in a window, one record's history,
+the inventory at a moment, an export; and which flows use which profiles.
 
 Every query selects through the Table objects, so `UtcDateTime` and `JSON` decode values the
 same way on SQLite and PostgreSQL, and compares times through bound, time-zone-aware
@@ -22,83 +22,47 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from .._errors import DatabaseError
+from .._model.resource import Resource
+from .._model.resources import FLOWS, PROFILES, RESOURCES
 from .dialects import Dialect, dialect_named
 from .engine import create_engine
 from .errors import display_url, translated
 from .migrate import current_revision, head_revision
-from .schema import (
-    collection_runs,
-    connector_profile_versions,
-    connector_profiles,
-    flow_connector_profiles,
-    flow_versions,
-    flows,
-)
-
-profiles = connector_profiles
-versions = connector_profile_versions
+from .schema import collection_runs, flow_connector_profiles
+from .tables import ResourceTables, tables_of
 
 # Rows fetched per round trip while streaming: memory stays bounded whatever the table size.
 BATCH = 500
 
 Row = Mapping[Any, Any]  # a result row by column name (RowMapping)
 
-CHANGE_COLUMNS = (
-    "valid_from",
-    "change_type",
-    "account_id",
-    "region",
-    "connector_type",
-    "connector_profile_name",
-    "connector_profile_arn",
-    "version",
-    "changed_fields",
-    "run_id",
-)
 HISTORY_COLUMNS = ("version", "change_type", "valid_from", "valid_to", "changed_fields", "run_id")
-INVENTORY_COLUMNS = (
-    "account_id",
-    "region",
-    "connector_type",
-    "connector_profile_name",
-    "connector_profile_arn",
-    "version",
-)
-EXPORT_COLUMNS = tuple(column.name for column in profiles.columns)
-FLOW_INVENTORY_COLUMNS = (
-    "account_id",
-    "region",
-    "flow_name",
-    "flow_status",
-    "trigger_type",
-    "source_connector_type",
-    "destination_connector_type",
-    "flow_arn",
-    "version",
-)
-FLOW_EXPORT_COLUMNS = tuple(column.name for column in flows.columns)
-FLOW_CHANGE_COLUMNS = (
-    "valid_from",
-    "change_type",
-    "account_id",
-    "region",
-    "flow_name",
-    "source_connector_type",
-    "destination_connector_type",
-    "flow_arn",
-    "version",
-    "changed_fields",
-    "run_id",
-)
 USAGE_COLUMNS = ("account_id", "region", "connector_profile_name", "connector_type", "flows")
 DANGLING_COLUMNS = ("account_id", "region", "flow_name", "role", "connector_profile_name")
-RUN_CHANGE_COLUMNS = (
-    "change_type",
-    "account_id",
-    "region",
-    "connector_profile_name",
-    "changed_fields",
-)
+
+
+def inventory_columns(resource: Resource) -> tuple[str, ...]:
+    """What `show` prints of `resource`: its scope, what names it, its ARN and version."""
+    return ("account_id", "region", *resource.show_columns, resource.key, "version")
+
+
+def change_columns(resource: Resource) -> tuple[str, ...]:
+    """What `changes` prints of a version of `resource`."""
+    return (
+        "valid_from",
+        "change_type",
+        "account_id",
+        "region",
+        *resource.change_columns,
+        resource.key,
+        "version",
+        "changed_fields",
+        "run_id",
+    )
+
+
+def run_change_columns(resource: Resource) -> tuple[str, ...]:
+    return ("change_type", "account_id", "region", resource.name_column, "changed_fields")
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,60 +84,42 @@ class Reader:
         self._engine = engine
         self._dialect: Dialect = dialect_named(conn.dialect.name)
 
-    def changes(self, since: datetime, until: datetime | None, accounts: Sequence[str]) -> Rows:
-        """Versions with `since <= valid_from < until`, newest first."""
-        query = (
-            sa.select(
-                versions.c.valid_from,
-                versions.c.change_type,
-                profiles.c.account_id,
-                profiles.c.region,
-                profiles.c.connector_type,
-                profiles.c.connector_profile_name,
-                versions.c.connector_profile_arn,
-                versions.c.version,
-                versions.c.changed_fields,
-                versions.c.run_id,
-            )
-            .join_from(versions, profiles, _same_profile())
-            .where(versions.c.valid_from >= since)
-            .order_by(
-                versions.c.valid_from.desc(),
-                self._dialect.text_order(versions.c.connector_profile_arn),
-                versions.c.version.desc(),
-            )
-        )
-        if until is not None:
-            query = query.where(versions.c.valid_from < until)
-        return self._stream(CHANGE_COLUMNS, _in_accounts(query, accounts))
-
-    def flow_changes(
-        self, since: datetime, until: datetime | None, accounts: Sequence[str]
+    def changes(
+        self,
+        resource: Resource,
+        since: datetime,
+        until: datetime | None,
+        accounts: Sequence[str],
     ) -> Rows:
-        """Flow versions with `since <= valid_from < until`, newest first."""
-        f, v = flows.c, flow_versions.c
+        """Versions of `resource` with `since <= valid_from < until`, newest first."""
+        tables = tables_of(resource)
+        v = tables.versions.c
+        columns = change_columns(resource)
         query = (
-            sa.select(*(v[n] if n in v else f[n] for n in FLOW_CHANGE_COLUMNS))
-            .join_from(flow_versions, flows, v.flow_arn == f.flow_arn)
+            sa.select(*(_column(tables, name) for name in columns))
+            .join_from(tables.versions, tables.table, _same_record(tables))
             .where(v.valid_from >= since)
-            .order_by(v.valid_from.desc(), self._dialect.text_order(v.flow_arn), v.version.desc())
+            .order_by(
+                v.valid_from.desc(),
+                self._dialect.text_order(v[resource.key]),
+                v.version.desc(),
+            )
         )
         if until is not None:
             query = query.where(v.valid_from < until)
-        if accounts:
-            query = query.where(f.account_id.in_(accounts))
-        return self._stream(FLOW_CHANGE_COLUMNS, query)
+        return self._stream(columns, _in_accounts(query, tables, accounts))
 
     async def history(self, arn: str, *, with_snapshot: bool) -> tuple[tuple[str, ...], list[Row]]:
-        """Every version of one profile or flow, oldest first (few: read whole, not
-        streamed)."""
+        """Every version of the record with this ARN, whatever its resource, oldest first
+        (few: read whole, not streamed)."""
         columns = HISTORY_COLUMNS + (("snapshot",) if with_snapshot else ())
         found: list[Row] = []
-        for table, key in ((versions, "connector_profile_arn"), (flow_versions, "flow_arn")):
+        for resource in RESOURCES:
+            versions = tables_of(resource).versions
             query = (
-                sa.select(*(table.c[name] for name in columns))
-                .where(table.c[key] == arn)
-                .order_by(table.c.version)
+                sa.select(*(versions.c[name] for name in columns))
+                .where(versions.c[resource.key] == arn)
+                .order_by(versions.c.version)
             )
             with translated(self._engine):
                 found = list((await self._conn.execute(query)).mappings())
@@ -182,88 +128,50 @@ class Reader:
         return columns, found
 
     def inventory(
-        self, as_of: datetime | None, accounts: Sequence[str], *, with_snapshot: bool
+        self,
+        resource: Resource,
+        as_of: datetime | None,
+        accounts: Sequence[str],
+        *,
+        with_snapshot: bool,
     ) -> Rows:
-        """The profiles that existed at `as_of` (None: now), with the version valid then."""
-        names = INVENTORY_COLUMNS + (("snapshot",) if with_snapshot else ())
-        columns = [
-            profiles.c.account_id,
-            profiles.c.region,
-            profiles.c.connector_type,
-            profiles.c.connector_profile_name,
-            profiles.c.connector_profile_arn,
-            versions.c.version,
-        ]
-        if with_snapshot:
-            columns.append(versions.c.snapshot)
-        query = sa.select(*columns).join_from(profiles, versions, _same_profile())
-        if as_of is None:
-            query = query.where(
-                profiles.c.deleted_at.is_(None), versions.c.version == profiles.c.version
-            )
-        else:
-            # The version valid at that moment; a `deleted` one means the profile was gone then.
-            query = query.where(
-                versions.c.valid_from <= as_of,
-                sa.or_(versions.c.valid_to.is_(None), versions.c.valid_to > as_of),
-                versions.c.change_type != "deleted",
-            )
-        query = query.order_by(
-            profiles.c.account_id,
-            profiles.c.region,
-            self._dialect.text_order(profiles.c.connector_profile_name),
-            self._dialect.text_order(profiles.c.connector_profile_arn),
+        """The records of `resource` that existed at `as_of` (None: now), with the version
+        valid then."""
+        tables = tables_of(resource)
+        t, v = tables.table.c, tables.versions.c
+        names = inventory_columns(resource) + (("snapshot",) if with_snapshot else ())
+        query = sa.select(*(_column(tables, name) for name in names)).join_from(
+            tables.table, tables.versions, _same_record(tables)
         )
-        return self._stream(names, _in_accounts(query, accounts))
-
-    def flow_inventory(
-        self, as_of: datetime | None, accounts: Sequence[str], *, with_snapshot: bool
-    ) -> Rows:
-        """The flows that existed at `as_of` (None: now), with the version valid then."""
-        f, v = flows.c, flow_versions.c
-        names = FLOW_INVENTORY_COLUMNS + (("snapshot",) if with_snapshot else ())
-        columns = [f[name] for name in FLOW_INVENTORY_COLUMNS if name != "version"]
-        columns.append(v.version)
-        if with_snapshot:
-            columns.append(v.snapshot)
-        query = sa.select(*columns).join_from(flows, flow_versions, v.flow_arn == f.flow_arn)
         if as_of is None:
-            query = query.where(f.deleted_at.is_(None), v.version == f.version)
+            query = query.where(t.deleted_at.is_(None), v.version == t.version)
         else:
+            # The version valid at that moment; a `deleted` one means it was gone then.
             query = query.where(
                 v.valid_from <= as_of,
                 sa.or_(v.valid_to.is_(None), v.valid_to > as_of),
                 v.change_type != "deleted",
             )
         query = query.order_by(
-            f.account_id,
-            f.region,
-            self._dialect.text_order(f.flow_name),
-            self._dialect.text_order(f.flow_arn),
+            t.account_id,
+            t.region,
+            self._dialect.text_order(t[resource.name_column]),
+            self._dialect.text_order(t[resource.key]),
         )
-        if accounts:
-            query = query.where(f.account_id.in_(accounts))
-        return self._stream(names, query)
+        return self._stream(names, _in_accounts(query, tables, accounts))
 
-    def export(self, *, include_deleted: bool) -> Rows:
-        """Every column of `connector_profiles`, by ARN; deleted profiles only if asked."""
-        query = sa.select(profiles).order_by(
-            self._dialect.text_order(profiles.c.connector_profile_arn)
-        )
+    def export(self, resource: Resource, *, include_deleted: bool) -> Rows:
+        """Every column of `resource`'s table, by ARN; deleted records only if asked."""
+        tables = tables_of(resource)
+        query = sa.select(tables.table).order_by(self._dialect.text_order(tables.arn))
         if not include_deleted:
-            query = query.where(profiles.c.deleted_at.is_(None))
-        return self._stream(EXPORT_COLUMNS, query)
-
-    def export_flows(self, *, include_deleted: bool) -> Rows:
-        """Every column of `flows`, by ARN; deleted flows only if asked."""
-        query = sa.select(flows).order_by(self._dialect.text_order(flows.c.flow_arn))
-        if not include_deleted:
-            query = query.where(flows.c.deleted_at.is_(None))
-        return self._stream(FLOW_EXPORT_COLUMNS, query)
+            query = query.where(tables.table.c.deleted_at.is_(None))
+        return self._stream(tuple(column.name for column in tables.table.columns), query)
 
     def profile_usage(self) -> Rows:
         """Each current profile with the number of current flows that use it (0: unused),
         most used first."""
+        profiles, flows = tables_of(PROFILES).table, tables_of(FLOWS).table
         p, link, f = profiles.c, flow_connector_profiles.c, flows.c
         users = (
             sa.select(sa.func.count(sa.distinct(link.flow_arn)))
@@ -286,6 +194,7 @@ class Reader:
 
     def dangling_links(self) -> Rows:
         """Current flows naming a connector profile that does not exist (or was deleted)."""
+        flows = tables_of(FLOWS).table
         link, f = flow_connector_profiles.c, flows.c
         query = (
             sa.select(f.account_id, f.region, f.flow_name, link.role, link.connector_profile_name)
@@ -304,6 +213,7 @@ class Reader:
     def profile_counts(self, by: str) -> Rows:
         """Current profiles counted by `account_id` (in account order) or `connector_type`
         (largest first)."""
+        profiles = tables_of(PROFILES).table
         column = profiles.c[by]
         count = sa.func.count().label("profiles")
         query = sa.select(column, count).where(profiles.c.deleted_at.is_(None)).group_by(column)
@@ -312,24 +222,18 @@ class Reader:
         )
         return self._stream((by, "profiles"), query)
 
-    def run_changes(self, run_id: str) -> Rows:
-        """The versions one run wrote, by change type and profile name."""
+    def run_changes(self, resource: Resource, run_id: str) -> Rows:
+        """The versions of `resource` one run wrote, by change type and name."""
+        tables = tables_of(resource)
+        v, t = tables.versions.c, tables.table.c
+        columns = run_change_columns(resource)
         query = (
-            sa.select(
-                versions.c.change_type,
-                profiles.c.account_id,
-                profiles.c.region,
-                profiles.c.connector_profile_name,
-                versions.c.changed_fields,
-            )
-            .join_from(versions, profiles, _same_profile())
-            .where(versions.c.run_id == run_id)
-            .order_by(
-                versions.c.change_type,
-                self._dialect.text_order(profiles.c.connector_profile_name),
-            )
+            sa.select(*(_column(tables, name) for name in columns))
+            .join_from(tables.versions, tables.table, _same_record(tables))
+            .where(v.run_id == run_id)
+            .order_by(v.change_type, self._dialect.text_order(t[resource.name_column]))
         )
-        return self._stream(RUN_CHANGE_COLUMNS, query)
+        return self._stream(columns, query)
 
     def _stream(self, columns: tuple[str, ...], query: sa.Select[Any]) -> Rows:
         return Rows(columns, self._rows(query.execution_options(yield_per=BATCH)))
@@ -341,12 +245,21 @@ class Reader:
                     yield row
 
 
-def _same_profile() -> sa.ColumnElement[bool]:
-    return versions.c.connector_profile_arn == profiles.c.connector_profile_arn
+def _column(tables: ResourceTables, name: str) -> sa.ColumnElement[Any]:
+    """A column by name: the version's own (its number, dates, snapshot), else the row's."""
+    versions = tables.versions.c
+    return versions[name] if name in versions else tables.table.c[name]
 
 
-def _in_accounts(query: sa.Select[Any], accounts: Sequence[str]) -> sa.Select[Any]:
-    return query.where(profiles.c.account_id.in_(accounts)) if accounts else query
+def _same_record(tables: ResourceTables) -> sa.ColumnElement[bool]:
+    key = tables.resource.key
+    return tables.versions.c[key] == tables.table.c[key]
+
+
+def _in_accounts(
+    query: sa.Select[Any], tables: ResourceTables, accounts: Sequence[str]
+) -> sa.Select[Any]:
+    return query.where(tables.table.c.account_id.in_(accounts)) if accounts else query
 
 
 @asynccontextmanager

@@ -111,7 +111,8 @@ collection_runs = sa.Table(
     sa.Column("error_message", sa.Text),
     sa.Column("run_label", sa.String(64)),
     sa.Column("shard", sa.String(16)),
-    # Flows, beside the connector profiles: which resources the run listed, and their counts.
+    # Which resources the run listed; the counts of profiles and flows as columns, kept for
+    # the dashboards that read them (`collection_run_resources` has every resource's).
     sa.Column("resources", sa.String(64)),
     sa.Column("flows_seen", sa.Integer, nullable=False, server_default="0"),
     sa.Column("flows_created", sa.Integer, nullable=False, server_default="0"),
@@ -185,8 +186,7 @@ connector_profile_properties = sa.Table(
 
 connector_profile_versions = _versions("connector_profile_versions", "connector_profile_arn")
 
-# --- flows, and the connector profiles they use -----------------------------------------------
-
+# Each resource's listing of each scope, and its counts in each run.
 collection_scope_resources = sa.Table(
     "collection_scope_resources",
     metadata,
@@ -205,6 +205,19 @@ collection_scope_resources = sa.Table(
     sa.Column("error_message", sa.Text),
 )
 
+collection_run_resources = sa.Table(
+    "collection_run_resources",
+    metadata,
+    sa.Column("run_id", sa.String(36), primary_key=True),
+    sa.Column("resource", sa.String(32), primary_key=True),
+    sa.Column("seen", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("updated", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("deleted", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("restored", sa.Integer, nullable=False, server_default="0"),
+)
+
+# Flows, and the connector profiles they use.
 flows = sa.Table(
     "flows",
     metadata,

@@ -7,45 +7,31 @@ only the arguments PostgreSQL and SQLite share.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from .._model.flows import KnownFlow
-from .._model.history import Record, ScopePlan, StoredRecord, dedupe, plan_scope
-from .._model.profiles import ProfileRecord, changed_paths, flatten_properties
-from .._model.run import RunStatus
-from .._model.scopes import (
-    FLOWS,
-    PROFILES,
-    Listing,
-    Scope,
-    ScopeChanges,
-    ScopeOutcome,
-    ScopeStatus,
-)
-from .chunks import chunks as _chunks
+from .._model.history import dedupe
+from .._model.resource import Known, Resource
+from .._model.resources import LINKS, PROFILES, RESOURCES
+from .._model.run import CHANGE_TYPES, RunResult, RunStatus
+from .._model.scopes import Listing, ScopeChanges, ScopeOutcome, ScopeStatus
 from .dialects import dialect_named
 from .errors import translated
-from .flows import FLOW_SPEC, link_profiles, stored_flow_digests
+from .history import write_resource
+from .known import known_records
+from .links import resolve_links
 from .schema import (
     accounts,
+    collection_run_resources,
     collection_runs,
     collection_scope_resources,
     collection_scopes,
-    connector_profile_properties,
-    connector_profile_versions,
-    connector_profiles,
 )
-from .spec import Children, ResourceSpec
-
-profiles = connector_profiles
-versions = connector_profile_versions
-properties = connector_profile_properties
+from .tables import tables_of
 
 
 class Store:
@@ -139,14 +125,26 @@ class Store:
                 rows = (await conn.execute(query)).all()
         return {(account, region): int(pages) for account, region, pages in rows}
 
-    async def finish_run(self, run_id: str, **values: Any) -> None:
+    async def finish_run(self, result: RunResult) -> None:
+        """Record how a run ended, with its counts: every resource's in
+        `collection_run_resources`, profiles' and flows' also as `collection_runs` columns."""
         with translated(self._engine):
             async with self._engine.begin() as conn:
                 await conn.execute(
                     sa.update(collection_runs)
-                    .where(collection_runs.c.run_id == run_id)
-                    .values(**values)
+                    .where(collection_runs.c.run_id == result.run_id)
+                    .values(**_run_row(result))
                 )
+                counts = [
+                    {
+                        "run_id": result.run_id,
+                        "resource": resource.name,
+                        **_counts(result, resource),
+                    }
+                    for resource in result.resources
+                ]
+                if counts:
+                    await _replace_run_counts(conn, result.run_id, counts)
 
     async def record_accounts(self, rows: Sequence[dict[str, Any]]) -> None:
         """Upsert `accounts` rows (account_id, name, email, state, source, last_seen_at)."""
@@ -174,7 +172,7 @@ class Store:
 
     async def write_scopes(
         self, run_id: str, outcomes: Sequence[ScopeOutcome]
-    ) -> list[dict[str, ScopeChanges]]:
+    ) -> list[dict[Resource, ScopeChanges]]:
         """Apply several scope outcomes in one transaction; return what each changed, by
         resource.
 
@@ -187,258 +185,45 @@ class Store:
 
     async def _write_scopes(
         self, run_id: str, outcomes: Sequence[ScopeOutcome]
-    ) -> list[dict[str, ScopeChanges]]:
-        changes: list[dict[str, ScopeChanges]] = [{} for _ in outcomes]
+    ) -> list[dict[Resource, ScopeChanges]]:
+        changes: list[dict[Resource, ScopeChanges]] = [{} for _ in outcomes]
         async with self._engine.begin() as conn:
-            for spec in RESOURCE_SPECS.values():
+            for resource in RESOURCES:
                 listed = [
-                    (index, outcome, outcome.listings[spec.name])
+                    (index, outcome, outcome.listings[resource])
                     for index, outcome in enumerate(outcomes)
-                    if spec.name in outcome.listings
+                    if resource in outcome.listings
                 ]
                 if not listed:
                     continue
-                written = await _write_resource(
-                    conn, spec, run_id, [(o, listing) for _, o, listing in listed]
+                written = await write_resource(
+                    conn, tables_of(resource), run_id, [(o, listing) for _, o, listing in listed]
                 )
                 for (index, _, _), change in zip(listed, written, strict=True):
-                    changes[index][spec.name] = change
+                    changes[index][resource] = change
             await conn.execute(
                 sa.insert(collection_scopes), [_scope_row(run_id, o) for o in outcomes]
             )
             resources = [
-                _resource_row(run_id, outcome, name, listing)
+                _resource_row(run_id, outcome, resource, listing)
                 for outcome in outcomes
-                for name, listing in outcome.listings.items()
+                for resource, listing in outcome.listings.items()
             ]
             if resources:
                 await conn.execute(sa.insert(collection_scope_resources), resources)
-            # After profiles and flows are written: a profile created after its flow is
-            # linked now, and a deleted profile's links lose its ARN.
-            await link_profiles(conn, sorted({o.scope for o in outcomes}))
+            # After every resource is written: a target created after what names it is
+            # linked now, and a deleted one's links lose its ARN.
+            await resolve_links(conn, LINKS, [o.scope for o in outcomes])
         return changes
 
-    async def known_flows(self, account_ids: Sequence[str]) -> dict[str, KnownFlow]:
-        """The digests of every live flow stored for these accounts, by ARN: a listed flow
-        whose definition is the stored one need not be described again."""
+    async def known(
+        self, resource: Resource, account_ids: Sequence[str]
+    ) -> dict[tuple[str, str, str], Known]:
+        """What the store holds of the live records of `resource` in these accounts, for
+        a listing of summaries to tell which need describing."""
         with translated(self._engine):
             async with self._engine.connect() as conn:
-                return await stored_flow_digests(conn, account_ids)
-
-
-async def _write_resource(
-    conn: AsyncConnection,
-    spec: ResourceSpec,
-    run_id: str,
-    listed: Sequence[tuple[ScopeOutcome, Listing]],
-) -> list[ScopeChanges]:
-    """Write one resource's listings of a batch of scopes; return what each changed."""
-    listings = [(outcome, listing, dedupe(listing.records)) for outcome, listing in listed]
-    stored = await _stored_records(conn, spec, listings)
-    plans = [
-        plan_scope(stored.get(outcome.scope, {}), records, listing.complete)
-        for outcome, listing, records in listings
-    ]
-    previous = await _current_snapshots(
-        conn,
-        spec,
-        [arn for plan in plans for arn in (*_arns(plan.updated), *_arns(plan.restored))]
-        + [arn for plan in plans for arn in plan.deleted],
-    )
-    writes = _Writes(spec)
-    for (outcome, listing, records), plan in zip(listings, plans, strict=True):
-        scope_stored = stored.get(outcome.scope, {})
-        writes.add_scope(run_id, outcome, listing.complete, records, plan, scope_stored, previous)
-    await writes.execute(conn)
-    return [
-        ScopeChanges(
-            created=len(plan.created),
-            updated=len(plan.updated),
-            deleted=len(plan.deleted),
-            restored=len(plan.restored),
-            unchanged=len(plan.unchanged),
-        )
-        for plan in plans
-    ]
-
-
-def _arns(records: Iterable[Record]) -> list[str]:
-    return [record.arn for record in records]
-
-
-@dataclass
-class _Writes:
-    """The rows a batch of scopes writes for one resource, gathered so each statement runs
-    once per batch."""
-
-    spec: ResourceSpec
-    records: list[dict[str, Any]] = field(default_factory=list)
-    versions: list[dict[str, Any]] = field(default_factory=list)
-    children: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    closed: list[dict[str, Any]] = field(default_factory=list)
-    seen: list[dict[str, Any]] = field(default_factory=list)
-    seen_scopes: list[dict[str, Any]] = field(default_factory=list)
-    deleted: list[dict[str, Any]] = field(default_factory=list)
-    cleared: list[str] = field(default_factory=list)
-    cleared_on_delete: list[str] = field(default_factory=list)
-
-    def add_scope(
-        self,
-        run_id: str,
-        outcome: ScopeOutcome,
-        complete: bool,
-        records: Sequence[Record],
-        plan: ScopePlan[Record],
-        stored: dict[str, StoredRecord],
-        previous: dict[str, Any],
-    ) -> None:
-        spec = self.spec
-        now = outcome.finished_at
-        for change_type, changed in (
-            ("created", plan.created),
-            ("updated", plan.updated),
-            ("restored", plan.restored),
-        ):
-            for record in changed:
-                before = stored.get(record.arn)
-                version = 1 if before is None else before.version + 1
-                old = previous.get(record.arn)
-                fields = [] if old is None else spec.changed_fields(old, record.snapshot)
-                self.versions.append(
-                    _version_row(
-                        spec.key,
-                        record.arn,
-                        version,
-                        change_type,
-                        now,
-                        run_id,
-                        record.snapshot,
-                        record.content_hash,
-                        fields,
-                    )
-                )
-                self.records.append(spec.row(record, version, now))
-                for children in spec.children:
-                    self.children.setdefault(children.table.name, []).extend(children.rows(record))
-                self.cleared.append(record.arn)
-                if before is not None:
-                    self.closed.append({"arn": record.arn, "t": now})
-        for arn in plan.deleted:
-            before = stored[arn]
-            self.versions.append(
-                _version_row(
-                    spec.key,
-                    arn,
-                    before.version + 1,
-                    "deleted",
-                    now,
-                    run_id,
-                    previous.get(arn, {}),
-                    before.content_hash,
-                    [],
-                )
-            )
-            self.closed.append({"arn": arn, "t": now})
-            self.deleted.append({"arn": arn, "t": now})
-            self.cleared_on_delete.append(arn)
-        if complete and not spec.seen_columns:
-            # A complete listing saw every live record of its scope: one statement for the
-            # scope rather than one per unchanged record (most of a rerun's writes).
-            if plan.unchanged:
-                self.seen_scopes.append(
-                    {"a": outcome.scope.account_id, "r": outcome.scope.region, "t": now}
-                )
-        else:
-            by_arn = {record.arn: record for record in records}
-            self.seen.extend(
-                {"arn": arn, "t": now, **_seen_values(spec, by_arn[arn])} for arn in plan.unchanged
-            )
-
-    async def execute(self, conn: AsyncConnection) -> None:
-        spec = self.spec
-        table, versions = spec.table, spec.versions
-        by_arn: sa.BindParameter[str] = sa.bindparam("arn")
-        if self.closed:
-            await conn.execute(
-                sa.update(versions)
-                .where(versions.c[spec.key] == by_arn, versions.c.valid_to.is_(None))
-                .values(valid_to=sa.bindparam("t")),
-                self.closed,
-            )
-        if self.records:
-            await _upsert(conn, spec, self.records)
-        if self.seen:
-            await conn.execute(
-                sa.update(table)
-                .where(spec.arn == by_arn)
-                .values(
-                    last_seen_at=sa.bindparam("t"),
-                    **{name: sa.bindparam(f"v_{name}") for name in spec.seen_columns},
-                ),
-                self.seen,
-            )
-        if self.deleted:
-            await conn.execute(
-                sa.update(table)
-                .where(spec.arn == by_arn)
-                .values(deleted_at=sa.bindparam("t"), version=table.c.version + 1),
-                self.deleted,
-            )
-        if self.seen_scopes:
-            # After the deletions, which this must not touch (their deleted_at is set now).
-            await conn.execute(
-                sa.update(table)
-                .where(
-                    table.c.account_id == sa.bindparam("a"),
-                    table.c.region == sa.bindparam("r"),
-                    table.c.deleted_at.is_(None),
-                )
-                .values(last_seen_at=sa.bindparam("t")),
-                self.seen_scopes,
-            )
-        for children in spec.children:
-            key = children.table.c[spec.key]
-            gone = self.cleared + (self.cleared_on_delete if children.cleared_on_delete else [])
-            for chunk in _chunks(gone):
-                await conn.execute(sa.delete(children.table).where(key.in_(chunk)))
-        for child_table, rows in (
-            *((c.table, self.children.get(c.table.name, [])) for c in spec.children),
-            (versions, self.versions),
-        ):
-            if rows:
-                await conn.execute(sa.insert(child_table), rows)
-
-
-def _seen_values(spec: ResourceSpec, record: Record) -> dict[str, Any]:
-    return {f"v_{name}": value for name, value in spec.seen(record).items()}
-
-
-async def _stored_records(
-    conn: AsyncConnection,
-    spec: ResourceSpec,
-    listings: Sequence[tuple[ScopeOutcome, Listing, Sequence[Record]]],
-) -> dict[Scope, dict[str, StoredRecord]]:
-    """What the store holds for each scope of a batch, in as few queries as possible.
-
-    A complete listing may delete, so it needs every record of its scope; an incomplete one
-    only the records it saw.
-    """
-    t = spec.table.c
-    columns = (spec.arn, t.account_id, t.region, t.content_hash, t.version, t.deleted_at)
-    whole = sorted({(o.scope.account_id, o.scope.region) for o, li, _ in listings if li.complete})
-    seen = [r.arn for _, listing, records in listings if not listing.complete for r in records]
-    rows: list[Any] = []
-    for chunk in _chunks(whole, 200):
-        query = sa.select(*columns).where(sa.tuple_(t.account_id, t.region).in_(chunk))
-        rows.extend(await conn.execute(query))
-    for arns in _chunks(seen):
-        rows.extend(await conn.execute(sa.select(*columns).where(spec.arn.in_(arns))))
-    found: dict[Scope, dict[str, StoredRecord]] = {}
-    for arn, account_id, region, digest, version, deleted_at in rows:
-        found.setdefault(Scope(account_id, region), {})[arn] = StoredRecord(
-            arn, digest, version, deleted_at is not None
-        )
-    return found
+                return await known_records(conn, resource, account_ids)
 
 
 def _scope_row(run_id: str, outcome: ScopeOutcome) -> dict[str, Any]:
@@ -463,13 +248,13 @@ def _scope_row(run_id: str, outcome: ScopeOutcome) -> dict[str, Any]:
 
 
 def _resource_row(
-    run_id: str, outcome: ScopeOutcome, resource: str, listing: Listing
+    run_id: str, outcome: ScopeOutcome, resource: Resource, listing: Listing
 ) -> dict[str, Any]:
     return {
         "run_id": run_id,
         "account_id": outcome.scope.account_id,
         "region": outcome.scope.region,
-        "resource": resource,
+        "resource": resource.name,
         "status": listing.status.value,
         "complete": listing.complete and listing.status is ScopeStatus.SUCCEEDED,
         "pages": listing.pages,
@@ -482,99 +267,38 @@ def _resource_row(
     }
 
 
-def _version_row(
-    key: str,
-    arn: str,
-    version: int,
-    change_type: str,
-    now: datetime,
-    run_id: str,
-    snapshot: dict[str, Any],
-    digest: str,
-    changed_fields: list[str],
-) -> dict[str, Any]:
-    return {
-        key: arn,
-        "version": version,
-        "change_type": change_type,
-        "valid_from": now,
-        "valid_to": None,
-        "changed_fields": changed_fields,
-        "snapshot": snapshot,
-        "content_hash": digest,
-        "run_id": run_id,
+def _counts(result: RunResult, resource: Resource) -> dict[str, int]:
+    counts = result.count(resource)
+    return {kind: counts[kind] for kind in ("seen", *CHANGE_TYPES)}
+
+
+def _run_row(result: RunResult) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "finished_at": result.finished_at,
+        "status": result.status,
+        "scopes_total": sum(result.scopes.values()),
+        "scopes_succeeded": result.scopes[ScopeStatus.SUCCEEDED],
+        "scopes_failed": result.scopes[ScopeStatus.FAILED],
+        "scopes_skipped": result.scopes[ScopeStatus.SKIPPED],
+        "requests": result.requests,
+        "retries": result.retries,
+        "error_message": result.error,
     }
+    for resource in RESOURCES:
+        if resource.run_columns is not None:
+            counts = _counts(result, resource)
+            row.update({f"{resource.run_columns}_{kind}": n for kind, n in counts.items()})
+    return row
 
 
-def _profile_row(record: ProfileRecord, version: int, now: datetime) -> dict[str, Any]:
-    return {
-        "connector_profile_arn": record.arn,
-        "account_id": record.account_id,
-        "region": record.region,
-        "connector_profile_name": record.name,
-        "connector_type": record.connector_type,
-        "connector_label": record.connector_label,
-        "connection_mode": record.connection_mode,
-        "credentials_arn": record.credentials_arn,
-        "created_at": record.created_at,
-        "last_updated_at": record.last_updated_at,
-        "private_connection_status": record.private_connection_status,
-        "private_connection_failure_cause": record.private_connection_failure_cause,
-        "private_connection_failure_message": record.private_connection_failure_message,
-        "properties": record.properties,
-        "content_hash": record.content_hash,
-        "version": version,
-        "first_seen_at": now,
-        "last_seen_at": now,
-        "deleted_at": None,
-    }
-
-
-def _property_rows(record: ProfileRecord) -> Iterator[dict[str, Any]]:
-    for connector, path, value in flatten_properties(record.properties):
-        yield {
-            "connector_profile_arn": record.arn,
-            "connector": connector,
-            "path": path,
-            "value": value,
-        }
-
-
-PROFILE_SPEC = ResourceSpec(
-    name=PROFILES,
-    table=profiles,
-    versions=versions,
-    key="connector_profile_arn",
-    row=_profile_row,
-    changed_fields=changed_paths,
-    children=(Children(properties, _property_rows, cleared_on_delete=True),),
-)
-RESOURCE_SPECS: dict[str, ResourceSpec] = {PROFILES: PROFILE_SPEC, FLOWS: FLOW_SPEC}
-"""Every resource the inventory keeps, in the order a batch writes them (profiles first, so
-the links of flows written with them resolve)."""
-
-
-async def _upsert(conn: AsyncConnection, spec: ResourceSpec, rows: list[dict[str, Any]]) -> None:
-    stmt = _insert(conn, spec.table)
-    kept = {spec.key, "first_seen_at"}
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[spec.arn],
-        set_={c.name: stmt.excluded[c.name] for c in spec.table.columns if c.name not in kept},
+async def _replace_run_counts(
+    conn: AsyncConnection, run_id: str, counts: list[dict[str, Any]]
+) -> None:
+    # A run is finished once, but a failed finish may be retried: replace, never add.
+    await conn.execute(
+        sa.delete(collection_run_resources).where(collection_run_resources.c.run_id == run_id)
     )
-    await conn.execute(stmt, rows)
-
-
-async def _current_snapshots(
-    conn: AsyncConnection, spec: ResourceSpec, arns: Sequence[str]
-) -> dict[str, Any]:
-    key = spec.versions.c[spec.key]
-    snapshots: dict[str, Any] = {}
-    for chunk in _chunks(arns):
-        query = sa.select(key, spec.versions.c.snapshot).where(
-            key.in_(chunk), spec.versions.c.valid_to.is_(None)
-        )
-        snapshots.update({arn: snapshot for arn, snapshot in await conn.execute(query)})
-    return snapshots
+    await conn.execute(sa.insert(collection_run_resources), counts)
 
 
 def _insert(conn: AsyncConnection, table: sa.Table) -> Any:

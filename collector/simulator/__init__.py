@@ -1,5 +1,5 @@
-"""A local AWS endpoint for STS, Organizations, EC2 and AppFlow (connector profiles and
-flows), for tests and benchmarks.
+"""A local AWS endpoint for STS, Organizations, EC2 and AppFlow (connector profiles, flows,
+...), for tests and benchmarks.
 
 It speaks the wire protocols botocore uses, so the product reaches it only through the
 standard `AWS_ENDPOINT_URL_<SERVICE>` variables. Data comes from a deterministic generator;
@@ -21,19 +21,10 @@ from ._catalog import (
 )
 from ._dead import DeadEndpoint
 from ._faults import Burst, Faults
-from ._flows import End, make_flow
+from ._flows import FLOWS, End, Flow, flow_definition, flow_description, make_flow
 from ._generate import MutationSummary, generate_organization, mutate, revise_flow
-from ._model import (
-    Account,
-    Flow,
-    Organization,
-    OrganizationalUnit,
-    Profile,
-    ScopeKey,
-    flow_definition,
-    flow_description,
-)
-from ._profiles import make_profile
+from ._model import Account, Kind, Organization, OrganizationalUnit, ScopeKey
+from ._profiles import PROFILES, Profile, make_profile
 from ._simulator import BASE_ACCESS_KEY_ID, BASE_SECRET_ACCESS_KEY, Simulator
 from ._stats import Stats
 
@@ -44,7 +35,9 @@ __all__ = [
     "BASE_SECRET_ACCESS_KEY",
     "CONNECTOR_TYPES",
     "DEFAULT_REGIONS",
+    "FLOWS",
     "OPT_IN_REGIONS",
+    "PROFILES",
     "PROPERTY_BLOCKS",
     "PROPERTY_BLOCK_KEYS",
     "Account",
@@ -53,6 +46,7 @@ __all__ = [
     "End",
     "Faults",
     "Flow",
+    "Kind",
     "MutationSummary",
     "Organization",
     "OrganizationalUnit",

@@ -1,5 +1,6 @@
-"""AppFlow (rest-json): DescribeConnectorProfiles, ListFlows and DescribeFlow, with request
-validation and faults.
+"""AppFlow (rest-json): every kind's listing and detail call, with request validation and
+faults, answered by two generic handlers from each kind's `ListOperation` and
+`DescribeOperation`.
 
 This is the hot path of a benchmark: pages come serialized from the cache, and the answer
 is assembled from bytes around them.
@@ -8,15 +9,19 @@ is assembled from bytes around them.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from collections.abc import Awaitable, Callable
+from functools import partial
 
 from ._auth import Identity, invalid_token_error
 from ._catalog import APPFLOW_REGIONS, DEFAULT_REGIONS
 from ._context import Call, ServerState
-from ._flow_api import describe_flow, list_flows
+from ._flows import FLOW_API
 from ._listing import (
     TOKEN,
+    DescribeOperation,
+    ListOperation,
     check_max_results,
     check_string,
     cursor_of,
@@ -27,58 +32,20 @@ from ._listing import (
     violation,
 )
 from ._model import ScopeKey
-from ._pages import ProfileFilter
+from ._profiles import PROFILE_API
 from ._protocols import APPFLOW, DropConnection, Reply, SimError, appflow_error
+
+APIS: tuple[ListOperation | DescribeOperation, ...] = (*PROFILE_API, *FLOW_API)
+"""Every AppFlow operation the simulator answers, by kind."""
 
 _APPFLOW_REGIONS = frozenset(APPFLOW_REGIONS)
 _DEFAULT_REGIONS = frozenset(DEFAULT_REGIONS)
-_NAME = re.compile(r"[\w/!@#+=.-]+", re.ASCII)
-_LABEL = re.compile(r"[a-zA-Z0-9][\w!@#.-]+", re.ASCII)
 
 _FAILURE_MESSAGES = {
     "InternalServerException": "An internal service error occurred.",
     "ThrottlingException": "Rate exceeded",
     "ServiceUnavailableException": "Service is unavailable, please try again later.",
 }
-
-
-def _check_names(names: object, problems: list[str]) -> tuple[str, ...] | None:
-    if names is None:
-        return None
-    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-        problems.append(violation("connectorProfileNames", names, "be a list of strings"))
-        return None
-    if len(names) > 100:
-        problems.append(
-            violation("connectorProfileNames", names, "have length less than or equal to 100")
-        )
-    for name in names:
-        if len(name) > 256 or _NAME.fullmatch(name) is None:
-            problems.append(
-                violation(
-                    "connectorProfileNames.member",
-                    name,
-                    r"satisfy regular expression pattern: [\w/!@#+=.-]+",
-                )
-            )
-    return tuple(sorted(set(names)))
-
-
-def parse_request(body: bytes, known_types: set[str]) -> tuple[ProfileFilter, int, str | None]:
-    """(filter, maxResults, nextToken) of a request; ValidationException if invalid."""
-    params = request_params(body)
-    problems: list[str] = []
-    names = _check_names(params.get("connectorProfileNames"), problems)
-    size = check_max_results(params.get("maxResults"), problems)
-    connector_type = params.get("connectorType")
-    if connector_type is not None and connector_type not in known_types:
-        problems.append(violation("connectorType", connector_type, "satisfy enum value set"))
-    label = check_string("connectorLabel", params.get("connectorLabel"), _LABEL, 256, problems)
-    token = check_string("nextToken", params.get("nextToken"), TOKEN, 2048, problems)
-    if problems:
-        raise validation_error(problems)
-    selection = ProfileFilter(names, connector_type, label)
-    return selection, size, token
 
 
 def _check_reachable(state: ServerState, key: ScopeKey) -> None:
@@ -124,23 +91,72 @@ async def handle_appflow(state: ServerState, call: Call, identity: Identity) -> 
     return await operation(state, call, key)
 
 
-async def _describe_connector_profiles(state: ServerState, call: Call, key: ScopeKey) -> Reply:
-    selection, size, token = parse_request(call.body, state.org.known_connector_types())
-    binding = f"{key[0]}|{key[1]}|{selection.binding()}"
+async def _list(listing: ListOperation, state: ServerState, call: Call, key: ScopeKey) -> Reply:
+    """One page of a kind's listing in a scope."""
+    params = request_params(call.body)
+    problems: list[str] = []
+    selection = listing.select(params, state, problems)
+    size = check_max_results(params.get("maxResults"), problems, listing.default_page)
+    token = check_string("nextToken", params.get("nextToken"), TOKEN, 2048, problems)
+    if problems:
+        raise validation_error(problems)
+    binding = f"{key[0]}|{key[1]}|{listing.operation}|{selection.binding()}"
     faulty = paging_faults(state, call.operation)
     cursor = cursor_of(state, key, binding, token, faulty)
     faults = state.faults
     if key in faults.slow_scopes:
         await asyncio.sleep(faults.slow_seconds)
-    size = min(size, state.org.short_page_sizes.get(key, size))
+    if listing.short_pages:
+        size = min(size, state.org.short_page_sizes.get(key, size))
     if faulty and key in faults.overfull_page_scopes:
-        size = len(state.org.profiles(*key)) + 1  # every profile, whatever maxResults says
-    page = state.pages.page(key, selection, cursor.offset, size)
-    return listing_reply(state, call.request_id, key, binding, token, cursor, page, faulty)
+        # Every item, whatever maxResults says.
+        size = state.pages.count(listing.kind, key, selection) + 1
+    page = state.pages.page(listing.kind, key, selection, (cursor.offset, size), listing.project)
+    return listing_reply(
+        state, call.request_id, key, binding, token, cursor, page, faulty, listing.items_key
+    )
 
 
-_OPERATIONS: dict[str, Operation] = {
-    "DescribeConnectorProfiles": _describe_connector_profiles,
-    "ListFlows": list_flows,
-    "DescribeFlow": describe_flow,
-}
+async def _describe(
+    detail: DescribeOperation, state: ServerState, call: Call, key: ScopeKey
+) -> Reply:
+    """One item of a scope, by name."""
+    params = request_params(call.body)
+    problems: list[str] = []
+    detail.check(params, problems)
+    name = params.get(detail.name_field)
+    if name is None:
+        problems.append(violation(detail.name_field, "null", "not be null"))
+    else:
+        name = check_string(detail.name_field, name, detail.name_pattern, 256, problems)
+    if problems or name is None:
+        raise validation_error(problems)
+    faults = state.faults
+    if key in faults.slow_scopes:
+        await asyncio.sleep(faults.slow_seconds)
+    item = state.org.item(detail.kind, key[0], key[1], name)
+    if item is None or item.get(detail.kind.arn_key) in faults.vanishing:
+        raise appflow_error(
+            "ResourceNotFoundException",
+            f"No {detail.kind.name[:-1]} named {name} exists in this account and region",
+        )
+    body = json.dumps(detail.project(item), separators=(",", ":")).encode()
+    if faults.roll(faults.malformed_json_rate):
+        body = body[: len(body) // 2]
+    return Reply(200, body, "application/json", {"x-amzn-RequestId": call.request_id})
+
+
+def _handler(api: ListOperation | DescribeOperation) -> Operation:
+    if isinstance(api, ListOperation):
+        return partial(_list, api)
+    return partial(_describe, api)
+
+
+_OPERATIONS: dict[str, Operation] = {api.operation: _handler(api) for api in APIS}
+
+
+def operation_paths() -> dict[str, str]:
+    """The request path of each AppFlow operation (`/list-flows` for `ListFlows`)."""
+    return {
+        "/" + re.sub(r"(?<!^)(?=[A-Z])", "-", api.operation).lower(): api.operation for api in APIS
+    }

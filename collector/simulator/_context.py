@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from ._auth import CredentialStore
 from ._faults import Faults
 from ._model import Organization, ScopeKey
-from ._pages import Page, PageCache
+from ._pages import PageCache
 from ._stats import Stats
 from ._tokens import TokenCodec
 
@@ -42,5 +42,3 @@ class ServerState:
     pages: PageCache
     stats: Stats
     credential_lifetime_cap: float | None = None
-    flow_pages: dict[tuple[ScopeKey, int, int], tuple[int, Page]] = field(default_factory=dict)
-    """Serialized `ListFlows` pages by (scope, offset, size), with the scope version."""

@@ -43,7 +43,7 @@ def apply_faults(faults: Faults, settings: dict[str, Any]) -> None:
     `endless_organization_pages` and `chunked_bodies` (booleans), `omit_empty_list_scopes`
     and `overfull_page_scopes` as `[[account, region], ...]`, `deep_json_scopes` and
     `huge_body_scopes` as `[[account, region, n], ...]`, and for flows
-    `paging_fault_operations` (operation names) and `vanishing_flows` (flow ARNs) as lists.
+    `paging_fault_operations` (operation names) and `vanishing` (ARNs) as lists.
     """
     for name in _SCALAR_FAULTS:
         if name in settings:
@@ -77,7 +77,7 @@ def _apply_real_aws(faults: Faults, settings: dict[str, Any]) -> None:
     for name in ("deep_json_scopes", "huge_body_scopes"):
         if name in settings:
             setattr(faults, name, {(a, r): int(n) for a, r, n in settings[name]})
-    for name in ("paging_fault_operations", "vanishing_flows"):
+    for name in ("paging_fault_operations", "vanishing"):
         if name in settings:
             setattr(faults, name, {str(item) for item in settings[name]})
 

@@ -80,7 +80,6 @@ class Faults:
     """Scope -> page number N (1-based) from which the same nextToken comes back forever."""
     invalid_token_after_pages: dict[ScopeKey, int] = field(default_factory=dict)
     """Scope -> K: the token for page K+1 is rejected as invalid."""
-    # --- real AWS behaviours ---
     bursts: dict[str, Burst] = field(default_factory=dict)
     """"service" or "service:Operation" (e.g. "organizations:ListAccounts", "sts", "ec2")
     -> a burst of errors in that service's own words."""
@@ -104,14 +103,13 @@ class Faults:
     odd_body_scopes: dict[ScopeKey, bytes] = field(default_factory=dict)
     """Scope -> the exact body of every successful page (a hostile endpoint: JSON that is
     not an object, members of the wrong type, NaN)."""
-    # --- flows ---
     paging_fault_operations: set[str] = field(default_factory=lambda: {"DescribeConnectorProfiles"})
     """The AppFlow listings the scope-keyed paging faults above apply to (repeated and
     invalid tokens, deep, huge, overfull, odd and list-less pages): `DescribeConnectorProfiles`,
-    `ListFlows`. Rates, failing scopes and slow scopes apply to every AppFlow call."""
-    vanishing_flows: set[str] = field(default_factory=set)
-    """Flow ARNs that `ListFlows` lists but `DescribeFlow` no longer finds (deleted between
-    the two calls): ResourceNotFoundException."""
+    `ListFlows`, ... Rates, failing scopes and slow scopes apply to every AppFlow call."""
+    vanishing: set[str] = field(default_factory=set)
+    """ARNs of items a listing lists but whose detail call no longer finds them (deleted
+    between the two calls): ResourceNotFoundException."""
     rng: random.Random = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

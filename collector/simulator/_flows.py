@@ -8,13 +8,72 @@ never created in that region), as real fleets have.
 from __future__ import annotations
 
 import random
+import re
 import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ._catalog import PROPERTY_BLOCK_KEYS
-from ._model import Flow, Organization, Profile, ScopeKey
+from ._listing import DescribeOperation, ListOperation
+from ._model import Kind, Organization, ScopeKey
+from ._profiles import PROFILES, Profile
+
+Flow = dict[str, Any]
+"""One flow: its `DescribeFlow` answer plus the fields only its `ListFlows` definition has
+(`sourceConnectorType`, ..., `triggerType`); see `flow_definition` and `flow_description`."""
+
+# FlowDefinition's members (botocore's appflow model), in the model's order.
+FLOW_DEFINITION_KEYS = (
+    "flowArn",
+    "description",
+    "flowName",
+    "flowStatus",
+    "sourceConnectorType",
+    "sourceConnectorLabel",
+    "destinationConnectorType",
+    "destinationConnectorLabel",
+    "triggerType",
+    "createdAt",
+    "lastUpdatedAt",
+    "createdBy",
+    "lastUpdatedBy",
+    "tags",
+    "lastRunExecutionDetails",
+)
+# Members of FlowDefinition that DescribeFlowResponse does not have.
+_DEFINITION_ONLY = frozenset(
+    {
+        "sourceConnectorType",
+        "sourceConnectorLabel",
+        "destinationConnectorType",
+        "destinationConnectorLabel",
+        "triggerType",
+    }
+)
+
+
+def flow_definition(flow: Flow) -> Flow:
+    """The flow as `ListFlows` lists it."""
+    return {key: flow[key] for key in FLOW_DEFINITION_KEYS if key in flow}
+
+
+def flow_description(flow: Flow) -> Flow:
+    """The flow as `DescribeFlow` answers."""
+    return {key: value for key, value in flow.items() if key not in _DEFINITION_ONLY}
+
+
+FLOWS = Kind("flows", name_key="flowName", arn_key="flowArn", arn_type="flow")
+
+# FlowName: [a-zA-Z0-9][\w!@#.-]+, at most 256 characters.
+_FLOW_NAME = re.compile(r"[a-zA-Z0-9][\w!@#.-]+", re.ASCII)
+
+FLOW_API = (
+    ListOperation("ListFlows", FLOWS, b"flows", project=flow_definition),
+    DescribeOperation("DescribeFlow", FLOWS, "flowName", _FLOW_NAME, flow_description),
+)
+"""`ListFlows` (`POST /list-flows`, `maxResults` 1..100, `nextToken`) answers `flows`, a page
+of `FlowDefinition`s; `DescribeFlow` (`POST /describe-flow`, `flowName`) one flow."""
 
 # Connector types a flow can read from, and write to (the API's Source/DestinationConnector
 # Properties members, by connector type).
@@ -262,9 +321,9 @@ def add_flows(
 ) -> None:
     """Flows in one scope, about `per_profile` per profile it holds."""
     account, region = key
-    profiles = org.profiles(account, region)
+    profiles = org.items(PROFILES, account, region)
     count = int(len(profiles) * per_profile * rng.uniform(0.5, 1.5) + rng.random())
     taken: set[str] = set()
     for _ in range(count):
         flow = random_flow(rng, account, region, profiles, taken, missing=missing)
-        org.put_flow(account, region, flow)
+        org.put(FLOWS, account, region, flow)

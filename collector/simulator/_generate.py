@@ -9,9 +9,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ._catalog import APPFLOW_REGIONS, CONNECTOR_TYPES, OPT_IN_REGIONS
-from ._flows import add_flows, last_run, random_flow
-from ._model import Account, Flow, Organization, OrganizationalUnit, Profile, ScopeKey
-from ._profiles import make_name, make_profile
+from ._flows import FLOWS, Flow, add_flows, last_run, random_flow
+from ._model import Account, Organization, OrganizationalUnit, ScopeKey
+from ._profiles import PROFILES, Profile, make_name, make_profile
 
 # Rough popularity, so generated data looks like a real fleet (Salesforce everywhere).
 _TYPE_WEIGHTS = {
@@ -171,7 +171,7 @@ def _fill_scope(
     for _ in range(count):
         connector_type = _pick_type(rng, ordinal)
         name = _unique_name(rng, connector_type, taken)
-        org.put_profile(account, region, make_profile(connector_type, name, account, region, rng))
+        org.put(PROFILES, account, region, make_profile(connector_type, name, account, region, rng))
         ordinal += 1
     return ordinal
 
@@ -225,7 +225,7 @@ def generate_organization(
                 org.short_page_sizes[(account.id, region)] = rng.randint(1, 7)
     if flows_per_profile > 0:
         flow_rng = random.Random(f"{seed}-flows")
-        for key in org.scopes():
+        for key in org.scopes(PROFILES):
             add_flows(org, flow_rng, key, flows_per_profile, missing_profile_fraction)
     return org
 
@@ -249,7 +249,7 @@ def _revise(profile: Profile, rng: random.Random, account: str, region: str, now
 
 
 def _existing(org: Organization) -> list[tuple[ScopeKey, Profile]]:
-    return [(key, p) for key in org.scopes() for p in org.snapshot(key)[1]]
+    return [(key, p) for key in org.scopes(PROFILES) for p in org.snapshot(PROFILES, key)[1]]
 
 
 def _create(rng: random.Random, org: Organization, now: float) -> str | None:
@@ -261,12 +261,12 @@ def _create(rng: random.Random, org: Organization, now: float) -> str | None:
     if not regions:
         return None
     region = rng.choice(regions)
-    taken = {p["connectorProfileName"] for p in org.snapshot((account.id, region))[1]}
+    taken = {p["connectorProfileName"] for p in org.snapshot(PROFILES, (account.id, region))[1]}
     connector_type = _pick_type(rng, len(CONNECTOR_TYPES))
     name = _unique_name(rng, connector_type, taken)
     profile = make_profile(connector_type, name, account.id, region, rng, createdAt=round(now, 3))
     profile.pop("lastUpdatedAt", None)
-    org.put_profile(account.id, region, profile)
+    org.put(PROFILES, account.id, region, profile)
     return str(profile["connectorProfileArn"])
 
 
@@ -290,10 +290,10 @@ def mutate(
     existing = _existing(org)
     chosen = rng.sample(existing, min(updates + deletes, len(existing)))
     for (account, region), profile in chosen[:updates]:
-        org.put_profile(account, region, _revise(profile, rng, account, region, at))
+        org.put(PROFILES, account, region, _revise(profile, rng, account, region, at))
         summary.updated.append(str(profile["connectorProfileArn"]))
     for (account, region), profile in chosen[updates:]:
-        org.delete_profile(account, region, str(profile["connectorProfileName"]))
+        org.delete(PROFILES, account, region, str(profile["connectorProfileName"]))
         summary.deleted.append(str(profile["connectorProfileArn"]))
     for _ in range(creates):
         arn = _create(rng, org, at)
@@ -314,25 +314,25 @@ def _mutate_flows(
     deletes: int,
     runs: int,
 ) -> None:
-    existing = [(key, flow) for key in org.flow_scopes() for flow in org.flow_snapshot(key)[1]]
+    existing = [(key, flow) for key in org.scopes(FLOWS) for flow in org.snapshot(FLOWS, key)[1]]
     chosen = rng.sample(existing, min(updates + deletes + runs, len(existing)))
     for (account, region), flow in chosen[:updates]:
-        org.put_flow(account, region, revise_flow(flow, rng, at))
+        org.put(FLOWS, account, region, revise_flow(flow, rng, at))
         summary.flows_updated.append(str(flow["flowArn"]))
     for (account, region), flow in chosen[updates : updates + deletes]:
-        org.delete_flow(account, region, str(flow["flowName"]))
+        org.delete(FLOWS, account, region, str(flow["flowName"]))
         summary.flows_deleted.append(str(flow["flowArn"]))
     for (account, region), flow in chosen[updates + deletes :]:
-        org.put_flow(account, region, {**flow, "lastRunExecutionDetails": last_run(rng, at)})
+        org.put(FLOWS, account, region, {**flow, "lastRunExecutionDetails": last_run(rng, at)})
         summary.flows_ran.append(str(flow["flowArn"]))
-    scopes = org.scopes()
+    scopes = org.scopes(PROFILES)
     for _ in range(creates if scopes else 0):
         account, region = rng.choice(scopes)
-        taken = {str(f["flowName"]) for f in org.flow_snapshot((account, region))[1]}
-        profiles = org.profiles(account, region)
+        taken = {str(f["flowName"]) for f in org.snapshot(FLOWS, (account, region))[1]}
+        profiles = org.items(PROFILES, account, region)
         flow = random_flow(rng, account, region, profiles, taken, created=round(at, 3))
         flow["lastUpdatedAt"] = flow["createdAt"]
-        org.put_flow(account, region, flow)
+        org.put(FLOWS, account, region, flow)
         summary.flows_created.append(str(flow["flowArn"]))
 
 

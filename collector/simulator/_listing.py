@@ -1,18 +1,57 @@
-"""What the AppFlow listings share: request checks, paging tokens, and answers assembled
-from a page's bytes, with the paging faults (`Faults.paging_fault_operations`)."""
+"""What the AppFlow operations share: how each kind's listing and detail call are
+described, request checks, paging tokens, and answers assembled from a page's bytes, with
+the paging faults (`Faults.paging_fault_operations`)."""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from ._context import ServerState
-from ._model import ScopeKey
-from ._pages import Page
+from ._model import Kind, ScopeKey
+from ._pages import Everything, Item, Page, Projection, Selection, whole
 from ._protocols import Reply, SimError, appflow_error
 from ._tokens import Cursor
+
+SelectionOf = Callable[[dict[str, Any], ServerState, list[str]], Selection]
+"""(request parameters, server state, problems found) -> the selection a request asks for."""
+
+
+def _everything(params: dict[str, Any], state: ServerState, problems: list[str]) -> Selection:
+    return Everything()
+
+
+@dataclass(frozen=True)
+class ListOperation:
+    """A paged listing of one kind (`ListFlows`): `maxResults` and `nextToken`, answered
+    with a page of items under `items_key`."""
+
+    operation: str
+    kind: Kind
+    items_key: bytes
+    select: SelectionOf = _everything
+    project: Projection = whole
+    default_page: int = 100
+    short_pages: bool = False
+    """Whether `Organization.short_page_sizes` caps its pages."""
+
+
+@dataclass(frozen=True)
+class DescribeOperation:
+    """The detail call of one kind (`DescribeFlow`): one item of the scope, by name, or
+    ResourceNotFoundException."""
+
+    operation: str
+    kind: Kind
+    name_field: str
+    name_pattern: re.Pattern[str]
+    project: Callable[[Item], Item]
+    check: Callable[[dict[str, Any], list[str]], None] = lambda params, problems: None
+    """Checks of the other request members."""
+
 
 TOKEN = re.compile(r"\S+")
 DEFAULT_PAGE = 20

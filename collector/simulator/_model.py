@@ -1,10 +1,10 @@
-"""The simulated organization: accounts, OUs, and connector profiles and flows per (account,
-region).
+"""The simulated organization: accounts, OUs, and AppFlow resources per (account, region).
 
-Profiles and flows are stored as the raw wire JSON dicts AppFlow would send. The organization
-is read by the server thread and changed by test code on another thread, so every access to the
-profile store goes through one lock, and stored dicts are never changed in place (a change
-replaces the dict), which lets the server serialize a snapshot outside the lock.
+Every kind of resource (`Kind`: connector profiles, flows, ...) is stored the same way, as
+the raw wire JSON dicts AppFlow would send. The organization is read by the server thread
+and changed by test code on another thread, so every access to the store goes through one
+lock, and stored dicts are never changed in place (a change replaces the dict), which lets
+the server serialize a snapshot outside the lock.
 """
 
 from __future__ import annotations
@@ -19,53 +19,6 @@ from ._catalog import APPFLOW_REGIONS, CONNECTOR_TYPES, DEFAULT_REGIONS, OPT_IN_
 ScopeKey = tuple[str, str]
 """(account id, region)."""
 
-Profile = dict[str, Any]
-"""One connector profile as AppFlow sends it (timestamps are epoch floats)."""
-
-Flow = dict[str, Any]
-"""One flow: its `DescribeFlow` answer plus the fields only its `ListFlows` definition has
-(`sourceConnectorType`, ..., `triggerType`); see `flow_definition` and `flow_description`."""
-
-# FlowDefinition's members (botocore's appflow model), in the model's order.
-FLOW_DEFINITION_KEYS = (
-    "flowArn",
-    "description",
-    "flowName",
-    "flowStatus",
-    "sourceConnectorType",
-    "sourceConnectorLabel",
-    "destinationConnectorType",
-    "destinationConnectorLabel",
-    "triggerType",
-    "createdAt",
-    "lastUpdatedAt",
-    "createdBy",
-    "lastUpdatedBy",
-    "tags",
-    "lastRunExecutionDetails",
-)
-# Members of FlowDefinition that DescribeFlowResponse does not have.
-_DEFINITION_ONLY = frozenset(
-    {
-        "sourceConnectorType",
-        "sourceConnectorLabel",
-        "destinationConnectorType",
-        "destinationConnectorLabel",
-        "triggerType",
-    }
-)
-
-
-def flow_definition(flow: Flow) -> Flow:
-    """The flow as `ListFlows` lists it."""
-    return {key: flow[key] for key in FLOW_DEFINITION_KEYS if key in flow}
-
-
-def flow_description(flow: Flow) -> Flow:
-    """The flow as `DescribeFlow` answers."""
-    return {key: value for key, value in flow.items() if key not in _DEFINITION_ONLY}
-
-
 ACCOUNT_STATES = ("ACTIVE", "SUSPENDED", "PENDING_CLOSURE", "CLOSED", "PENDING_ACTIVATION")
 
 # The retired `Status` field is still sent; AWS derives it from `State` this way.
@@ -78,9 +31,9 @@ _STATUS_FOR_STATE = {
 }
 
 
-def _copy(document: Profile) -> Profile:
-    # Profiles are JSON documents; a JSON round trip copies them faster than deepcopy.
-    copied: Profile = json.loads(json.dumps(document))
+def _copy(document: dict[str, Any]) -> dict[str, Any]:
+    # Items are JSON documents; a JSON round trip copies them faster than deepcopy.
+    copied: dict[str, Any] = json.loads(json.dumps(document))
     return copied
 
 
@@ -116,16 +69,36 @@ class Account:
         return set(DEFAULT_REGIONS) | (self.enabled_opt_in_regions & set(OPT_IN_REGIONS))
 
 
+@dataclass(frozen=True)
+class Kind:
+    """One AppFlow resource the simulated accounts hold: how its items are named."""
+
+    name: str
+    name_key: str
+    """The member naming an item within its scope (`connectorProfileName`)."""
+    arn_key: str
+    """The member holding its ARN (`connectorProfileArn`)."""
+    arn_type: str
+    """The resource type in its ARN (`connectorprofile`)."""
+
+    def arn(self, account_id: str, region: str, name: str) -> str:
+        return f"arn:aws:appflow:{region}:{account_id}:{self.arn_type}/{name}"
+
+
 @dataclass
 class _Scope:
-    profiles: dict[str, Profile] = field(default_factory=dict)
-    flows: dict[str, Flow] = field(default_factory=dict)
+    items: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    """Kind name -> item name -> item, in the order the API lists them."""
     version: int = 0
+
+    def of(self, kind: Kind) -> dict[str, dict[str, Any]]:
+        return self.items.setdefault(kind.name, {})
 
 
 @dataclass
 class Organization:
-    """An AWS organization with its accounts and their connector profiles."""
+    """An AWS organization with its accounts and, per (account, region), their AppFlow
+    resources (connector profiles, flows, ...), each kind stored the same way."""
 
     id: str = "o-a1b2c3d4e5"
     management_account_id: str = "111122223333"
@@ -175,112 +148,67 @@ class Organization:
         with self._lock:
             return list(self.organizational_units.values())
 
-    def profiles(self, account_id: str, region: str) -> list[Profile]:
-        """Copies of the profiles of one scope, in the order the API returns them."""
-        with self._lock:
-            scope = self._scopes.get((account_id, region))
-            stored = list(scope.profiles.values()) if scope else []
-        return [_copy(profile) for profile in stored]
-
-    def put_profile(self, account_id: str, region: str, profile: Profile) -> None:
-        """Create a profile, or replace the one with the same name keeping its position."""
-        stored = _copy(profile)
-        name = stored["connectorProfileName"]
-        stored.setdefault(
-            "connectorProfileArn",
-            f"arn:aws:appflow:{region}:{account_id}:connectorprofile/{name}",
-        )
+    def put(self, kind: Kind, account_id: str, region: str, item: dict[str, Any]) -> None:
+        """Create an item, or replace the one with the same name keeping its position; its
+        ARN is made from its name if it has none."""
+        stored = _copy(item)
+        name = stored[kind.name_key]
+        stored.setdefault(kind.arn_key, kind.arn(account_id, region, name))
         with self._lock:
             scope = self._scopes.setdefault((account_id, region), _Scope())
-            scope.profiles[name] = stored
+            scope.of(kind)[name] = stored
             if isinstance(stored.get("connectorType"), str):
+                # AWS adds connector types; a type anything stored uses is one it knows.
                 self._known_types.add(stored["connectorType"])
             self._touch(scope)
 
-    def delete_profile(self, account_id: str, region: str, name: str) -> bool:
-        """Delete a profile by name; False if there was none."""
+    def delete(self, kind: Kind, account_id: str, region: str, name: str) -> bool:
+        """Delete an item by name; False if there was none."""
         with self._lock:
             scope = self._scopes.get((account_id, region))
-            if scope is None or scope.profiles.pop(name, None) is None:
+            if scope is None or scope.of(kind).pop(name, None) is None:
                 return False
             self._touch(scope)
             return True
 
-    def flows(self, account_id: str, region: str) -> list[Flow]:
-        """Copies of the flows of one scope, in the order `ListFlows` returns them."""
-        with self._lock:
-            scope = self._scopes.get((account_id, region))
-            stored = list(scope.flows.values()) if scope else []
-        return [_copy(flow) for flow in stored]
+    def items(self, kind: Kind, account_id: str, region: str) -> list[dict[str, Any]]:
+        """Copies of the items of one scope, in the order the API lists them."""
+        return [_copy(item) for item in self.snapshot(kind, (account_id, region))[1]]
 
-    def flow(self, account_id: str, region: str, name: str) -> Flow | None:
-        """A copy of one flow, by name; None if there is none."""
+    def item(self, kind: Kind, account_id: str, region: str, name: str) -> dict[str, Any] | None:
+        """A copy of one item, by name; None if there is none."""
         with self._lock:
             scope = self._scopes.get((account_id, region))
-            found = scope.flows.get(name) if scope else None
+            found = scope.of(kind).get(name) if scope else None
         return None if found is None else _copy(found)
 
-    def put_flow(self, account_id: str, region: str, flow: Flow) -> None:
-        """Create a flow, or replace the one with the same name keeping its position."""
-        stored = _copy(flow)
-        name = stored["flowName"]
-        stored.setdefault("flowArn", f"arn:aws:appflow:{region}:{account_id}:flow/{name}")
+    def scopes(self, kind: Kind) -> list[ScopeKey]:
+        """Every (account, region) that holds at least one item of `kind`."""
         with self._lock:
-            scope = self._scopes.setdefault((account_id, region), _Scope())
-            scope.flows[name] = stored
-            self._touch(scope)
+            return [key for key, scope in self._scopes.items() if scope.items.get(kind.name)]
 
-    def delete_flow(self, account_id: str, region: str, name: str) -> bool:
-        """Delete a flow by name; False if there was none."""
+    def all_items(self, kind: Kind) -> list[tuple[ScopeKey, dict[str, Any]]]:
+        """Copies of every item of `kind`, with its scope."""
         with self._lock:
-            scope = self._scopes.get((account_id, region))
-            if scope is None or scope.flows.pop(name, None) is None:
-                return False
-            self._touch(scope)
-            return True
+            pairs = [
+                (key, item)
+                for key, scope in self._scopes.items()
+                for item in scope.items.get(kind.name, {}).values()
+            ]
+        return [(key, _copy(item)) for key, item in pairs]
 
-    def flow_scopes(self) -> list[ScopeKey]:
-        """Every (account, region) that holds at least one flow."""
-        with self._lock:
-            return [key for key, scope in self._scopes.items() if scope.flows]
-
-    def all_flows(self) -> list[tuple[ScopeKey, Flow]]:
-        """Copies of every flow with its scope."""
-        with self._lock:
-            pairs = [(k, f) for k, s in self._scopes.items() for f in s.flows.values()]
-        return [(key, _copy(flow)) for key, flow in pairs]
-
-    def flow_snapshot(self, key: ScopeKey) -> tuple[int, tuple[Flow, ...]]:
-        """(version, flows) of one scope; the dicts are shared, never change them."""
+    def snapshot(self, kind: Kind, key: ScopeKey) -> tuple[int, tuple[dict[str, Any], ...]]:
+        """(version, items of `kind`) of one scope; the dicts are shared, never change them."""
         with self._lock:
             scope = self._scopes.get(key)
             if scope is None:
                 return 0, ()
-            return scope.version, tuple(scope.flows.values())
-
-    def scopes(self) -> list[ScopeKey]:
-        """Every (account, region) that holds at least one profile."""
-        with self._lock:
-            return [key for key, scope in self._scopes.items() if scope.profiles]
-
-    def all_profiles(self) -> list[tuple[ScopeKey, Profile]]:
-        """Copies of every profile with its scope."""
-        with self._lock:
-            pairs = [(k, p) for k, s in self._scopes.items() for p in s.profiles.values()]
-        return [(key, _copy(profile)) for key, profile in pairs]
+            return scope.version, tuple(scope.items.get(kind.name, {}).values())
 
     def known_connector_types(self) -> set[str]:
         """The 24 API types plus any other type stored (AWS adds types over time)."""
         with self._lock:
             return set(self._known_types)
-
-    def snapshot(self, key: ScopeKey) -> tuple[int, tuple[Profile, ...]]:
-        """(version, profiles) of one scope; the dicts are shared, never change them."""
-        with self._lock:
-            scope = self._scopes.get(key)
-            if scope is None:
-                return 0, ()
-            return scope.version, tuple(scope.profiles.values())
 
     def version_of(self, key: ScopeKey) -> int:
         """A number that changes whenever the scope changes (0: never written)."""

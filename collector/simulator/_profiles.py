@@ -1,14 +1,102 @@
-"""Building realistic connector profiles: one property-block builder per connector."""
+"""Connector profiles: how `DescribeConnectorProfiles` lists and filters them, and building
+realistic ones, with one property-block builder per connector."""
 
 from __future__ import annotations
 
 import random
+import re
 import string
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from ._catalog import PROPERTY_BLOCK_KEYS
-from ._model import Profile
+from ._context import ServerState
+from ._listing import DEFAULT_PAGE, ListOperation, check_string, violation
+from ._model import Kind
+
+Profile = dict[str, Any]
+"""One connector profile as AppFlow sends it (timestamps are epoch floats)."""
+
+PROFILES = Kind(
+    "profiles",
+    name_key="connectorProfileName",
+    arn_key="connectorProfileArn",
+    arn_type="connectorprofile",
+)
+
+_NAME = re.compile(r"[\w/!@#+=.-]+", re.ASCII)
+_LABEL = re.compile(r"[a-zA-Z0-9][\w!@#.-]+", re.ASCII)
+
+
+@dataclass(frozen=True)
+class ProfileFilter:
+    """The filters of a DescribeConnectorProfiles request."""
+
+    names: tuple[str, ...] | None = None
+    connector_type: str | None = None
+    connector_label: str | None = None
+
+    def binding(self) -> str:
+        """A string naming this filter, for binding paging tokens to it."""
+        return f"{self.names!r}|{self.connector_type!r}|{self.connector_label!r}"
+
+    def matches(self, profile: Profile) -> bool:
+        """Whether a profile passes every filter given."""
+        if self.names is not None and profile.get("connectorProfileName") not in self.names:
+            return False
+        if self.connector_type is not None and profile.get("connectorType") != self.connector_type:
+            return False
+        label = self.connector_label
+        return label is None or profile.get("connectorLabel") == label
+
+
+def _check_names(names: object, problems: list[str]) -> tuple[str, ...] | None:
+    if names is None:
+        return None
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        problems.append(violation("connectorProfileNames", names, "be a list of strings"))
+        return None
+    if len(names) > 100:
+        problems.append(
+            violation("connectorProfileNames", names, "have length less than or equal to 100")
+        )
+    for name in names:
+        if len(name) > 256 or _NAME.fullmatch(name) is None:
+            problems.append(
+                violation(
+                    "connectorProfileNames.member",
+                    name,
+                    r"satisfy regular expression pattern: [\w/!@#+=.-]+",
+                )
+            )
+    return tuple(sorted(set(names)))
+
+
+def profile_filter(
+    params: dict[str, Any], state: ServerState, problems: list[str]
+) -> ProfileFilter:
+    """The filters a DescribeConnectorProfiles request asks for, each checked."""
+    names = _check_names(params.get("connectorProfileNames"), problems)
+    connector_type = params.get("connectorType")
+    if connector_type is not None and connector_type not in state.org.known_connector_types():
+        problems.append(violation("connectorType", connector_type, "satisfy enum value set"))
+    label = check_string("connectorLabel", params.get("connectorLabel"), _LABEL, 256, problems)
+    return ProfileFilter(names, connector_type, label)
+
+
+PROFILE_API = (
+    ListOperation(
+        "DescribeConnectorProfiles",
+        PROFILES,
+        b"connectorProfileDetails",
+        select=profile_filter,
+        default_page=DEFAULT_PAGE,
+        short_pages=True,
+    ),
+)
+"""`DescribeConnectorProfiles` (`POST /describe-connector-profiles`): pages of whole profiles,
+filtered by names, connector type and label."""
 
 # Connectors AppFlow can reach over PrivateLink.
 _PRIVATE_CAPABLE = frozenset({"Salesforce", "Snowflake", "SAPOData", "CustomConnector"})

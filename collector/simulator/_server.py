@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from ._appflow import handle_appflow
+from ._appflow import handle_appflow, operation_paths
 from ._auth import Identity, missing_authentication_error, parse_authorization
 from ._context import Call, ServerState
 from ._control import handle_control
@@ -46,11 +46,7 @@ HANDLERS: dict[str, ServiceHandler] = {
     APPFLOW: handle_appflow,
 }
 
-_APPFLOW_PATHS = {
-    "/describe-connector-profiles": "DescribeConnectorProfiles",
-    "/list-flows": "ListFlows",
-    "/describe-flow": "DescribeFlow",
-}
+_APPFLOW_PATHS = operation_paths()
 _QUERY_VERSIONS = {"2011-06-15": STS, "2016-11-15": EC2}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 
-from collector.simulator import Simulator, generate_organization, make_profile
+from collector.simulator import PROFILES, Simulator, generate_organization, make_profile
 
 from ..support import Cli, fetch
 
@@ -25,11 +25,11 @@ def test_connector_label_lists_only_that_label_and_deletes_nothing(
     other = make_profile("CustomConnector", "crm", account, REGION, rng)
     other["connectorLabel"] = "ZohoCRM"
     for profile in (jira, other):
-        org.put_profile(account, REGION, profile)
+        org.put(PROFILES, account, REGION, profile)
     with Simulator(org) as sim:
         assert cli.collect(sqlite_url, sim, REGION).code == 0
-        everything = len(org.profiles(account, REGION))
-        org.delete_profile(account, REGION, "crm")
+        everything = len(org.items(PROFILES, account, REGION))
+        org.delete(PROFILES, account, REGION, "crm")
         result = cli.collect(sqlite_url, sim, REGION, "--connector-label", "jira-cloud")
     assert result.code == 0, result.err
     run = fetch(

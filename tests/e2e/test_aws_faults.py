@@ -16,7 +16,14 @@ from typing import Any
 
 import pytest
 
-from collector.simulator import Faults, Organization, ScopeKey, Simulator, generate_organization
+from collector.simulator import (
+    PROFILES,
+    Faults,
+    Organization,
+    ScopeKey,
+    Simulator,
+    generate_organization,
+)
 
 from ..support import (
     Cli,
@@ -56,7 +63,7 @@ def all_scopes(org: Organization) -> list[ScopeKey]:
 
 def truth(org: Organization, scope: ScopeKey) -> dict[str, dict[str, Any]]:
     """The profiles the simulator holds in one scope, by ARN."""
-    return {str(p["connectorProfileArn"]): p for p in org.profiles(*scope)}
+    return {str(p["connectorProfileArn"]): p for p in org.items(PROFILES, *scope)}
 
 
 def last_run(url: str) -> dict[str, Any]:
@@ -78,8 +85,8 @@ def remove_first_profiles(org: Organization, scopes: list[ScopeKey]) -> dict[Sco
     """Delete one profile (the one on the first page) of each scope in the simulator."""
     removed: dict[ScopeKey, str] = {}
     for scope in scopes:
-        profile = org.profiles(*scope)[0]
-        assert org.delete_profile(*scope, str(profile["connectorProfileName"]))
+        profile = org.items(PROFILES, *scope)[0]
+        assert org.delete(PROFILES, *scope, str(profile["connectorProfileName"]))
         removed[scope] = str(profile["connectorProfileArn"])
     return removed
 
@@ -146,7 +153,7 @@ def clean_run(url: str) -> None:
     with Simulator(org) as sim:
         assert run_main(run_args(url, REGIONS), sim.env()) == 0
     stored = fetch(url, "SELECT count(*) AS n FROM connector_profiles")
-    assert stored == [{"n": len(org.all_profiles())}]
+    assert stored == [{"n": len(org.all_items(PROFILES))}]
 
 
 class Baselines:
@@ -197,7 +204,7 @@ def clean_start(url: str, baseline_db: Baselines, sim: Simulator) -> dict[str, d
     """The inventory after a first clean run (a copy of the module's), as rows by ARN."""
     baseline_db.copy_to(url)
     rows = profile_rows(url)
-    assert set(rows) == {str(p["connectorProfileArn"]) for _, p in sim.org.all_profiles()}
+    assert set(rows) == {str(p["connectorProfileArn"]) for _, p in sim.org.all_items(PROFILES)}
     sim.stats.reset()
     return rows
 
@@ -255,8 +262,8 @@ def test_server_errors_and_throttling_at_twenty_percent(
 
 def faulty_scope(org: Organization) -> ScopeKey:
     """The scope single-scope faults hit: the one with the most pages (at least three)."""
-    scope = max(all_scopes(org), key=lambda key: (len(org.profiles(*key)), key))
-    assert len(org.profiles(*scope)) > 2 * PAGE + 1
+    scope = max(all_scopes(org), key=lambda key: (len(org.items(PROFILES, *key)), key))
+    assert len(org.items(PROFILES, *scope)) > 2 * PAGE + 1
     return scope
 
 
@@ -361,7 +368,7 @@ def test_repeated_next_token_keeps_what_was_listed(
     )
     assert (scopes[looping]["pages"], scopes[looping]["attempts"]) == (2, 2)
     # The two pages read before the loop was noticed were applied: those profiles were seen.
-    listed = [str(p["connectorProfileArn"]) for p in org.profiles(*looping)[: 2 * PAGE]]
+    listed = [str(p["connectorProfileArn"]) for p in org.items(PROFILES, *looping)[: 2 * PAGE]]
     assert scopes[looping]["profiles"] == len(listed)
     rows = profile_rows(database_url)
     for arn, row in rows.items():
@@ -460,7 +467,7 @@ def test_credentials_expiring_mid_run_are_refreshed(
     for account in org.account_list():
         slow = (account.id, "us-east-1")
         faults.slow_scopes.add(slow)
-        org.short_page_sizes[slow] = math.ceil(len(org.profiles(*slow)) / 2)
+        org.short_page_sizes[slow] = math.ceil(len(org.items(PROFILES, *slow)) / 2)
     result = cli.collect(sqlite_url, sim, REGIONS)
     assert result.code == 0, result.err
     assert_inventory(sqlite_url, org, baseline, removed, failed={})

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from collector.simulator import Simulator, generate_organization
+from collector.simulator import PROFILES, Simulator, generate_organization
 
 from ..support import Cli, collector_command, fetch, run_args
 
@@ -114,11 +114,11 @@ def test_console_script_in_another_time_zone(tmp_path: Path) -> None:
     expected = {
         str(p["connectorProfileArn"]): float(p["createdAt"])
         for a in org.account_list()
-        for p in org.profiles(a.id, "us-west-2")
+        for p in org.items(PROFILES, a.id, "us-west-2")
         if "createdAt" in p
     }
     rows = fetch(url, "SELECT connector_profile_arn, created_at FROM connector_profiles")
-    assert len(rows) == len(org.all_profiles())
+    assert len(rows) == len(org.all_items(PROFILES))
     for row in rows:
         if row["connector_profile_arn"] in expected:
             # SQLite keeps UTC as text without an offset.

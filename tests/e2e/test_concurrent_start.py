@@ -11,7 +11,7 @@ import time
 import pytest
 
 from collector._store import create_engine, head_revision, migration_lock
-from collector.simulator import Organization, Simulator, generate_organization
+from collector.simulator import PROFILES, Organization, Simulator, generate_organization
 
 from ..support import collector_command, fetch, run_args
 
@@ -64,7 +64,7 @@ def test_shards_started_together_on_an_empty_database_all_succeed(
     assert runs == [{"shard": f"{i}/{SHARDS}", "status": "succeeded"} for i in range(SHARDS)]
     stored = fetch(postgres_url, "SELECT connector_profile_arn FROM connector_profiles")
     assert sorted(r["connector_profile_arn"] for r in stored) == sorted(
-        str(p["connectorProfileArn"]) for _, p in org.all_profiles()
+        str(p["connectorProfileArn"]) for _, p in org.all_items(PROFILES)
     )
 
 

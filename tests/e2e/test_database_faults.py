@@ -27,7 +27,7 @@ import pytest
 import sqlalchemy as sa
 
 from collector._cli import main
-from collector.simulator import Faults, Organization, Simulator, generate_organization
+from collector.simulator import PROFILES, Faults, Organization, Simulator, generate_organization
 
 from ..support import (
     Cli,
@@ -47,7 +47,7 @@ NOBODY = 65534
 
 def truth_by_scope(org: Organization) -> dict[tuple[str, str], set[str]]:
     return {
-        (a.id, r): {str(p["connectorProfileArn"]) for p in org.profiles(a.id, r)}
+        (a.id, r): {str(p["connectorProfileArn"]) for p in org.items(PROFILES, a.id, r)}
         for a in org.account_list()
         for r in REGIONS
     }

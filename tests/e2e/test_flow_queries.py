@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 
 from collector.simulator import (
+    FLOWS,
+    PROFILES,
     Account,
     End,
     Organization,
@@ -60,7 +62,7 @@ def org() -> Organization:
         ("Slack", "unused"),
         ("Snowflake", "doomed"),
     ):
-        organization.put_profile(ACCOUNT, REGION, make_profile(kind, name, ACCOUNT, REGION, rng))
+        organization.put(PROFILES, ACCOUNT, REGION, make_profile(kind, name, ACCOUNT, REGION, rng))
     for name, source, destination, status in (
         ("crm-to-warehouse", "crm", "warehouse", "Active"),
         ("crm-archive", "crm", None, "Suspended"),
@@ -71,18 +73,18 @@ def org() -> Organization:
         flow = make_flow(
             name, ACCOUNT, REGION, rng, End("Salesforce", source), [end], status=status
         )
-        organization.put_flow(ACCOUNT, REGION, flow)
+        organization.put(FLOWS, ACCOUNT, REGION, flow)
     return organization
 
 
 def run_story(url: str, org: Organization, sim: Simulator, cli: Cli) -> None:
     """Collect; delete the profile `doomed`, update one flow and delete another; collect."""
     assert cli.collect(url, sim, REGIONS).code == 0
-    org.delete_profile(ACCOUNT, REGION, "doomed")
-    flow = org.flow(ACCOUNT, REGION, "crm-to-warehouse")
+    org.delete(PROFILES, ACCOUNT, REGION, "doomed")
+    flow = org.item(FLOWS, ACCOUNT, REGION, "crm-to-warehouse")
     assert flow is not None
-    org.put_flow(ACCOUNT, REGION, revise_flow(flow, random.Random(1), 1_900_000_000.0))
-    org.delete_flow(ACCOUNT, REGION, "crm-archive")
+    org.put(FLOWS, ACCOUNT, REGION, revise_flow(flow, random.Random(1), 1_900_000_000.0))
+    org.delete(FLOWS, ACCOUNT, REGION, "crm-archive")
     assert cli.collect(url, sim, REGIONS).code == 0
 
 
@@ -109,7 +111,7 @@ def test_readme_flow_queries_answer_on_both_databases(
         (account.id, region, str(p["connectorProfileName"]))
         for account in org.account_list()
         for region in REGIONS
-        for p in org.profiles(account.id, region)
+        for p in org.items(PROFILES, account.id, region)
     }
     used = {(ACCOUNT, REGION, "crm"), (ACCOUNT, REGION, "warehouse")}
     assert names(unused, "account_id", "region", "connector_profile_name") == live - used

@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 
 from collector.simulator import (
+    FLOWS,
+    PROFILES,
     Burst,
     End,
     Faults,
@@ -60,16 +62,16 @@ def scopes_of(org: Organization) -> list[tuple[str, str]]:
 
 def flow_truth(org: Organization) -> dict[str, Flow]:
     """Every flow of the organization, by ARN."""
-    return {str(f["flowArn"]): f for _, f in org.all_flows()}
+    return {str(f["flowArn"]): f for _, f in org.all_items(FLOWS)}
 
 
 def link_truth(org: Organization) -> set[Link]:
     """The links every flow should have: its named profiles, resolved within its scope."""
     links: set[Link] = set()
-    for (account, region), flow in org.all_flows():
+    for (account, region), flow in org.all_items(FLOWS):
         live = {
             str(p["connectorProfileName"]): str(p["connectorProfileArn"])
-            for p in org.profiles(account, region)
+            for p in org.items(PROFILES, account, region)
         }
         ends = [("source", 0, flow["sourceFlowConfig"])]
         ends += [("destination", i, d) for i, d in enumerate(flow["destinationFlowConfigList"])]
@@ -155,7 +157,7 @@ def plant_flow(
         [End("Redshift", destination) if destination else End("S3")],
         status="Active",
     )
-    org.put_flow(account, region, flow)
+    org.put(FLOWS, account, region, flow)
     return flow
 
 
@@ -267,11 +269,11 @@ def test_only_new_and_changed_flows_are_described(
     are described, each once; a flow that only ran is not, and makes no version, but its
     last run is stored."""
     assert cli.collect(database_url, sim, REGIONS).code == 0
-    (key, updated), (key2, suspended), (key3, ran) = org.all_flows()[:3]
-    org.put_flow(*key, revise_flow(updated, random.Random(1), 1_900_000_000.0))
-    org.put_flow(*key2, {**suspended, "flowStatus": "Suspended"})
+    (key, updated), (key2, suspended), (key3, ran) = org.all_items(FLOWS)[:3]
+    org.put(FLOWS, *key, revise_flow(updated, random.Random(1), 1_900_000_000.0))
+    org.put(FLOWS, *key2, {**suspended, "flowStatus": "Suspended"})
     run = {"mostRecentExecutionStatus": "Error", "mostRecentExecutionTime": 1_900_000_500.0}
-    org.put_flow(*key3, {**ran, "lastRunExecutionDetails": run})
+    org.put(FLOWS, *key3, {**ran, "lastRunExecutionDetails": run})
     new = plant_flow(org, key, "brand-new-flow", "nobody", None)
     sim.stats.reset()
     assert cli.collect(database_url, sim, REGIONS).code == 0
@@ -308,7 +310,7 @@ def test_links_follow_profiles_created_after_and_deleted_before(
     without being described again; a deleted profile's links go NULL."""
     key = scopes_of(org)[0]
     account, region = key
-    kept = org.profiles(account, region)[0]
+    kept = org.items(PROFILES, account, region)[0]
     flow = plant_flow(org, key, "early-flow", "later-crm", str(kept["connectorProfileName"]))
     arn = str(flow["flowArn"])
 
@@ -318,7 +320,7 @@ def test_links_follow_profiles_created_after_and_deleted_before(
     assert cli.collect(database_url, sim, REGIONS).code == 0
     assert links() == {"later-crm": None, kept["connectorProfileName"]: kept["connectorProfileArn"]}
     later = make_profile("Salesforce", "later-crm", account, region, random.Random(2))
-    org.put_profile(account, region, later)
+    org.put(PROFILES, account, region, later)
     sim.stats.reset()
     assert cli.collect(database_url, sim, REGIONS).code == 0
     assert sim.stats.count("appflow", "DescribeFlow") == 0
@@ -326,7 +328,7 @@ def test_links_follow_profiles_created_after_and_deleted_before(
         "later-crm": later["connectorProfileArn"],
         kept["connectorProfileName"]: kept["connectorProfileArn"],
     }
-    org.delete_profile(account, region, str(kept["connectorProfileName"]))
+    org.delete(PROFILES, account, region, str(kept["connectorProfileName"]))
     assert cli.collect(database_url, sim, REGIONS).code == 0
     assert links() == {
         "later-crm": later["connectorProfileArn"],
@@ -345,10 +347,10 @@ def test_a_failed_flow_listing_deletes_no_flow(
     profiles are still listed (and deleted) on their own; the next complete listing deletes
     the flow."""
     assert cli.collect(database_url, sim, REGIONS).code == 0
-    (account, region), gone = org.all_flows()[0]
-    org.delete_flow(account, region, str(gone["flowName"]))
-    profile = org.profiles(account, region)[-1]
-    org.delete_profile(account, region, str(profile["connectorProfileName"]))
+    (account, region), gone = org.all_items(FLOWS)[0]
+    org.delete(FLOWS, account, region, str(gone["flowName"]))
+    profile = org.items(PROFILES, account, region)[-1]
+    org.delete(PROFILES, account, region, str(profile["connectorProfileName"]))
     sim.faults.bursts["appflow:ListFlows"] = Burst("server_error")
     failed = cli.collect(database_url, sim, REGIONS, "--max-attempts", "2")
     assert failed.code == 1
@@ -381,10 +383,10 @@ def test_a_flow_that_vanishes_before_it_is_described_deletes_nothing(
     """A flow listed but gone by the time DescribeFlow asks is left out, and its scope's flow
     listing is incomplete: a flow deleted from AWS there is not marked deleted that run."""
     assert cli.collect(database_url, sim, REGIONS).code == 0
-    key, gone = org.all_flows()[0]
-    org.delete_flow(*key, str(gone["flowName"]))
+    key, gone = org.all_items(FLOWS)[0]
+    org.delete(FLOWS, *key, str(gone["flowName"]))
     vanishing = plant_flow(org, key, "short-lived", "nobody", None)
-    sim.faults.vanishing_flows.add(str(vanishing["flowArn"]))
+    sim.faults.vanishing.add(str(vanishing["flowArn"]))
     result = cli.collect(database_url, sim, REGIONS)
     assert result.code == 0, result.err
     live = live_flows(database_url)
@@ -393,7 +395,7 @@ def test_a_flow_that_vanishes_before_it_is_described_deletes_nothing(
     rows = {(r["account_id"], r["region"]): r for r in flow_resources(database_url)}
     assert (rows[key]["status"], rows[key]["complete"]) == ("succeeded", False)
     assert all(r["complete"] for k, r in rows.items() if k != key)
-    sim.faults.vanishing_flows.clear()
+    sim.faults.vanishing.clear()
     assert cli.collect(database_url, sim, REGIONS).code == 0
     assert live_flows(database_url) == set(flow_truth(org))
 
@@ -404,8 +406,8 @@ def test_a_flow_that_cannot_be_described_fails_only_the_flow_listing(
     """DescribeFlow throttled for good fails the scope's flow listing as `throttled`, after
     --max-attempts calls, and deletes no flow; the profiles of the scope are stored."""
     assert cli.collect(sqlite_url, sim, REGIONS).code == 0
-    key, gone = org.all_flows()[0]
-    org.delete_flow(*key, str(gone["flowName"]))
+    key, gone = org.all_items(FLOWS)[0]
+    org.delete(FLOWS, *key, str(gone["flowName"]))
     plant_flow(org, key, "needs-describing", "nobody", None)
     sim.faults.bursts["appflow:DescribeFlow"] = Burst("throttle")
     sim.stats.reset()
@@ -423,7 +425,7 @@ def test_a_flow_that_cannot_be_described_fails_only_the_flow_listing(
         a=key[0],
         r=key[1],
     )
-    assert profiles == [{"status": "failed", "profiles": len(org.profiles(*key))}]
+    assert profiles == [{"status": "failed", "profiles": len(org.items(PROFILES, *key))}]
 
 
 # --- history --------------------------------------------------------------------------------------
@@ -437,17 +439,18 @@ def test_flow_history_records_every_change(
     only ran gets none."""
     before = datetime.now(UTC)
     assert cli.collect(database_url, sim, REGIONS).code == 0
-    (key, flow), (key2, runner) = org.all_flows()[:2]
+    (key, flow), (key2, runner) = org.all_items(FLOWS)[:2]
     arn = str(flow["flowArn"])
-    org.put_flow(*key, revise_flow(flow, random.Random(5), 1_900_000_000.0))
+    org.put(FLOWS, *key, revise_flow(flow, random.Random(5), 1_900_000_000.0))
     assert cli.collect(database_url, sim, REGIONS).code == 0
-    org.delete_flow(*key, str(flow["flowName"]))
-    org.put_flow(
+    org.delete(FLOWS, *key, str(flow["flowName"]))
+    org.put(
+        FLOWS,
         *key2,
         {**runner, "lastRunExecutionDetails": {"mostRecentExecutionStatus": "InProgress"}},
     )
     assert cli.collect(database_url, sim, REGIONS).code == 0
-    org.put_flow(*key, revise_flow(flow, random.Random(5), 1_900_000_000.0))
+    org.put(FLOWS, *key, revise_flow(flow, random.Random(5), 1_900_000_000.0))
     assert cli.collect(database_url, sim, REGIONS).code == 0
     history = cli.run(["history", "--database-url", database_url, arn, "--format", "json"])
     assert history.code == 0, history.err
@@ -510,7 +513,7 @@ def test_a_targeted_refresh_lists_flows_only_when_asked(
     """A profile filter refreshes profiles alone; with `--resources profiles,flows` the flows
     are listed too, in full."""
     account, region = scopes_of(org)[0]
-    name = str(org.profiles(account, region)[0]["connectorProfileName"])
+    name = str(org.items(PROFILES, account, region)[0]["connectorProfileName"])
     assert cli.collect(sqlite_url, sim, REGIONS, "--profile-name", name).code == 0
     assert sim.stats.count("appflow", "ListFlows") == 0
     sim.stats.reset()
@@ -573,4 +576,4 @@ def test_broken_flow_pages_fail_only_the_flow_listing(
         a=key[0],
         r=key[1],
     )
-    assert stored == [{"n": len(org.profiles(*key))}]
+    assert stored == [{"n": len(org.items(PROFILES, *key))}]

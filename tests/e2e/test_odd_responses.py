@@ -16,7 +16,13 @@ from typing import Any
 import pytest
 
 from collector._aws import RetryPolicy
-from collector.simulator import Organization, Simulator, generate_organization, make_profile
+from collector.simulator import (
+    PROFILES,
+    Organization,
+    Simulator,
+    generate_organization,
+    make_profile,
+)
 
 from ..support import Cli, as_json, collector_command, fetch, run_args
 
@@ -63,7 +69,7 @@ def test_out_of_range_values_are_stored_not_fatal(sqlite_url: str, cli: Cli) -> 
     account, region = target(org)
     odd = make_profile("Slack", "odd-one", account, region, random.Random(5))
     odd.update(createdAt=1_700_000_000_123, lastUpdatedAt=1e20, connectionMode=42)
-    org.put_profile(account, region, odd)
+    org.put(PROFILES, account, region, odd)
     with Simulator(org) as sim:
         result = cli.collect(sqlite_url, sim, REGIONS)
     assert result.code == 0, result.err
@@ -97,9 +103,9 @@ def test_empty_page_without_its_list_is_an_empty_scope(sqlite_url: str, cli: Cli
     account, region = target(org)
     with Simulator(org) as sim:
         assert cli.collect(sqlite_url, sim, REGIONS).code == 0
-        held = {str(p["connectorProfileArn"]) for p in org.profiles(account, region)}
-        for profile in org.profiles(account, region):
-            org.delete_profile(account, region, str(profile["connectorProfileName"]))
+        held = {str(p["connectorProfileArn"]) for p in org.items(PROFILES, account, region)}
+        for profile in org.items(PROFILES, account, region):
+            org.delete(PROFILES, account, region, str(profile["connectorProfileName"]))
         sim.faults.omit_empty_list_scopes.add((account, region))
         sim.stats.reset()
         result = cli.collect(sqlite_url, sim, REGIONS)
@@ -161,8 +167,8 @@ def test_a_body_of_the_wrong_shape_fails_only_its_scope(
     assert_only_target_failed(sqlite_url, org, "invalid_response", code)
     assert calls == (1 if code == "InvalidProfileData" else RetryPolicy().max_attempts)
     assert fetch(sqlite_url, "SELECT COUNT(*) AS n FROM connector_profiles")[0]["n"] == sum(
-        len(org.profiles(a.id, r)) for a in org.account_list() for r in REGIONS
-    ) - len(org.profiles(*target(org)))
+        len(org.items(PROFILES, a.id, r)) for a in org.account_list() for r in REGIONS
+    ) - len(org.items(PROFILES, *target(org)))
 
 
 # --- bounded input -------------------------------------------------------------------------
@@ -199,7 +205,7 @@ def test_page_with_more_profiles_than_asked_fails_its_scope(sqlite_url: str, cli
     account, region = target(org)
     rng = random.Random(6)
     for n in range(120):
-        org.put_profile(account, region, make_profile("S3", f"bulk-{n}", account, region, rng))
+        org.put(PROFILES, account, region, make_profile("S3", f"bulk-{n}", account, region, rng))
     with Simulator(org) as sim:
         sim.faults.overfull_page_scopes.add((account, region))
         result = cli.collect(sqlite_url, sim, REGIONS)

@@ -12,7 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from collector.simulator import Burst, Faults, Organization, Simulator, generate_organization
+from collector.simulator import (
+    PROFILES,
+    Burst,
+    Faults,
+    Organization,
+    Simulator,
+    generate_organization,
+)
 
 from ..support import Cli, collector_command, fetch, run_args, wait_for
 
@@ -62,7 +69,7 @@ def scopes_written(url: str) -> int:
 
 
 def truth(org: Organization) -> set[str]:
-    return {str(p["connectorProfileArn"]) for _, p in org.all_profiles()}
+    return {str(p["connectorProfileArn"]) for _, p in org.all_items(PROFILES)}
 
 
 def live(url: str) -> set[str]:
@@ -115,8 +122,8 @@ def test_sigterm_interrupts_cleanly(
 ) -> None:
     """SIGTERM ends a run within seconds, exit 4, recorded interrupted, no scope half-done."""
     assert cli.collect(database_url, sim, REGIONS).code == 0
-    for (account, region), profile in org.all_profiles():
-        org.delete_profile(account, region, str(profile["connectorProfileName"]))
+    for (account, region), profile in org.all_items(PROFILES):
+        org.delete(PROFILES, account, region, str(profile["connectorProfileName"]))
     sim.faults.latency = 0.05
     before = scopes_written(database_url)
     process = start(database_url, sim, "--concurrency", "2")
@@ -251,9 +258,9 @@ def test_shards_split_accounts_and_never_delete_across(
             "JOIN collection_runs r USING (run_id) WHERE r.shard = '0/2'",
         )
     }
-    for (account, region), profile in org.all_profiles():
+    for (account, region), profile in org.all_items(PROFILES):
         if account not in shard0:
-            org.delete_profile(account, region, str(profile["connectorProfileName"]))
+            org.delete(PROFILES, account, region, str(profile["connectorProfileName"]))
     args = ("--shard", "0/2", "--run-label", "nightly-2")
     assert cli.collect(database_url, sim, REGIONS, *args).code == 0
     deleted = fetch(

@@ -9,6 +9,8 @@ import pytest
 
 from collector.simulator import (
     APPFLOW_REGIONS,
+    FLOWS,
+    PROFILES,
     Organization,
     OrganizationalUnit,
     Simulator,
@@ -92,7 +94,7 @@ def test_every_page_of_accounts_is_recorded_and_collected(
     run = fetch(sqlite_url, "SELECT requests FROM collection_runs")[0]
     # GetCallerIdentity (partition), ListAccounts, then AssumeRole and one page of profiles
     # and one of flows each, and one DescribeFlow per flow (all new on a first run).
-    flows = len(org.all_flows())
+    flows = len(org.all_items(FLOWS))
     assert flows > 0
     assert run["requests"] == 1 + 3 + 3 * 45 + flows
 
@@ -116,7 +118,7 @@ def test_inactive_accounts_are_recorded_but_not_collected(sqlite_url: str, cli: 
     ]
     for account in inactive:
         profile = make_profile("Slack", "left-behind", account, REGION, random.Random(1))
-        org.put_profile(account, REGION, profile)
+        org.put(PROFILES, account, REGION, profile)
     with Simulator(org) as sim:
         assert cli.collect(sqlite_url, sim, REGION).code == 0
         assert listed(sim) == active(org)
@@ -340,4 +342,4 @@ def test_organization_of_a_thousand_accounts(sqlite_url: str, cli: Cli) -> None:
     scopes = fetch(sqlite_url, "SELECT status, count(*) AS n FROM collection_scopes GROUP BY 1")
     assert scopes == [{"status": "succeeded", "n": 980}]
     profiles = fetch(sqlite_url, "SELECT count(*) AS n FROM connector_profiles")
-    assert profiles[0]["n"] == sum(len(org.profiles(a, REGION)) for a in org.accounts)
+    assert profiles[0]["n"] == sum(len(org.items(PROFILES, a, REGION)) for a in org.accounts)

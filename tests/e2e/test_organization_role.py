@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from collector.simulator import Organization, Simulator, generate_organization
+from collector.simulator import PROFILES, Organization, Simulator, generate_organization
 
 from ..support import Cli, fetch
 
@@ -41,7 +41,7 @@ def test_organization_calls_use_the_organization_role(
     stored = {
         r["connector_profile_arn"] for r in fetch(sqlite_url, "SELECT * FROM connector_profiles")
     }
-    assert stored == {str(p["connectorProfileArn"]) for _, p in org.all_profiles()}
+    assert stored == {str(p["connectorProfileArn"]) for _, p in org.all_items(PROFILES)}
     assert sim.stats.count("organizations", "ListAccounts") == 2
     assert sim.stats.count("sts", "AssumeRole") == len(org.account_list()) + 1
 

@@ -12,7 +12,13 @@ import random
 
 import pytest
 
-from collector.simulator import Organization, Simulator, generate_organization, make_profile
+from collector.simulator import (
+    PROFILES,
+    Organization,
+    Simulator,
+    generate_organization,
+    make_profile,
+)
 
 from ..support import Cli
 
@@ -31,10 +37,11 @@ def org() -> Organization:
     account = organization.account_list()[0].id
     rng = random.Random(1)
     for name in FORMULA_NAMES:
-        organization.put_profile(
-            account, "us-east-1", make_profile("Slack", name, account, "us-east-1", rng)
+        organization.put(
+            PROFILES, account, "us-east-1", make_profile("Slack", name, account, "us-east-1", rng)
         )
-    organization.put_profile(
+    organization.put(
+        PROFILES,
         account,
         "us-east-1",
         make_profile(
@@ -51,7 +58,8 @@ def org() -> Organization:
             },
         ),
     )
-    organization.put_profile(
+    organization.put(
+        PROFILES,
         account,
         "us-east-1",
         make_profile("Slack", "odd-type", account, "us-east-1", rng, connectorType=HOSTILE_TYPE),

@@ -21,10 +21,12 @@ import pytest
 import sqlalchemy as sa
 
 from collector._errors import DatabaseError
-from collector._model.profiles import iso_utc, make_snapshot
+from collector._model.resources.profiles import make_snapshot
+from collector._model.wire import iso_utc
 from collector._store import read_connection
 from collector._store.schema import accounts as accounts_table
 from collector.simulator import (
+    PROFILES,
     Organization,
     Profile,
     Simulator,
@@ -64,15 +66,21 @@ def tell_story(url: str) -> Story:
         seed=23, accounts=4, empty_fraction=0.2, profiles_per_scope=(2, 8), regions=REGIONS
     )
     account, region = next(
-        (a.id, r) for a in org.account_list() for r in REGIONS if len(org.profiles(a.id, r)) >= 2
+        (a.id, r)
+        for a in org.account_list()
+        for r in REGIONS
+        if len(org.items(PROFILES, a.id, r)) >= 2
     )
-    update, delete = org.profiles(account, region)[:2]
+    update, delete = org.items(PROFILES, account, region)[:2]
     other = next(a.id for a in org.account_list() if a.id != account)
     create = make_profile("Slack", "new/crm+ops@eu", other, "eu-west-1", random.Random(7))
     # Names that code-point order and English collation sort differently (case, punctuation).
     for name in ("Zulu-crm", "alpha_crm", "alpha-crm", "alpha!crm"):
-        org.put_profile(
-            account, region, make_profile("Slack", name, account, region, random.Random(name))
+        org.put(
+            PROFILES,
+            account,
+            region,
+            make_profile("Slack", name, account, region, random.Random(name)),
         )
     arns = [str(p["connectorProfileArn"]) for p in (update, delete, create)]
     before = datetime.now(UTC)
@@ -80,16 +88,19 @@ def tell_story(url: str) -> Story:
         live1 = collect(url, sim, org)
         after1 = datetime.now(UTC)
         mode = "Private" if update.get("connectionMode") == "Public" else "Public"
-        org.put_profile(
-            account, region, {**update, "connectionMode": mode, "lastUpdatedAt": 1_800_000_000.5}
+        org.put(
+            PROFILES,
+            account,
+            region,
+            {**update, "connectionMode": mode, "lastUpdatedAt": 1_800_000_000.5},
         )
-        org.delete_profile(account, region, str(delete["connectorProfileName"]))
-        org.put_profile(other, "eu-west-1", create)
+        org.delete(PROFILES, account, region, str(delete["connectorProfileName"]))
+        org.put(PROFILES, other, "eu-west-1", create)
         live2 = collect(url, sim, org)
         after2 = datetime.now(UTC)
-        org.put_profile(account, region, {**live2[arns[0]], "credentialsArn": "arn:secret:v3"})
-        org.put_profile(account, region, delete)
-        org.delete_profile(other, "eu-west-1", str(create["connectorProfileName"]))
+        org.put(PROFILES, account, region, {**live2[arns[0]], "credentialsArn": "arn:secret:v3"})
+        org.put(PROFILES, account, region, delete)
+        org.delete(PROFILES, other, "eu-west-1", str(create["connectorProfileName"]))
         live3 = collect(url, sim, org)
         after3 = datetime.now(UTC)
     runs = fetch(url, "SELECT run_id FROM collection_runs ORDER BY started_at")
@@ -121,7 +132,7 @@ def collect(url: str, sim: Simulator, org: Organization) -> dict[str, Profile]:
         str(p["connectorProfileArn"]): p
         for account in org.account_list()
         for region in REGIONS
-        for p in org.profiles(account.id, region)
+        for p in org.items(PROFILES, account.id, region)
     }
 
 

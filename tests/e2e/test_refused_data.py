@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from collector.simulator import Simulator, generate_organization, make_profile
+from collector.simulator import PROFILES, Simulator, generate_organization, make_profile
 
 from ..support import Cli, fetch
 
@@ -17,7 +17,7 @@ def test_refused_scope_fails_alone(postgres_url: str, cli: Cli) -> None:
     bad_account = org.account_list()[1].id
     profile = make_profile("Slack", "long", bad_account, "us-east-1", random.Random(1))
     profile["connectorProfileArn"] = str(profile["connectorProfileArn"]) + "x" * 3000
-    org.put_profile(bad_account, "us-east-1", profile)
+    org.put(PROFILES, bad_account, "us-east-1", profile)
     with Simulator(org) as sim:
         result = cli.collect(postgres_url, sim, "us-east-1")
     assert result.code == 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from collector.simulator import Simulator, generate_organization, make_profile
+from collector.simulator import PROFILES, Simulator, generate_organization, make_profile
 
 from ..support import Cli, fetch
 
@@ -21,7 +21,8 @@ def test_opt_in_region_not_enabled_is_skipped_not_failed(sqlite_url: str, cli: C
     )
     enabled, *disabled = [a.id for a in org.account_list()]
     org.account_list()[0].enabled_opt_in_regions.add("af-south-1")
-    org.put_profile(
+    org.put(
+        PROFILES,
         enabled,
         "af-south-1",
         make_profile("Slack", "cape-town", enabled, "af-south-1", random.Random(1)),

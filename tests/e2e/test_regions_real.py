@@ -7,7 +7,13 @@ import random
 import time
 from pathlib import Path
 
-from collector.simulator import DeadEndpoint, Organization, Simulator, generate_organization
+from collector.simulator import (
+    PROFILES,
+    DeadEndpoint,
+    Organization,
+    Simulator,
+    generate_organization,
+)
 from collector.simulator import make_profile as make_sim_profile
 
 from ..support import ROLE, Cli, fetch
@@ -28,8 +34,11 @@ def opt_in_org(accounts: int = 4) -> Organization:
     )
     first = org.account_list()[0]
     first.enabled_opt_in_regions.add(OPT_IN)
-    org.put_profile(
-        first.id, OPT_IN, make_sim_profile("Slack", "cape-town", first.id, OPT_IN, random.Random(2))
+    org.put(
+        PROFILES,
+        first.id,
+        OPT_IN,
+        make_sim_profile("Slack", "cape-town", first.id, OPT_IN, random.Random(2)),
     )
     return org
 

@@ -8,7 +8,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from collector.simulator import Faults, Organization, Simulator, generate_organization, make_profile
+from collector.simulator import (
+    PROFILES,
+    Faults,
+    Organization,
+    Simulator,
+    generate_organization,
+    make_profile,
+)
 
 from ..support import Cli, as_json, fetch
 
@@ -25,10 +32,14 @@ def org() -> Organization:
     account = organization.account_list()[1].id
     rng = random.Random(3)
     for name in SPECIAL_NAMES:
-        organization.put_profile(
-            account, "us-east-1", make_profile("Salesforce", name, account, "us-east-1", rng)
+        organization.put(
+            PROFILES,
+            account,
+            "us-east-1",
+            make_profile("Salesforce", name, account, "us-east-1", rng),
         )
-    organization.put_profile(
+    organization.put(
+        PROFILES,
         account,
         "eu-west-1",
         make_profile(
@@ -54,7 +65,7 @@ def truth(org: Organization) -> dict[str, dict[str, object]]:
         str(p["connectorProfileArn"]): p
         for account in org.account_list()
         for region in REGIONS
-        for p in org.profiles(account.id, region)
+        for p in org.items(PROFILES, account.id, region)
     }
 
 
@@ -176,17 +187,18 @@ def test_create_update_delete_restore_across_runs(
     """Changes in AWS become created, updated, deleted and restored versions, chained."""
     assert cli.collect(database_url, sim, REGIONS).code == 0
     account = org.account_list()[1].id
-    victim, changed = org.profiles(account, "us-east-1")[:2]
-    org.delete_profile(account, "us-east-1", str(victim["connectorProfileName"]))
-    org.put_profile(
+    victim, changed = org.items(PROFILES, account, "us-east-1")[:2]
+    org.delete(PROFILES, account, "us-east-1", str(victim["connectorProfileName"]))
+    org.put(
+        PROFILES,
         account,
         "us-east-1",
         {**changed, "connectionMode": "Private", "lastUpdatedAt": 1_800_000_000.5},
     )
     fresh = make_profile("Slack", "brand-new", account, "eu-west-1", random.Random(1))
-    org.put_profile(account, "eu-west-1", fresh)
+    org.put(PROFILES, account, "eu-west-1", fresh)
     assert cli.collect(database_url, sim, REGIONS).code == 0
-    org.put_profile(account, "us-east-1", victim)
+    org.put(PROFILES, account, "us-east-1", victim)
     assert cli.collect(database_url, sim, REGIONS).code == 0
 
     def history(arn: object) -> list[dict[str, object]]:
@@ -248,8 +260,8 @@ def test_failing_scope_and_denied_account_are_recorded_not_deleted(
     throttled, denied = accounts[1], accounts[2]
     for account in (throttled, denied):
         for region in REGIONS:
-            for profile in org.profiles(account, region):
-                org.delete_profile(account, region, str(profile["connectorProfileName"]))
+            for profile in org.items(PROFILES, account, region):
+                org.delete(PROFILES, account, region, str(profile["connectorProfileName"]))
     faults.failing_scopes[(throttled, "us-east-1")] = "ThrottlingException"
     faults.failing_scopes[(throttled, "eu-west-1")] = "InternalServerException"
     faults.deny_assume_role.add(denied)
@@ -280,8 +292,8 @@ def test_targeted_refresh_never_deletes(
     """A --profile-name or --connector-type run updates what it sees and deletes nothing."""
     assert cli.collect(database_url, sim, REGIONS).code == 0
     account = org.account_list()[1].id
-    gone = org.profiles(account, "us-east-1")[0]
-    org.delete_profile(account, "us-east-1", str(gone["connectorProfileName"]))
+    gone = org.items(PROFILES, account, "us-east-1")[0]
+    org.delete(PROFILES, account, "us-east-1", str(gone["connectorProfileName"]))
     assert (
         cli.collect(
             database_url,

@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from collector._store import head_revision
-from collector.simulator import Organization, Simulator, generate_organization
+from collector.simulator import PROFILES, Organization, Simulator, generate_organization
 
 from ..support import ROOT, Cli, fetch, postgres_execute
 
@@ -23,6 +23,7 @@ REGIONS = ("us-east-1", "eu-west-1")
 TABLES = {
     "accounts",
     "alembic_version",
+    "collection_run_resources",
     "collection_runs",
     "collection_scope_resources",
     "collection_scopes",
@@ -76,7 +77,9 @@ def with_search_path(url: str, schema: str, sql: str) -> list[dict[str, Any]]:
 
 def arns(org: Organization, region: str | None = None) -> set[str]:
     return {
-        str(p["connectorProfileArn"]) for (_, r), p in org.all_profiles() if region in (None, r)
+        str(p["connectorProfileArn"])
+        for (_, r), p in org.all_items(PROFILES)
+        if region in (None, r)
     }
 
 

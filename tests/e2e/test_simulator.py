@@ -23,6 +23,8 @@ from collector.simulator import (
     BASE_ACCESS_KEY_ID,
     BASE_SECRET_ACCESS_KEY,
     CONNECTOR_TYPES,
+    FLOWS,
+    PROFILES,
     PROPERTY_BLOCK_KEYS,
     PROPERTY_BLOCKS,
     Burst,
@@ -182,10 +184,10 @@ def largest_scope(org: Organization, short: bool = False) -> ScopeKey:
     """The active scope with the most profiles, among short-page scopes or the others."""
     candidates = [
         key
-        for key in org.scopes()
+        for key in org.scopes(PROFILES)
         if org.accounts[key[0]].state == "ACTIVE" and (key in org.short_page_sizes) == short
     ]
-    return max(candidates, key=lambda key: len(org.profiles(*key)))
+    return max(candidates, key=lambda key: len(org.items(PROFILES, *key)))
 
 
 def error_code(info: pytest.ExceptionInfo[ClientError]) -> str:
@@ -198,7 +200,7 @@ async def test_assumed_role_listing_returns_exactly_the_scope_profiles(
 ) -> None:
     """Paging to the end with assumed credentials yields the scope's profiles, as stored."""
     account, region = largest_scope(org)
-    expected = org.profiles(account, region)
+    expected = org.items(PROFILES, account, region)
     assert len(expected) > 20
     async with aws.client("appflow", region, await aws.assume(account)) as appflow:
         bodies = capture_bodies(appflow)
@@ -216,7 +218,7 @@ async def test_short_pages_carry_a_next_token(aws: Aws, org: Organization) -> No
     """A short-page scope answers fewer items than maxResults and still a nextToken."""
     account, region = largest_scope(org, short=True)
     cap = org.short_page_sizes[(account, region)]
-    total = len(org.profiles(account, region))
+    total = len(org.items(PROFILES, account, region))
     assert total > cap
     async with aws.client("appflow", region, await aws.assume(account)) as appflow:
         first = await appflow.describe_connector_profiles(maxResults=100)
@@ -545,7 +547,7 @@ def _property_fields(profiles: list[dict[str, Any]]) -> dict[str, set[str]]:
 def test_generated_organization_covers_the_whole_api_reference() -> None:
     """A 50-account organization holds all 24 types and every field of every property block."""
     org = generate_organization(7, accounts=50)
-    profiles = [profile for _, profile in org.all_profiles()]
+    profiles = [profile for _, profile in org.all_items(PROFILES)]
     assert {p["connectorType"] for p in profiles} == set(CONNECTOR_TYPES)
     assert _property_fields(profiles) == REFERENCE_FIELDS
     sandbox = {
@@ -568,7 +570,7 @@ def test_generated_organization_covers_the_whole_api_reference() -> None:
 def test_generation_is_deterministic_for_a_seed() -> None:
     """The same seed generates the same organization."""
     first, second = generate_organization(5, accounts=6), generate_organization(5, accounts=6)
-    assert first.all_profiles() == second.all_profiles()
+    assert first.all_items(PROFILES) == second.all_items(PROFILES)
     assert list(first.accounts) == list(second.accounts)
 
 
@@ -578,7 +580,7 @@ async def test_every_connector_type_parses_in_botocore(aws: Aws, org: Organizati
     rng = random.Random(1)
     for connector_type in CONNECTOR_TYPES:
         name = f"every-{connector_type}"
-        org.put_profile(account, region, make_profile(connector_type, name, account, region, rng))
+        org.put(PROFILES, account, region, make_profile(connector_type, name, account, region, rng))
     async with aws.client("appflow", region) as appflow:
         parsed = await list_all(appflow, maxResults=7)
     every = {
@@ -597,7 +599,7 @@ async def test_names_with_special_characters_round_trip(aws: Aws, org: Organizat
     names = ["team/sales+crm=main@eu#1", "a.b-c_d!e", "x" * 256]
     rng = random.Random(2)
     for name in names:
-        org.put_profile(account, region, make_profile("Salesforce", name, account, region, rng))
+        org.put(PROFILES, account, region, make_profile("Salesforce", name, account, region, rng))
     async with aws.client("appflow", region) as appflow:
         listed = [p["connectorProfileName"] for p in await list_all(appflow)]
         chosen = await appflow.describe_connector_profiles(connectorProfileNames=names[:2])
@@ -616,7 +618,7 @@ async def test_unknown_connector_type_passes_through(aws: Aws, org: Organization
     glue = make_profile(
         "Glue", "catalog", account, region, random.Random(3), connectorProfileProperties=block
     )
-    org.put_profile(account, region, glue)
+    org.put(PROFILES, account, region, glue)
     async with aws.client("appflow", region) as appflow:
         bodies = capture_bodies(appflow)
         parsed = await appflow.describe_connector_profiles(connectorType="Glue")
@@ -629,15 +631,15 @@ async def test_changes_while_serving_show_in_the_next_listing(aws: Aws, org: Org
     account, region = largest_scope(org)
     async with aws.client("appflow", region, await aws.assume(account)) as appflow:
         before = {p["connectorProfileArn"] for p in await list_all(appflow)}
-        victim = org.profiles(account, region)[0]
-        assert org.delete_profile(account, region, victim["connectorProfileName"])
+        victim = org.items(PROFILES, account, region)[0]
+        assert org.delete(PROFILES, account, region, victim["connectorProfileName"])
         added = make_profile("Slack", "brand-new", account, region, random.Random(4))
-        org.put_profile(account, region, added)
+        org.put(PROFILES, account, region, added)
         after = {p["connectorProfileArn"] for p in await list_all(appflow)}
     assert after == (before - {victim["connectorProfileArn"]}) | {added["connectorProfileArn"]}
     summary = mutate(org, random.Random(5), creates=3, updates=3, deletes=3)
     assert (len(summary.created), len(summary.updated), len(summary.deleted)) == (3, 3, 3)
-    arns = {p["connectorProfileArn"] for _, p in org.all_profiles()}
+    arns = {p["connectorProfileArn"] for _, p in org.all_items(PROFILES)}
     assert set(summary.created) | set(summary.updated) <= arns
     assert not set(summary.deleted) & arns
 
@@ -861,8 +863,8 @@ def test_real_aws_knobs_through_the_control_endpoint() -> None:
 
 def largest_flow_scope(org: Organization) -> ScopeKey:
     """The active scope with the most flows."""
-    candidates = [key for key in org.flow_scopes() if org.accounts[key[0]].state == "ACTIVE"]
-    return max(candidates, key=lambda key: len(org.flows(*key)))
+    candidates = [key for key in org.scopes(FLOWS) if org.accounts[key[0]].state == "ACTIVE"]
+    return max(candidates, key=lambda key: len(org.items(FLOWS, *key)))
 
 
 def capture_flow_bodies(appflow: Any, operation: str) -> list[dict[str, Any]]:
@@ -881,8 +883,8 @@ def test_generated_flows_name_existing_and_missing_profiles(org: Organization) -
     """Generated flows use profiles of their own scope, S3, and some profiles that do not
     exist there; the profiles of a seed do not depend on the flows."""
     named: list[bool] = []
-    for (account, region), flow in org.all_flows():
-        live = {p["connectorProfileName"] for p in org.profiles(account, region)}
+    for (account, region), flow in org.all_items(FLOWS):
+        live = {p["connectorProfileName"] for p in org.items(PROFILES, account, region)}
         ends = [flow["sourceFlowConfig"], *flow["destinationFlowConfigList"]]
         named += [e["connectorProfileName"] in live for e in ends if "connectorProfileName" in e]
     assert True in named
@@ -895,15 +897,15 @@ def test_generated_flows_name_existing_and_missing_profiles(org: Organization) -
         short_page_fraction=0.3,
         flows_per_profile=0.0,
     )
-    assert without.all_profiles() == org.all_profiles()
-    assert without.all_flows() == []
+    assert without.all_items(PROFILES) == org.all_items(PROFILES)
+    assert without.all_items(FLOWS) == []
 
 
 async def test_list_flows_pages_definitions(aws: Aws, sim: Simulator, org: Organization) -> None:
     """ListFlows pages the scope's flows by `maxResults` and `nextToken`, each as a
     FlowDefinition (no source or destination configuration), as botocore parses them."""
     account, region = largest_flow_scope(org)
-    expected = org.flows(account, region)
+    expected = org.items(FLOWS, account, region)
     assert len(expected) > 2
     async with aws.client("appflow", region, await aws.assume(account)) as appflow:
         bodies = capture_flow_bodies(appflow, "ListFlows")
@@ -928,7 +930,7 @@ async def test_describe_flow_answers_the_flow(aws: Aws, org: Organization) -> No
     """DescribeFlow answers one flow with its configurations, without the fields only its
     definition has; an unknown name is ResourceNotFoundException (404)."""
     account, region = largest_flow_scope(org)
-    flow = org.flows(account, region)[0]
+    flow = org.items(FLOWS, account, region)[0]
     async with aws.client("appflow", region, await aws.assume(account)) as appflow:
         bodies = capture_flow_bodies(appflow, "DescribeFlow")
         await appflow.describe_flow(flowName=flow["flowName"])
@@ -949,8 +951,8 @@ async def test_flow_operations_validate_and_fail_as_appflow_does(
     ValidationException); throttling is 429 and a server fault 500, as for every AppFlow
     call; a flow that vanished is 404."""
     account, region = largest_flow_scope(org)
-    flow = org.flows(account, region)[0]
-    sim.faults.vanishing_flows.add(flow["flowArn"])
+    flow = org.items(FLOWS, account, region)[0]
+    sim.faults.vanishing.add(flow["flowArn"])
     async with aws.client("appflow", region, await aws.assume(account)) as appflow:
         answers: list[tuple[str, int]] = []
         calls = [
@@ -983,7 +985,7 @@ async def test_flow_operations_validate_and_fail_as_appflow_does(
 def test_mutate_changes_flows_and_their_runs(org: Organization) -> None:
     """`mutate` creates, updates and deletes flows, and makes some run: a run changes only
     the flow's last run, an update its `lastUpdatedAt`."""
-    before = {f["flowArn"]: f for _, f in org.all_flows()}
+    before = {f["flowArn"]: f for _, f in org.all_items(FLOWS)}
     summary = mutate(
         org,
         random.Random(3),
@@ -993,7 +995,7 @@ def test_mutate_changes_flows_and_their_runs(org: Organization) -> None:
         flow_runs=2,
         now=1_900_000_000.0,
     )
-    after = {f["flowArn"]: f for _, f in org.all_flows()}
+    after = {f["flowArn"]: f for _, f in org.all_items(FLOWS)}
     assert (len(summary.flows_created), len(summary.flows_deleted)) == (2, 1)
     assert set(summary.flows_created) == set(after) - set(before)
     assert set(summary.flows_deleted) == set(before) - set(after)
@@ -1011,7 +1013,7 @@ def test_flow_knobs_through_the_control_endpoint() -> None:
     assert faults.paging_fault_operations == {"DescribeConnectorProfiles"}
     apply_faults(
         faults,
-        {"paging_fault_operations": ["ListFlows"], "vanishing_flows": ["arn:aws:appflow:f"]},
+        {"paging_fault_operations": ["ListFlows"], "vanishing": ["arn:aws:appflow:f"]},
     )
     assert faults.paging_fault_operations == {"ListFlows"}
-    assert faults.vanishing_flows == {"arn:aws:appflow:f"}
+    assert faults.vanishing == {"arn:aws:appflow:f"}

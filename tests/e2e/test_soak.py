@@ -20,6 +20,8 @@ import pytest
 
 from collector import RetryPolicy, RunResult, load_settings, run_collection
 from collector.simulator import (
+    FLOWS,
+    PROFILES,
     Faults,
     Organization,
     Profile,
@@ -51,7 +53,7 @@ def as_snapshot(profile: Profile) -> dict[str, Any]:
 
 
 def truth(org: Organization) -> dict[str, tuple[ScopeKey, Profile]]:
-    return {str(p["connectorProfileArn"]): (key, p) for key, p in org.all_profiles()}
+    return {str(p["connectorProfileArn"]): (key, p) for key, p in org.all_items(PROFILES)}
 
 
 def live_by_scope(url: str) -> dict[ScopeKey, set[str]]:
@@ -79,10 +81,10 @@ def live_flows_by_scope(url: str) -> dict[ScopeKey, set[str]]:
 def flow_links(org: Organization) -> set[tuple[str, str, str | None]]:
     """(flow ARN, profile name, the live profile's ARN or None) of every flow's ends."""
     links: set[tuple[str, str, str | None]] = set()
-    for (account, region), flow in org.all_flows():
+    for (account, region), flow in org.all_items(FLOWS):
         live = {
             p["connectorProfileName"]: p["connectorProfileArn"]
-            for p in org.profiles(account, region)
+            for p in org.items(PROFILES, account, region)
         }
         for end in (flow["sourceFlowConfig"], *flow["destinationFlowConfigList"]):
             name = end.get("connectorProfileName")
@@ -116,14 +118,14 @@ def draw_weather(rng: random.Random, faults: Faults, org: Organization) -> Weath
     faults.deny_assume_role = {rng.choice(members)} if rng.random() < 0.25 else set()
     faults.repeat_token_scopes = {rng.choice(scopes): 1} if rng.random() < 0.25 else {}
     faults.invalid_token_after_pages = {rng.choice(scopes): 1} if rng.random() < 0.25 else {}
-    flows = sorted(str(f["flowArn"]) for _, f in org.all_flows())
-    faults.vanishing_flows = {rng.choice(flows)} if flows and rng.random() < 0.25 else set()
+    flows = sorted(str(f["flowArn"]) for _, f in org.all_items(FLOWS))
+    faults.vanishing = {rng.choice(flows)} if flows and rng.random() < 0.25 else set()
     flags: dict[str, Any] = {}
     roll = rng.random()
     if roll < 0.15:
         flags["connector_type"] = "Salesforce"
     elif roll < 0.25:
-        names = sorted({str(p["connectorProfileName"]) for _, p in org.all_profiles()})
+        names = sorted({str(p["connectorProfileName"]) for _, p in org.all_items(PROFILES)})
         flags["profile_name"] = tuple(rng.sample(names, min(3, len(names))))
     return Weather(flags, f"{faults!r} {flags}")
 
@@ -135,7 +137,7 @@ def calm(faults: Faults) -> None:
     faults.deny_assume_role = set()
     faults.repeat_token_scopes = {}
     faults.invalid_token_after_pages = {}
-    faults.vanishing_flows = set()
+    faults.vanishing = set()
 
 
 def collect(url: str, **flags: Any) -> RunResult:
@@ -171,7 +173,7 @@ def change(rng: random.Random, org: Organization, removed: list[tuple[ScopeKey, 
     removed.extend(before[arn] for arn in summary.deleted)
     if removed and rng.random() < 0.5:
         (account, region), profile = removed.pop(rng.randrange(len(removed)))
-        org.put_profile(account, region, profile)
+        org.put(PROFILES, account, region, profile)
 
 
 def assert_run_kept_its_promises(
@@ -198,7 +200,7 @@ def assert_run_kept_its_promises(
         key = (s["account_id"], s["region"])
         live = now_live.get(key, set())
         if s["complete"]:
-            assert live == {str(p["connectorProfileArn"]) for p in org.profiles(*key)}, key
+            assert live == {str(p["connectorProfileArn"]) for p in org.items(PROFILES, *key)}, key
         else:
             assert live >= before.get(key, set()), key
     listings = fetch(
@@ -212,7 +214,7 @@ def assert_run_kept_its_promises(
         key = (listing["account_id"], listing["region"])
         live = flows_live.get(key, set())
         if listing["complete"]:
-            assert live == {str(f["flowArn"]) for f in org.flows(*key)}, key
+            assert live == {str(f["flowArn"]) for f in org.items(FLOWS, *key)}, key
         else:
             assert live >= flows_before.get(key, set()), key
     assert_history_consistent(url)
@@ -303,7 +305,7 @@ def test_soak_ends_equal_to_the_simulator(
             assert state == as_snapshot(expected[arn][1]), arn
     kinds = {v["change_type"] for chain in chains.values() for v in chain}
     assert {"created", "updated", "deleted"} <= kinds
-    flows = {str(f["flowArn"]) for _, f in org.all_flows()}
+    flows = {str(f["flowArn"]) for _, f in org.all_items(FLOWS)}
     stored = fetch(database_url, "SELECT flow_arn FROM flows WHERE deleted_at IS NULL")
     assert {r["flow_arn"] for r in stored} == flows
     links = fetch(

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
+import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection
 
 from collector import upgrade
 from collector._store import create_engine, head_revision
+from collector._store.migrate import _alembic_config
 from collector._store.schema import metadata
 
 
@@ -39,3 +43,58 @@ def test_migrated_schema_matches_the_code(database_url: str) -> None:
     differences, revision = asyncio.run(go())
     assert differences == []
     assert revision == head_revision()
+
+
+def _upgrade_to(connection: Connection, revision: str) -> None:
+    command.upgrade(_alembic_config(connection), revision)
+
+
+def test_runs_before_per_resource_counts_keep_their_counts(database_url: str) -> None:
+    """Upgrading past revision 0005 copies each earlier run's profile and flow counts into
+    `collection_run_resources`, for the resources that run listed."""
+    counts = ("seen", "created", "updated", "deleted", "restored")
+
+    async def go() -> list[tuple[Any, ...]]:
+        engine = create_engine(database_url)
+        try:
+            async with engine.begin() as conn:
+                await conn.run_sync(_upgrade_to, "0004")
+                for run_id, resources, base in (
+                    ("old", None, 10),
+                    ("both", "profiles,flows", 20),
+                    ("flows", "flows", 30),
+                ):
+                    values = {
+                        f"{prefix}_{name}": base + offset + index
+                        for offset, prefix in ((0, "profiles"), (100, "flows"))
+                        for index, name in enumerate(counts)
+                    }
+                    columns = ", ".join(values)
+                    await conn.execute(
+                        sa.text(
+                            "INSERT INTO collection_runs (run_id, started_at, status, resources, "
+                            f"{columns}) VALUES (:run_id, :at, 'succeeded', :resources, "
+                            + ", ".join(f":{name}" for name in values)
+                            + ")"
+                        ),
+                        {"run_id": run_id, "at": datetime(2026, 1, 1, tzinfo=UTC), **values}
+                        | {"resources": resources},
+                    )
+            await upgrade(engine)
+            async with engine.connect() as conn:
+                rows = await conn.execute(
+                    sa.text(
+                        "SELECT run_id, resource, seen, created, updated, deleted, restored "
+                        "FROM collection_run_resources ORDER BY run_id, resource"
+                    )
+                )
+                return [tuple(row) for row in rows]
+        finally:
+            await engine.dispose()
+
+    assert asyncio.run(go()) == [
+        ("both", "flows", 120, 121, 122, 123, 124),
+        ("both", "profiles", 20, 21, 22, 23, 24),
+        ("flows", "flows", 130, 131, 132, 133, 134),
+        ("old", "profiles", 10, 11, 12, 13, 14),
+    ]

@@ -29,8 +29,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from collector import upgrade
 from collector._model import scopes
-from collector._model.profiles import ProfileDataError, normalize_profile
-from collector._model.scopes import PROFILES, Scope, ScopeOutcome, ScopeStatus
+from collector._model.resources import PROFILES
+from collector._model.resources.profiles import normalize_profile
+from collector._model.scopes import Scope, ScopeOutcome, ScopeStatus
+from collector._model.wire import UnstorableRecord
 from collector._store import Store, create_engine
 from collector._store.schema import (
     collection_scopes,
@@ -364,11 +366,11 @@ def stamp(epoch: float | None) -> datetime | None:
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(raw=profiles())
 def test_a_profile_without_arn_is_a_data_error(raw: dict[str, Any]) -> None:
-    """Without an ARN a profile cannot be stored, and normalizing says so with ProfileDataError."""
+    """Without an ARN a profile cannot be stored, and normalizing says so with UnstorableRecord."""
     del raw["connectorProfileArn"]
     try:
         normalize_profile(raw, "123456789012", "us-east-1")
-    except ProfileDataError:
+    except UnstorableRecord:
         return
     raise AssertionError("a profile without ARN was accepted")
 
@@ -591,7 +593,7 @@ def test_nul_characters_are_refused_with_a_clear_error() -> None:
         "connectorType": "Redshift",
         "connectorProfileProperties": {"Redshift": {"bucketPrefix": "raw/\x00/"}},
     }
-    with pytest.raises(ProfileDataError, match="NUL character"):
+    with pytest.raises(UnstorableRecord, match="NUL character"):
         normalize_profile(raw, "123456789012", "us-east-1")
     # A backslash followed by "u0000" is ordinary text, not a NUL.
     text = {**raw, "connectorProfileProperties": {"Redshift": {"bucketPrefix": "raw/\\u0000"}}}
@@ -608,7 +610,7 @@ def test_lone_surrogates_are_refused_with_a_clear_error() -> None:
         "connectorType": "Redshift",
         "connectorProfileProperties": {"Redshift": {"bucketPrefix": json.loads('"raw/\\ud800"')}},
     }
-    with pytest.raises(ProfileDataError, match="lone UTF-16 surrogate"):
+    with pytest.raises(UnstorableRecord, match="lone UTF-16 surrogate"):
         normalize_profile(raw, "123456789012", "us-east-1")
     # A whole pair is one character, and text like any other.
     pair = {**raw, "connectorProfileProperties": {"Redshift": {"bucketPrefix": "\U0001f600"}}}

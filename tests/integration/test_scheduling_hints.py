@@ -6,7 +6,8 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from collector import upgrade
-from collector._model.run import RunStatus
+from collector._model.resources import PROFILES
+from collector._model.run import RunResult, RunStatus
 from collector._model.scopes import Listing, Scope, ScopeOutcome
 from collector._store import Store, create_engine
 
@@ -15,7 +16,7 @@ AT = datetime(2026, 11, 30, 2, 15, tzinfo=UTC)
 
 def outcome(account: str, region: str, pages: int) -> ScopeOutcome:
     listing = Listing(complete=True, pages=pages)
-    return ScopeOutcome.of(Scope(account, region), AT, AT, {"profiles": listing})
+    return ScopeOutcome.of(Scope(account, region), AT, AT, {PROFILES: listing})
 
 
 def test_paged_scopes_come_from_the_latest_finished_run_of_the_shard(database_url: str) -> None:
@@ -39,7 +40,9 @@ def test_paged_scopes_come_from_the_latest_finished_run_of_the_shard(database_ur
                         outcome("111111111111", "us-east-1", 1),
                     ],
                 )
-                await store.finish_run(run_id, status=RunStatus.SUCCEEDED, finished_at=started)
+                finished = RunResult(run_id, started, status=RunStatus.SUCCEEDED)
+                finished.finished_at = started
+                await store.finish_run(finished)
             await store.begin_run("in-progress", AT + timedelta(days=1), filtered=False)
             return nothing_yet, await store.paged_scopes(None), await store.paged_scopes("0/2")
         finally:

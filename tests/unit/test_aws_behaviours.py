@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import os
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -17,18 +18,22 @@ import anyio.lowlevel
 import pytest
 from botocore import exceptions as boto
 
-from collector._aws import AwsClients, AwsOptions, RetryPolicy
+from collector._aws import Aws, AwsClients, AwsOptions, RetryPolicy
 from collector._aws.credentials import AssumedRoles
 from collector._aws.errors import credential_error, retry_after, translate
 from collector._aws.pacing import AccountPacer
 from collector._aws.partitions import appflow_regions, check_regions, partition_of
 from collector._aws.regions import RegionStatus
 from collector._aws.retry import Attempts, call_with_retries
+from collector._config import Settings
 from collector._errors import AwsError, ConfigError, ErrorKind
 from collector._model.regions import APPFLOW_REGIONS
+from collector._model.run import RunResult
 from collector._model.scopes import Scope, ScopeStatus
-from collector._service.fanout import _contained
+from collector._service.context import Run
+from collector._service.fanout import _ScopeLister
 from collector._service.regions import OptInEvidence, listing_order
+from collector._store import Store
 
 
 class FakeSleep:
@@ -323,29 +328,30 @@ async def test_ec2_is_not_asked_again_once_unreachable() -> None:
 # --- containment ------------------------------------------------------------------------------
 
 
-class BrokenClients:
-    """An AwsClients whose credentials raise a bug's exception."""
+class BrokenCredentials:
+    """Account credentials that raise a bug's exception."""
 
-    @staticmethod
-    def is_opt_in(region: str) -> bool:
-        return False
-
-    async def account_credentials(self, account_id: str) -> Any:
+    async def for_account(self, account_id: str) -> Any:
         raise KeyError("Credentials")
+
+
+@dataclass
+class BrokenAws:
+    credentials: BrokenCredentials
 
 
 async def test_an_unexpected_exception_fails_only_its_scope() -> None:
     """An exception nothing foresaw becomes the scope's `internal_error`, with its type."""
     scope = Scope("123456789012", "us-east-1")
     now = datetime.now(UTC)
-    outcome = await _contained(
-        cast(AwsClients, BrokenClients()),
-        OptInEvidence([scope]),
-        scope,
-        [],
-        RetryPolicy(),
+    run = Run(
+        Settings(),
+        cast(Aws, BrokenAws(BrokenCredentials())),
+        cast(Store, None),
+        RunResult("run", now),
         lambda: now,
     )
+    outcome = await _ScopeLister(run, OptInEvidence([scope]), []).contained(scope)
     assert outcome.status is ScopeStatus.FAILED
     assert (outcome.error_code, outcome.aws_error_code) == ("internal_error", "KeyError")
 
@@ -397,11 +403,11 @@ def test_sts_clients_use_regional_endpoints_whatever_the_aws_config_says(
         monkeypatch.delenv(name)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
-    clients = AwsClients(AwsOptions(), RetryPolicy())
+    clients = AwsClients(AwsOptions())
 
     async def endpoints() -> set[str]:
         found = set()
-        for session in (clients._base, clients._acting):  # both sessions the run signs with
+        for session in (clients.base, clients._acting):  # both sessions the run signs with
             async with session.create_client(
                 "sts",
                 region_name="us-east-1",

@@ -11,6 +11,7 @@ from typing import Any
 
 from collector._cli.metrics import metrics_registry
 from collector._config import OPTIONS
+from collector._model.resources import PROFILES
 
 from ..support import (
     KUBERNETES,
@@ -194,8 +195,7 @@ def exported_metric_names() -> set[str]:
         status="partial",
         duration=1.0,
         scopes={"failed": 1},
-        profiles=1,
-        changes={},
+        resources={PROFILES: {"seen": 1}},
         requests=1,
         retries=0,
         failures_by_code={"throttled": 1},

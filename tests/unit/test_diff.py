@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from collector._model.history import StoredRecord, dedupe, plan_scope
-from collector._model.profiles import ProfileRecord, normalize_profile
+from collector._model.resources.profiles import ProfileRecord, normalize_profile
 
 ACCOUNT = "012345678901"
 REGION = "us-east-1"

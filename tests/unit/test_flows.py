@@ -10,25 +10,24 @@ import pytest
 
 from collector._config import load_settings
 from collector._errors import ConfigError
-from collector._model.flows import (
+from collector._model.resource import Record, Sighting
+from collector._model.resources import FLOWS, PROFILES
+from collector._model.resources.flows import (
     DESTINATION,
     SOURCE,
-    FlowDataError,
     FlowLink,
     definition_hash,
     normalize_flow,
-    sighted_flow,
 )
 from collector._model.run import RunResult
 from collector._model.scopes import (
-    FLOWS,
-    PROFILES,
     Listing,
     Scope,
     ScopeChanges,
     ScopeOutcome,
     ScopeStatus,
 )
+from collector._model.wire import UnstorableRecord
 
 ACCOUNT = "012345678901"
 REGION = "eu-west-1"
@@ -232,32 +231,43 @@ def test_a_flow_that_cannot_be_stored_is_a_data_error(
 ) -> None:
     """A flow without an ARN or a name, or with a NUL character or a lone surrogate, cannot
     be stored at all (and its definition's digest does not stop on the surrogate first)."""
-    with pytest.raises(FlowDataError, match=problem):
+    with pytest.raises(UnstorableRecord, match=problem):
         normalize_flow(listed, described, ACCOUNT, REGION)
 
 
-def test_a_sighted_flow_carries_the_stored_digest() -> None:
-    """A flow listed unchanged keeps the stored content digest and its new last run."""
-    record = sighted_flow(definition(), ACCOUNT, REGION, "stored-digest")
+def test_a_listed_flow_is_known_by_its_arn_and_definition_and_gives_its_last_run() -> None:
+    """A listed flow is matched to the stored one by ARN and definition digest; a sighting
+    of it keeps the stored content digest, has nothing to version, and carries its new last
+    run."""
+    describe = FLOWS.api.describe
+    assert describe is not None
+    assert describe.key(definition()) == ARN
+    assert describe.summary_hash(definition()) == definition_hash(definition())
+    assert describe.request(definition()) == {"flowName": "crm-sync"}
+    seen = describe.seen(definition())
+    record = Sighting(ARN, ACCOUNT, REGION, "stored-digest", seen)
     assert record.content_hash == "stored-digest"
-    assert record.details is None
     assert record.snapshot is None
-    assert record.definition_hash == definition_hash(definition())
-    assert record.last_run.message == "42 records"
+    assert record.seen()["last_run_message"] == "42 records"
+    assert record.seen()["last_run_at"] == datetime.fromtimestamp(1_700_003_600.0, UTC)
 
 
 def test_run_counts_profiles_and_flows_apart() -> None:
     """A scope's profiles and flows are counted apart, and its requests together."""
     at = datetime(2026, 1, 1, tzinfo=UTC)
-    profiles = Listing(records=[object(), object()], attempts=2, complete=True)
-    flows = Listing(records=[object()], attempts=3, retries=1, complete=True)
+
+    def seen(count: int) -> list[Record]:
+        return [Sighting(f"{ARN}-{n}", ACCOUNT, REGION, "digest") for n in range(count)]
+
+    profiles = Listing(records=seen(2), attempts=2, complete=True)
+    flows = Listing(records=seen(1), attempts=3, retries=1, complete=True)
     outcome = ScopeOutcome.of(Scope(ACCOUNT, REGION), at, at, {PROFILES: profiles, FLOWS: flows})
     result = RunResult(run_id="r", started_at=at)
     result.tally(outcome, {PROFILES: ScopeChanges(created=2), FLOWS: ScopeChanges(updated=1)})
-    assert (result.profiles_seen, result.flows_seen) == (2, 1)
+    assert (result.count(PROFILES)["seen"], result.count(FLOWS)["seen"]) == (2, 1)
     assert (result.requests, result.retries) == (5, 1)
-    assert (result.changes["created"], result.changes["updated"]) == (2, 0)
-    assert (result.flow_changes["created"], result.flow_changes["updated"]) == (0, 1)
+    assert (result.count(PROFILES)["created"], result.count(PROFILES)["updated"]) == (2, 0)
+    assert (result.count(FLOWS)["created"], result.count(FLOWS)["updated"]) == (0, 1)
 
 
 def test_a_scope_is_as_bad_as_its_worst_listing() -> None:

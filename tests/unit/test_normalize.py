@@ -19,13 +19,10 @@ from typing import Any
 
 import pytest
 
-from collector._model.profiles import (
-    ProfileDataError,
-    changed_paths,
-    content_hash,
-    flatten_properties,
-    normalize_profile,
-)
+from collector._model.resources.profiles import PROFILES, flatten_properties, normalize_profile
+from collector._model.wire import UnstorableRecord, digest
+
+changed_paths = PROFILES.changed_fields
 
 ACCOUNT = "012345678901"
 REGION = "eu-west-1"
@@ -494,7 +491,7 @@ def test_content_hash_is_stable_under_key_reordering(case: Case) -> None:
     first = normalize_profile(raw, ACCOUNT, REGION)
     second = normalize_profile(again, ACCOUNT, REGION)
     assert first.content_hash == second.content_hash
-    assert first.content_hash == content_hash(second.snapshot)
+    assert first.content_hash == digest(second.snapshot)
 
 
 def test_content_hash_does_not_depend_on_how_the_epoch_is_written() -> None:
@@ -655,13 +652,13 @@ def test_unknown_top_level_field_is_kept_in_the_snapshot() -> None:
 
 @pytest.mark.parametrize("arn", [None, "", 123])
 def test_missing_or_invalid_arn_raises(arn: Any) -> None:
-    """A profile without a usable ARN cannot be stored and raises ProfileDataError."""
+    """A profile without a usable ARN cannot be stored and raises UnstorableRecord."""
     raw = raw_profile(by_type("Slack"))
     if arn is None:
         del raw["connectorProfileArn"]
     else:
         raw["connectorProfileArn"] = arn
-    with pytest.raises(ProfileDataError):
+    with pytest.raises(UnstorableRecord):
         normalize_profile(raw, ACCOUNT, REGION)
 
 

@@ -15,8 +15,9 @@ from collector._cli.escape import escape_control, neutralize_formula
 from collector._cli.output import AWS_LOGGERS, JsonFormatter, Progress, configure_logging
 from collector._cli.render import CsvWriter, TableWriter, format_summary
 from collector._errors import ErrorKind
+from collector._model.resources import PROFILES
 from collector._model.run import RunResult
-from collector._model.scopes import PROFILES, Listing, Scope, ScopeOutcome, ScopeStatus
+from collector._model.scopes import Listing, Scope, ScopeOutcome, ScopeStatus
 
 TOKEN = "FwoGZXIvYXdzEJr//////////wEaDNpYcD+abc"
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"

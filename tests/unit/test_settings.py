@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 
-from collector._aws.profiles import ListingFilter
 from collector._config import Settings, load_settings
 from collector._config.options import FILE_ONLY_KEYS, OPTIONS
 from collector._config.settings import ALL_REGIONS
 from collector._errors import ConfigError
+from collector._model.resource import ListingFilter
+from collector._model.resources import PROFILES
 
 ACCOUNT_A = "111111111111"
 ACCOUNT_B = "222222222222"
@@ -463,17 +464,19 @@ def test_no_filter_is_one_full_listing() -> None:
     """Without a filter there is one listing of 100-item pages and the filter is inactive."""
     listing = ListingFilter()
     assert listing.active is False
-    assert list(listing.requests()) == [{"maxResults": 100}]
+    assert PROFILES.api.listing_requests(listing) == [{"maxResults": 100}]
 
 
 def test_connector_type_and_label_filters() -> None:
     """A connector type or label is passed to the API and makes the filter active."""
     by_type = ListingFilter(connector_type="Salesforce")
     assert by_type.active is True
-    assert list(by_type.requests()) == [{"maxResults": 100, "connectorType": "Salesforce"}]
+    assert PROFILES.api.listing_requests(by_type) == [
+        {"maxResults": 100, "connectorType": "Salesforce"}
+    ]
     by_label = ListingFilter(connector_type="CustomConnector", connector_label="Acme")
     assert by_label.active is True
-    assert list(by_label.requests()) == [
+    assert PROFILES.api.listing_requests(by_label) == [
         {"maxResults": 100, "connectorType": "CustomConnector", "connectorLabel": "Acme"}
     ]
 
@@ -483,7 +486,7 @@ def test_profile_names_are_split_into_chunks_of_100() -> None:
     names = tuple(f"profile-{i:03d}" for i in range(250))
     listing = ListingFilter(connector_type="Slack", profile_names=names)
     assert listing.active is True
-    requests = list(listing.requests())
+    requests = PROFILES.api.listing_requests(listing)
     assert [len(r["connectorProfileNames"]) for r in requests] == [100, 100, 50]
     assert [n for r in requests for n in r["connectorProfileNames"]] == list(names)
     for request in requests:
@@ -495,13 +498,13 @@ def test_profile_names_are_split_into_chunks_of_100() -> None:
 def test_chunk_boundaries(count: int, chunks: list[int]) -> None:
     """Exactly 100 names fit in one request; the 101st starts another."""
     names = tuple(f"p{i}" for i in range(count))
-    requests = list(ListingFilter(profile_names=names).requests())
+    requests = PROFILES.api.listing_requests(ListingFilter(profile_names=names))
     assert [len(r["connectorProfileNames"]) for r in requests] == chunks
 
 
 def test_repeated_profile_names_are_asked_for_once() -> None:
     """A name given twice is requested once."""
-    requests = list(ListingFilter(profile_names=("a", "b", "a")).requests())
+    requests = PROFILES.api.listing_requests(ListingFilter(profile_names=("a", "b", "a")))
     assert requests == [{"maxResults": 100, "connectorProfileNames": ["a", "b"]}]
 
 

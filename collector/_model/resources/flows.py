@@ -1,36 +1,34 @@
-"""Turn AppFlow flows as the API returned them into rows. Pure functions, no I/O.
+"""Flows: `ListFlows` summaries, and `DescribeFlow` for the new and changed ones.
 
-A flow is read from two answers, both decoded from the body as AWS sent it: its `ListFlows`
-definition (status, trigger, connector types and labels, tags, the last run), and, when the
-flow is new or its definition changed, its `DescribeFlow` answer (the source and destination
-configurations that name connector profiles, the tasks, the trigger, the KMS key).
-
-The versioned snapshot is both answers merged, timestamps as ISO-8601 UTC, without the last
+A flow is read from two answers: its `ListFlows` definition (status, trigger, connector
+types and labels, tags, the last run) and its `DescribeFlow` answer (the source and
+destination configurations that name connector profiles, the tasks, the trigger, the KMS
+key). The versioned snapshot is both merged, timestamps as ISO-8601 UTC, without the last
 run (`lastRunExecutionDetails`, `lastRunMetadataCatalogDetails`): a flow scheduled every hour
 runs every hour, and each run must not make a new version. The last run goes to the `flows`
-row on every sighting instead. The tolerance rules are the profiles': an odd value leaves its
-column NULL, is kept as sent in the snapshot, and is logged; only a flow without an ARN or a
-name, or with a NUL character or a lone surrogate in what is versioned, cannot be stored.
+row on every sighting instead. Each connector profile a flow names is a row of
+`flow_connector_profiles`, linked to the live profile of that name in its scope.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .profiles import (
-    ProfileDataError,
-    canonical_json,
-    iso_utc,
-    parse_timestamp,
+from ..resource import Api, Child, Describe, Link, Resource
+from ..wire import (
+    checked_digest,
+    digest,
+    read_object,
     read_text,
     read_timestamp,
-    unstorable,
+    required_text,
     warn_kept,
+    with_iso_times,
 )
+from .profiles import PROFILES
 
 # What changes with every run of a flow, not with the flow: kept out of its versions.
 VOLATILE_FIELDS = ("lastRunExecutionDetails", "lastRunMetadataCatalogDetails")
@@ -41,21 +39,9 @@ _TIMESTAMP_PATHS = (
     ("triggerConfig", "triggerProperties", "Scheduled", "scheduleEndTime"),
     ("triggerConfig", "triggerProperties", "Scheduled", "firstExecutionFrom"),
 )
+LINKS_TABLE = "flow_connector_profiles"
 SOURCE = "source"
 DESTINATION = "destination"
-
-
-class FlowDataError(ValueError):
-    """A flow the API returned that cannot be stored at all (no ARN or name, a NUL, a lone
-    surrogate)."""
-
-
-@dataclass(frozen=True, slots=True)
-class KnownFlow:
-    """What the store holds of a live flow: the digests of its definition and snapshot."""
-
-    definition_hash: str
-    content_hash: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +61,13 @@ class LastRun:
     status: str | None = None
     at: datetime | None = None
     message: str | None = None
+
+    def columns(self) -> dict[str, Any]:
+        return {
+            "last_run_status": self.status,
+            "last_run_at": self.at,
+            "last_run_message": self.message,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,12 +94,7 @@ class FlowDetails:
 
 @dataclass(frozen=True, slots=True)
 class FlowRecord:
-    """One flow as listed in a scope.
-
-    `details` is None when the flow was not described in this run because its definition is
-    the one stored: then `content_hash` is the stored one, and only the sighting (and the
-    last run) is written.
-    """
+    """One flow as listed and described in a scope."""
 
     arn: str
     account_id: str
@@ -114,51 +102,71 @@ class FlowRecord:
     definition_hash: str
     content_hash: str
     last_run: LastRun
-    details: FlowDetails | None = None
+    details: FlowDetails
 
     @property
-    def snapshot(self) -> dict[str, Any] | None:
-        return None if self.details is None else self.details.snapshot
+    def snapshot(self) -> dict[str, Any]:
+        return self.details.snapshot
+
+    def row(self) -> dict[str, Any]:
+        details = self.details
+        return {
+            "flow_name": details.name,
+            "flow_status": details.status,
+            "trigger_type": details.trigger_type,
+            "source_connector_type": details.source_connector_type,
+            "source_connector_label": details.source_connector_label,
+            "destination_connector_type": details.destination_connector_type,
+            "destination_connector_label": details.destination_connector_label,
+            "kms_arn": details.kms_arn,
+            "description": details.description,
+            "created_by": details.created_by,
+            "last_updated_by": details.last_updated_by,
+            "created_at": details.created_at,
+            "last_updated_at": details.last_updated_at,
+            **self.last_run.columns(),
+            "tags": details.tags,
+            "details": details.snapshot,
+            "definition_hash": self.definition_hash,
+        }
+
+    def seen(self) -> dict[str, Any]:
+        return self.last_run.columns()
+
+    def children(self) -> Mapping[str, Iterable[dict[str, Any]]]:
+        rows = (
+            {
+                "flow_arn": self.arn,
+                "role": link.role,
+                "position": link.position,
+                "connector_profile_name": link.connector_profile_name,
+                "connector_profile_arn": None,  # resolved once the batch is written
+            }
+            for link in self.details.links
+        )
+        return {LINKS_TABLE: rows}
 
 
-def flow_key(definition: Mapping[str, Any]) -> tuple[str, str]:
-    """The ARN and name of a listed flow; `FlowDataError` if either is missing.
-
-    The name is what `DescribeFlow` asks for.
-    """
-    arn = definition.get("flowArn")
-    name = definition.get("flowName")
-    if not isinstance(arn, str) or not arn:
-        raise FlowDataError(f"flow {name!r} has no ARN")
-    if not isinstance(name, str) or not name:
-        raise FlowDataError(f"{arn}: the flow has no name")
-    return arn, name
+def flow_key(definition: Mapping[str, Any]) -> str:
+    """The ARN of a listed flow; `UnstorableRecord` if it, or the name `DescribeFlow` asks
+    for, is missing."""
+    arn = required_text(definition, "flowArn", f"flow {definition.get('flowName')!r} has no ARN")
+    required_text(definition, "flowName", f"{arn}: the flow has no name")
+    return arn
 
 
 def definition_hash(definition: Mapping[str, Any]) -> str:
     """A digest of a flow's definition without its last run: while it stays the same, the
     flow has not changed and need not be described again."""
-    # surrogatepass: a lone surrogate must not stop the digest (the flow is refused later).
-    canonical = canonical_json(make_snapshot(definition))
-    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
+    return digest(make_snapshot(definition))
 
 
-def sighted_flow(
-    definition: Mapping[str, Any], account_id: str, region: str, content_hash: str
-) -> FlowRecord:
-    """A flow listed unchanged since it was stored (its stored digest is `content_hash`)."""
-    arn, _ = flow_key(definition)
+def last_run_of(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The last-run columns a definition gives (for a flow sighted unchanged)."""
     problems: list[str] = []
-    record = FlowRecord(
-        arn=arn,
-        account_id=account_id,
-        region=region,
-        definition_hash=definition_hash(definition),
-        content_hash=content_hash,
-        last_run=_last_run(definition, problems),
-    )
-    warn_kept(arn, problems)
-    return record
+    columns = _last_run(raw, problems).columns()
+    warn_kept(str(raw.get("flowArn")), problems)
+    return columns
 
 
 def normalize_flow(
@@ -166,22 +174,17 @@ def normalize_flow(
 ) -> FlowRecord:
     """Normalize a flow from its `ListFlows` definition and its `DescribeFlow` answer.
 
-    Raises `FlowDataError` only for a flow that cannot be stored at all; a value that cannot
-    be read into its column leaves the column NULL and is logged once.
+    Raises `UnstorableRecord` only for a flow that cannot be stored at all; a value that
+    cannot be read into its column leaves the column NULL and is logged once.
     """
-    arn, _ = flow_key(definition)
+    arn = flow_key(definition)
     snapshot = make_snapshot({**definition, **description})
-    canonical = canonical_json(snapshot)
-    problem = unstorable(canonical)
-    if problem:
-        # Storing part of the flow would lie.
-        raise FlowDataError(f"{arn}: {problem}")
+    content_hash = checked_digest(arn, snapshot)
     problems: list[str] = []
-    source = _object(snapshot, "sourceFlowConfig", problems)
+    source = read_object(snapshot, "sourceFlowConfig", problems)
     destinations = _destinations(snapshot, problems)
     first = destinations[0] if destinations else {}
-    trigger = _object(snapshot, "triggerConfig", problems)
-    tags = _object(snapshot, "tags", problems)
+    trigger = read_object(snapshot, "triggerConfig", problems)
     details = FlowDetails(
         name=read_text(snapshot, "flowName", problems),
         status=read_text(snapshot, "flowStatus", problems),
@@ -200,7 +203,7 @@ def normalize_flow(
         last_updated_by=read_text(snapshot, "lastUpdatedBy", problems),
         created_at=read_timestamp(snapshot, "createdAt", problems),
         last_updated_at=read_timestamp(snapshot, "lastUpdatedAt", problems),
-        tags=tags,
+        tags=read_object(snapshot, "tags", problems),
         snapshot=snapshot,
         links=_links(source, destinations, problems),
     )
@@ -209,7 +212,7 @@ def normalize_flow(
         account_id=account_id,
         region=region,
         definition_hash=definition_hash(definition),
-        content_hash=hashlib.sha256(canonical.encode()).hexdigest(),
+        content_hash=content_hash,
         last_run=_last_run({**description, **definition}, problems),
         details=details,
     )
@@ -222,26 +225,8 @@ def make_snapshot(raw: Mapping[str, Any]) -> dict[str, Any]:
 
     A timestamp that cannot be read as a time is kept exactly as sent.
     """
-    snapshot = {key: value for key, value in raw.items() if key not in VOLATILE_FIELDS}
-    for path in _TIMESTAMP_PATHS:
-        snapshot = _with_iso_time(snapshot, path)
-    return snapshot
-
-
-def _with_iso_time(node: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any]:
-    """`node` with the timestamp at `path` as ISO-8601 UTC (copied on the way, never changed
-    in place: the answer as decoded stays what AWS sent)."""
-    key, rest = path[0], path[1:]
-    if key not in node:
-        return node
-    value = node[key]
-    if rest:
-        return {**node, key: _with_iso_time(value, rest)} if isinstance(value, dict) else node
-    try:
-        stamp = parse_timestamp(value)
-    except ProfileDataError:
-        return node
-    return {**node, key: None if stamp is None else iso_utc(stamp)}
+    kept = {key: value for key, value in raw.items() if key not in VOLATILE_FIELDS}
+    return with_iso_times(kept, _TIMESTAMP_PATHS)
 
 
 def _links(
@@ -290,16 +275,6 @@ def _last_run(raw: Mapping[str, Any], problems: list[str]) -> LastRun:
     )
 
 
-def _object(mapping: Mapping[str, Any], key: str, problems: list[str]) -> dict[str, Any]:
-    value = mapping.get(key)
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        problems.append(f"{key} is {type(value).__name__}, not an object")
-        return {}
-    return value
-
-
 def _first_text(problems: list[str], *candidates: tuple[Mapping[str, Any], str]) -> str | None:
     """The first of several places that holds the value (the definition's, then the
     configuration's)."""
@@ -307,3 +282,61 @@ def _first_text(problems: list[str], *candidates: tuple[Mapping[str, Any], str])
         if mapping.get(key) is not None:
             return read_text(mapping, key, problems)
     return None
+
+
+def _normalize(
+    definition: Mapping[str, Any],
+    description: Mapping[str, Any] | None,
+    account_id: str,
+    region: str,
+) -> FlowRecord:
+    return normalize_flow(definition, description or {}, account_id, region)
+
+
+FLOWS = Resource(
+    name="flows",
+    singular="flow",
+    title="flows",
+    api=Api(
+        operation="ListFlows",
+        items="flows",
+        describe=Describe(
+            operation="DescribeFlow",
+            key=flow_key,
+            request=lambda definition: {"flowName": definition["flowName"]},
+            summary_hash=definition_hash,
+            key_column="flow_arn",
+            hash_column="definition_hash",
+            seen=last_run_of,
+        ),
+    ),
+    normalize=_normalize,
+    table="flows",
+    key="flow_arn",
+    versions="flow_versions",
+    name_column="flow_name",
+    show_columns=(
+        "flow_name",
+        "flow_status",
+        "trigger_type",
+        "source_connector_type",
+        "destination_connector_type",
+    ),
+    change_columns=("flow_name", "source_connector_type", "destination_connector_type"),
+    # A deleted flow keeps its last links, as its row keeps its last state: what used a
+    # profile stays answerable after the flow is gone.
+    children=(Child(LINKS_TABLE, cleared_on_delete=False),),
+    # The last run changes without the flow changing: refreshed on every sighting.
+    seen_columns=("last_run_status", "last_run_at", "last_run_message"),
+    run_columns="flows",
+    legacy_metrics=("flows_seen", "flow_changes"),
+)
+
+PROFILE_LINKS = Link(
+    owner=FLOWS,
+    table=LINKS_TABLE,
+    name="connector_profile_name",
+    arn="connector_profile_arn",
+    target=PROFILES,
+)
+"""Each profile a flow names, resolved to the live profile of that name in its scope."""
