@@ -135,18 +135,21 @@ def _with_profiles(sample: Sample, count: int) -> Sample:
     return dataclasses.replace(sample, profiles=count)
 
 
+@dataclasses.dataclass(frozen=True)
+class Modes:
+    """What a repetition runs beside the collector's profiles-only runs."""
+
+    baseline: bool = True
+    flows: bool = True
+
+
 def _repetition(
-    sim: SimulatorProcess,
-    workload: Workload,
-    workdir: Path,
-    index: int,
-    with_baseline: bool,
-    with_flows: bool,
+    sim: SimulatorProcess, workload: Workload, workdir: Path, index: int, modes: Modes
 ) -> Repetition:
     timeout = workload.child_timeout
     baseline: Sample | None = None
     base: frozenset[str] | None = None
-    if with_baseline:
+    if modes.baseline:
         base_db = _fresh(workdir / f"baseline-{index}.db")
         baseline = _step(sim, baseline_command(base_db), workdir, f"baseline-{index}.log", timeout)
         base = baseline_arns(base_db)
@@ -158,7 +161,7 @@ def _repetition(
     rerun_arns = collector_arns(coll_db)
     flows_first: Sample | None = None
     flows_rerun: Sample | None = None
-    if with_flows:
+    if modes.flows:
         flows_db = _fresh(workdir / f"flows-{index}.db")
         command = collector_command(flows_db, flows=True)
         flows_first = _step(sim, command, workdir, f"flows-{index}.log", timeout)
@@ -253,8 +256,7 @@ def run(
     workload: Workload,
     repeat: int,
     workdir: Path,
-    with_baseline: bool = True,
-    with_flows: bool = True,
+    modes: Modes = Modes(),
 ) -> list[Repetition]:
     """Start the simulator, run every repetition, stop the simulator."""
     with running_simulator(workload, workdir / "simulator.log") as sim:
@@ -262,7 +264,7 @@ def run(
         print(f"simulator: {sim.url}\n", flush=True)
         repetitions = []
         for index in range(repeat):
-            repetition = _repetition(sim, workload, workdir, index, with_baseline, with_flows)
+            repetition = _repetition(sim, workload, workdir, index, modes)
             _print_repetition(index, repeat, repetition)
             repetitions.append(repetition)
     return repetitions
@@ -320,9 +322,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     print(f"\n{workload.name}, first run by --concurrency, medians:")
                     print(sweep_table(results))
                     continue
-                repetitions = run(
-                    workload, args.repeat, workdir, not args.collector_only, not args.no_flows
-                )
+                modes = Modes(baseline=not args.collector_only, flows=not args.no_flows)
+                repetitions = run(workload, args.repeat, workdir, modes)
                 print(_summary(workload, repetitions), flush=True)
                 mismatched |= any(r.mismatches for r in repetitions)
                 scaling.append((workload, by_step(repetitions)))

@@ -1,4 +1,5 @@
-"""appflow-inventory: a SQL inventory of AWS AppFlow connector profiles, with history.
+"""appflow-inventory: a SQL inventory of AWS AppFlow resources across an organization, with
+history: connector profiles, and the flows and custom connectors linked to them.
 
 The command line (`collector run`, `collector db upgrade`, `collector demo`) is the main
 interface; this module is the small API behind it, for embedding a run in other code.

@@ -14,7 +14,7 @@ from typing import Any
 
 from .catalog import AwsCatalog
 from .clients import AwsClients, AwsOptions
-from .credentials import AccountCredentials, AssumedRoles
+from .credentials import AccountCredentials, AssumedRoles, MemberRole
 from .identity import CallerIdentity, identify
 from .organization_role import organization_role_keys
 from .pacing import AccountPacer
@@ -63,14 +63,8 @@ async def open_aws(options: AwsOptions, retry: RetryPolicy) -> AsyncIterator[Aws
         identity = await identify(clients, control_retry, counter)
         roles = None
         if options.role_name is not None:
-            roles = AssumedRoles(
-                identity.sts,
-                options.role_name,
-                options.external_id,
-                control_retry,
-                counter,
-                identity.partition,
-            )
+            role = MemberRole(options.role_name, options.external_id, identity.partition)
+            roles = AssumedRoles(identity.sts, role, control_retry, counter)
 
         async def ec2() -> Any:
             return await clients.acting_client("ec2", clients.home_region, 10, _EC2_TIMEOUTS)

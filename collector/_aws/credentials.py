@@ -13,6 +13,7 @@ import math
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -131,6 +132,21 @@ _PERMANENT = frozenset(
 )
 
 
+@dataclass(frozen=True, slots=True)
+class MemberRole:
+    """The role assumed in each account: its name (optionally after an IAM path), the
+    external id its trust policy asks for, and the partition its ARNs are in."""
+
+    name: str
+    external_id: str | None = None
+    partition: str = "aws"
+
+    def arn(self, account_id: str) -> str:
+        """The role's ARN in `account_id`; the name may carry an IAM path (`team/Reader`)."""
+        # A path may be written as IAM writes it, with its leading slash (`/team/Reader`).
+        return f"arn:{self.partition}:iam::{account_id}:role/{self.name.lstrip('/')}"
+
+
 class AssumedRoles:
     """Each account's role, assumed once per run and refreshed by botocore near expiry.
 
@@ -139,28 +155,16 @@ class AssumedRoles:
     account's next scope.
     """
 
-    def __init__(
-        self,
-        sts: Any,
-        role_name: str,
-        external_id: str | None,
-        retry: RetryPolicy,
-        counter: Attempts,
-        partition: str = "aws",
-    ) -> None:
+    def __init__(self, sts: Any, role: MemberRole, retry: RetryPolicy, counter: Attempts) -> None:
         self._sts = sts
-        self._role_name = role_name
-        self._external_id = external_id
+        self._role = role
         self._retry = retry
         self._counter = counter
-        self._partition = partition
         self._credentials: dict[str, Any] = {}
         self._locks: dict[str, anyio.Lock] = {}
 
     def role_arn(self, account_id: str) -> str:
-        """The role's ARN in `account_id`; the name may carry an IAM path (`team/Reader`)."""
-        # A path may be written as IAM writes it, with its leading slash (`/team/Reader`).
-        return f"arn:{self._partition}:iam::{account_id}:role/{self._role_name.lstrip('/')}"
+        return self._role.arn(account_id)
 
     def assumed(self, account_id: str) -> bool:
         """Whether this run holds credentials AssumeRole issued for `account_id`."""
@@ -206,8 +210,8 @@ class AssumedRoles:
             "RoleSessionName": ROLE_SESSION_NAME,
             "DurationSeconds": ROLE_SESSION_SECONDS,
         }
-        if self._external_id:
-            params["ExternalId"] = self._external_id
+        if self._role.external_id:
+            params["ExternalId"] = self._role.external_id
         try:
             response = await call_with_retries(
                 lambda: self._sts.assume_role(**params), self._retry, self._counter

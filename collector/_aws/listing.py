@@ -24,7 +24,7 @@ from .._model.resource import Describe, Known, ListingFilter, Resource, Sighting
 from .._model.scopes import Listing, Scope, ScopeStatus
 from .._model.wire import UnstorableRecord
 from .body import json_body, page_items
-from .paging import follow_pages
+from .paging import Pager
 from .retry import Attempts, RetryPolicy, call_with_retries
 
 KnownRecords = Mapping[tuple[str, str, str], Known]
@@ -101,16 +101,10 @@ class _ScopeListing:
         api = self.resource.api
         fetch = partial(_fetch_page, _method(self.client, api.operation), api.items)
         noun = self.resource.singular.title()
-        await follow_pages(
-            fetch,
-            params,
-            self.plan.policy,
-            self.counter,
-            self.listing,
-            on_page,
-            items=self.resource.title,
-            too_many=f"TooMany{noun}s",
+        pager = Pager(
+            self.plan.policy, self.counter, self.listing, self.resource.title, f"TooMany{noun}s"
         )
+        await pager.follow(fetch, params, on_page)
 
     def _normalized(self, items: list[dict[str, Any]]) -> None:
         bad_data: list[str] = []

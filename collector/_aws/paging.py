@@ -7,6 +7,7 @@ token; a listing is never restarted from page one.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -22,42 +23,55 @@ Page = tuple[list[dict[str, Any]], str | None]
 """The items of one page and its next token."""
 
 
-async def follow_pages(
-    fetch: Callable[[dict[str, Any]], Awaitable[Page]],
-    params: dict[str, Any],
-    policy: RetryPolicy,
-    counter: Attempts,
-    listing: Listing,
-    on_page: Callable[[list[dict[str, Any]]], None],
-    *,
-    items: str,
-    too_many: str,
-) -> None:
-    """Fetch every page of the listing `params` asks for and hand each page's items to
-    `on_page`, counting pages in `listing`. Raises `AwsError` for a page holding more than
-    `maxResults` `items` (code `too_many`), a repeated token, or too many pages."""
-    token: str | None = None
-    seen_tokens: set[str] = set()
-    for _ in range(MAX_PAGES):
-        request = params if token is None else {**params, "nextToken": token}
-        found, token = await call_with_retries(partial(fetch, request), policy, counter)
-        if len(found) > request["maxResults"]:
+@dataclass(slots=True)
+class Pager:
+    """Follows the pages of one scope's listing of one resource, counting its pages in
+    `listing` and its attempts in `counter`."""
+
+    policy: RetryPolicy
+    counter: Attempts
+    listing: Listing
+    items: str
+    """What a page holds, for messages (`flows`)."""
+    too_many: str
+    """The error code of a page holding more items than asked for (`TooManyFlows`)."""
+
+    async def follow(
+        self,
+        fetch: Callable[[dict[str, Any]], Awaitable[Page]],
+        params: dict[str, Any],
+        on_page: Callable[[list[dict[str, Any]]], None],
+    ) -> None:
+        """Fetch every page of the listing `params` asks for and hand each page's items to
+        `on_page`. Raises `AwsError` for a page holding more than `maxResults` items, a
+        repeated token, or too many pages."""
+        token: str | None = None
+        seen_tokens: set[str] = set()
+        for _ in range(MAX_PAGES):
+            request = params if token is None else {**params, "nextToken": token}
+            found, token = await call_with_retries(
+                partial(fetch, request), self.policy, self.counter
+            )
+            self._check_size(found, request["maxResults"])
+            self.listing.pages += 1
+            on_page(found)
+            if token is None:
+                return
+            if token in seen_tokens:
+                raise AwsError(
+                    ErrorKind.INVALID_RESPONSE,
+                    "RepeatedNextToken",
+                    f"the service returned the same nextToken twice after page "
+                    f"{self.listing.pages}",
+                )
+            seen_tokens.add(token)
+        raise AwsError(ErrorKind.INVALID_RESPONSE, "TooManyPages", f"more than {MAX_PAGES} pages")
+
+    def _check_size(self, found: list[dict[str, Any]], asked: int) -> None:
+        if len(found) > asked:
             raise AwsError(
                 ErrorKind.INVALID_RESPONSE,
-                too_many,
-                f"a page holds {len(found)} {items}, more than the "
-                f"{request['maxResults']} asked for",
+                self.too_many,
+                f"a page holds {len(found)} {self.items}, more than the {asked} asked for",
                 retryable=False,
             )
-        listing.pages += 1
-        on_page(found)
-        if token is None:
-            return
-        if token in seen_tokens:
-            raise AwsError(
-                ErrorKind.INVALID_RESPONSE,
-                "RepeatedNextToken",
-                f"the service returned the same nextToken twice after page {listing.pages}",
-            )
-        seen_tokens.add(token)
-    raise AwsError(ErrorKind.INVALID_RESPONSE, "TooManyPages", f"more than {MAX_PAGES} pages")

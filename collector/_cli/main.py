@@ -59,7 +59,13 @@ def version() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="collector", description="Inventory of AWS AppFlow connector profiles.")
+    parser = _Parser(
+        prog="collector",
+        description=(
+            "A SQL inventory of AWS AppFlow connector profiles, and the flows and custom "
+            "connectors linked to them, across an organization, with change history."
+        ),
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
     parser.add_argument(
         "--debug-aws",

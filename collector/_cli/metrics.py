@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping
-from datetime import datetime
 from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Gauge, push_to_gateway, write_to_textfile
@@ -27,38 +26,9 @@ PUSH_TIMEOUT = 30.0
 
 
 def run_registry(result: RunResult, labels: dict[str, str]) -> CollectorRegistry:
-    """The metrics of a finished run."""
+    """A registry holding the gauges of a finished run. Pure: no clock, no I/O."""
     assert result.finished_at is not None
-    return metrics_registry(
-        status=result.status,
-        duration=(result.finished_at - result.started_at).total_seconds(),
-        scopes=dict(result.scopes),
-        # Every resource, listed or not: a dashboard's series must not vanish with a run
-        # that listed fewer.
-        resources={resource: result.count(resource) for resource in RESOURCES},
-        requests=result.requests,
-        retries=result.retries,
-        failures_by_code=dict(Counter(str(o.error_code) for o in result.failures)),
-        last_success=result.last_success,
-        labels=labels,
-    )
-
-
-def metrics_registry(
-    *,
-    status: str,
-    duration: float,
-    scopes: Mapping[str, int],
-    resources: Mapping[Resource, Mapping[str, int]],
-    requests: int,
-    retries: int,
-    failures_by_code: Mapping[str, int],
-    last_success: datetime | None,
-    labels: dict[str, str] | None = None,
-) -> CollectorRegistry:
-    """A registry holding one run's gauges; `resources` are the counts (`seen` and each
-    change type) of each resource listed. Pure: no clock, no I/O."""
-    base = dict(labels or {})
+    base = dict(labels)
     registry = CollectorRegistry(auto_describe=True)
 
     def gauge(name: str, help_text: str, *samples: tuple[dict[str, str], float]) -> None:
@@ -68,50 +38,54 @@ def metrics_registry(
             # A gauge with no label names is its own (only) sample.
             (metric.labels(**base, **labels) if names else metric).set(value)
 
+    duration = (result.finished_at - result.started_at).total_seconds()
     gauge("run_duration_seconds", "Wall time of the last run.", ({}, duration))
     gauge(
         "run_status",
         "1 for the status of the last run.",
         *(
-            ({"status": s}, 1.0 if s == status else 0.0)
+            ({"status": s}, 1.0 if s == result.status else 0.0)
             for s in ("succeeded", "partial", "failed", "interrupted")
         ),
     )
     gauge(
         "scopes",
         "Scopes of the last run by status.",
-        *(({"status": s}, scopes.get(s, 0)) for s in ("succeeded", "failed", "skipped")),
+        *(({"status": s}, result.scopes[s]) for s in ("succeeded", "failed", "skipped")),
     )
+    failures_by_code = Counter(str(o.error_code) for o in result.failures)
     if failures_by_code:
         gauge(
             "scope_failures",
             "Failed scopes of the last run by error code.",
             *(({"error_code": c}, n) for c, n in sorted(failures_by_code.items())),
         )
-    if resources:
-        gauge(
-            "resources_seen",
-            "Records listed by the last run, by resource.",
-            *(({"resource": r.name}, counts.get("seen", 0)) for r, counts in resources.items()),
-        )
-        gauge(
-            "resource_changes",
-            "Versions recorded by the last run, by resource and change type.",
-            *(
-                ({"resource": r.name, "type": t}, counts.get(t, 0))
-                for r, counts in resources.items()
-                for t in CHANGE_TYPES
-            ),
-        )
+    # Every resource, listed or not: a dashboard's series must not vanish with a run that
+    # listed fewer.
+    resources = {resource: result.count(resource) for resource in RESOURCES}
+    gauge(
+        "resources_seen",
+        "Records listed by the last run, by resource.",
+        *(({"resource": r.name}, counts["seen"]) for r, counts in resources.items()),
+    )
+    gauge(
+        "resource_changes",
+        "Versions recorded by the last run, by resource and change type.",
+        *(
+            ({"resource": r.name, "type": t}, counts[t])
+            for r, counts in resources.items()
+            for t in CHANGE_TYPES
+        ),
+    )
     for resource, counts in resources.items():
         _legacy_gauges(gauge, resource, counts)
-    gauge("requests", "AWS API attempts made by the last run.", ({}, requests))
-    gauge("retries", "Retried AWS API attempts of the last run.", ({}, retries))
-    if last_success is not None:
+    gauge("requests", "AWS API attempts made by the last run.", ({}, result.requests))
+    gauge("retries", "Retried AWS API attempts of the last run.", ({}, result.retries))
+    if result.last_success is not None:
         gauge(
             "last_success_timestamp_seconds",
             "When the last fully successful run finished (Unix time).",
-            ({}, last_success.timestamp()),
+            ({}, result.last_success.timestamp()),
         )
     return registry
 

@@ -114,31 +114,31 @@ def coerce(name: str, value: Any, where: str) -> Any:
             return tuple(i for i in stripped if i)
         raise ConfigError(f"{where} must be a list of strings or a comma-separated string")
     if kind == "bool":
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.lower() in (
-            "1",
-            "true",
-            "yes",
-            "on",
-            "0",
-            "false",
-            "no",
-            "off",
-        ):
-            return value.lower() in ("1", "true", "yes", "on")
-        raise ConfigError(f"{where} must be true or false, not {value!r}")
+        return _boolean(value, where)
     if kind in ("int", "float"):
-        if isinstance(value, bool) or (kind == "int" and isinstance(value, float)):
-            raise ConfigError(
-                f"{where} must be {'an integer' if kind == 'int' else 'a number'}, not {value!r}"
-            )
-        try:
-            return int(value) if kind == "int" else float(value)
-        except (TypeError, ValueError):
-            raise ConfigError(
-                f"{where} must be {'an integer' if kind == 'int' else 'a number'}, not {value!r}"
-            ) from None
+        return _number(kind, value, where)
     if not isinstance(value, str):
         raise ConfigError(f"{where} must be a string, not {value!r}")
     return value
+
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def _boolean(value: Any, where: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in (*_TRUE, *_FALSE):
+        return value.lower() in _TRUE
+    raise ConfigError(f"{where} must be true or false, not {value!r}")
+
+
+def _number(kind: str, value: Any, where: str) -> int | float:
+    what = "an integer" if kind == "int" else "a number"
+    if isinstance(value, bool) or (kind == "int" and isinstance(value, float)):
+        raise ConfigError(f"{where} must be {what}, not {value!r}")
+    try:
+        return int(value) if kind == "int" else float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{where} must be {what}, not {value!r}") from None

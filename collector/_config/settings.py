@@ -117,6 +117,25 @@ def validate(values: dict[str, Any]) -> Settings:
         }
     )
     parse_database_url(settings.database_url)
+    _validate_accounts(settings, values)
+    _validate_scoping(settings, values)
+    _validate_aws(settings)
+    _validate_operations(settings)
+    _validate_deployment(settings)
+    for name in ("connect_timeout", "read_timeout"):
+        if not 0 < getattr(settings, name) < math.inf:
+            raise ConfigError(f"--{name.replace('_', '-')} must be positive")
+    _validate_filters(settings)
+    _validate_resources(settings)
+    if settings.organization and not settings.role_name:
+        # The caller's credentials reach only the caller's account: listing the others
+        # with them would store its profiles under every member account's id.
+        raise ConfigError("--organization needs --role-name to assume a role in each account")
+    return settings
+
+
+def _validate_accounts(settings: Settings, values: Mapping[str, Any]) -> None:
+    """`--accounts`: account ids, each once, not with `--organization`."""
     for account in settings.accounts:
         check_account_id(account)
     if len(set(settings.accounts)) != len(settings.accounts):
@@ -127,7 +146,10 @@ def validate(values: dict[str, Any]) -> Settings:
         raise ConfigError("several --accounts need --role-name to assume a role in each")
     if "accounts" in values and not settings.accounts:
         raise ConfigError("--accounts is empty")
-    _validate_scoping(settings, values)
+
+
+def _validate_aws(settings: Settings) -> None:
+    """The role, and how hard the run may press AWS."""
     if settings.role_name is not None:
         check_role_name(settings.role_name)
     if settings.external_id is not None and not EXTERNAL_ID.fullmatch(settings.external_id):
@@ -138,11 +160,10 @@ def validate(values: dict[str, Any]) -> Settings:
         raise ConfigError(f"--account-rate must be a positive number, not {settings.account_rate}")
     if settings.max_attempts < 1:
         raise ConfigError(f"--max-attempts must be at least 1, not {settings.max_attempts}")
-    _validate_operations(settings)
-    _validate_deployment(settings)
-    for name in ("connect_timeout", "read_timeout"):
-        if not 0 < getattr(settings, name) < math.inf:
-            raise ConfigError(f"--{name.replace('_', '-')} must be positive")
+
+
+def _validate_filters(settings: Settings) -> None:
+    """A targeted refresh's filters, as the API's patterns allow them."""
     if settings.connector_type is not None and not CONNECTOR_TYPE.fullmatch(
         settings.connector_type
     ):
@@ -157,12 +178,6 @@ def validate(values: dict[str, Any]) -> Settings:
             f"connector label {settings.connector_label!r} does not match "
             "[a-zA-Z0-9][\\w!@#.-]{1,255}"
         )
-    _validate_resources(settings)
-    if settings.organization and not settings.role_name:
-        # The caller's credentials reach only the caller's account: listing the others
-        # with them would store its profiles under every member account's id.
-        raise ConfigError("--organization needs --role-name to assume a role in each account")
-    return settings
 
 
 def _resources(values: Mapping[str, Any]) -> tuple[Resource, ...] | None:

@@ -109,12 +109,10 @@ def _checked_against_aws(settings: Settings, aws: Aws) -> Settings:
 async def _record_run(run: Run, stop: anyio.Event | None, deadline: float) -> RunResult:
     settings, result, store = run.settings, run.result, run.store
     await store.begin_run(
-        result.run_id,
-        result.started_at,
+        result,
         filtered=settings.filtered,
         run_label=settings.run_label,
         shard=None if settings.shard is None else str(settings.shard),
-        resources=",".join(resource.name for resource in settings.listed_resources),
     )
     try:
         interruption = await _collect_until_stopped(run, stop, deadline)

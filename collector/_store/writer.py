@@ -45,53 +45,24 @@ class Store:
         self._engine = engine
 
     async def begin_run(
-        self,
-        run_id: str,
-        started_at: datetime,
-        *,
-        filtered: bool,
-        run_label: str | None = None,
-        shard: str | None = None,
-        resources: str | None = None,
+        self, result: RunResult, *, filtered: bool, run_label: str | None, shard: str | None
     ) -> None:
+        """Record a run as started; any other run of its shard still marked running ended
+        without finishing."""
         with translated(self._engine):
-            await self._begin_run(run_id, started_at, filtered, run_label, shard, resources)
-
-    async def _begin_run(
-        self,
-        run_id: str,
-        started_at: datetime,
-        filtered: bool,
-        run_label: str | None,
-        shard: str | None,
-        resources: str | None,
-    ) -> None:
-        runs = collection_runs.c
-        async with self._engine.begin() as conn:
-            # Whoever holds the run lock is the only live run (of this shard): any other run
-            # still marked running ended without finishing (killed, or the machine died).
-            await conn.execute(
-                sa.update(collection_runs)
-                .where(
-                    runs.status == RunStatus.RUNNING,
-                    runs.shard.is_(None) if shard is None else runs.shard == shard,
+            async with self._engine.begin() as conn:
+                await _close_abandoned_runs(conn, shard)
+                await conn.execute(
+                    sa.insert(collection_runs).values(
+                        run_id=result.run_id,
+                        started_at=result.started_at,
+                        status=RunStatus.RUNNING,
+                        filtered=filtered,
+                        run_label=run_label,
+                        shard=shard,
+                        resources=",".join(resource.name for resource in result.resources),
+                    )
                 )
-                .values(
-                    status=RunStatus.INTERRUPTED,
-                    error_message="the run ended without finishing",
-                )
-            )
-            await conn.execute(
-                sa.insert(collection_runs).values(
-                    run_id=run_id,
-                    started_at=started_at,
-                    status=RunStatus.RUNNING,
-                    filtered=filtered,
-                    run_label=run_label,
-                    shard=shard,
-                    resources=resources,
-                )
-            )
 
     async def last_success(self, shard: str | None) -> datetime | None:
         """When the latest run (of this shard) that collected every scope finished."""
@@ -265,6 +236,20 @@ def _resource_row(
         "aws_error_code": listing.aws_error_code,
         "error_message": listing.error_message,
     }
+
+
+async def _close_abandoned_runs(conn: AsyncConnection, shard: str | None) -> None:
+    # Whoever holds the run lock is the only live run (of this shard): any other run still
+    # marked running ended without finishing (killed, or the machine died).
+    runs = collection_runs.c
+    await conn.execute(
+        sa.update(collection_runs)
+        .where(
+            runs.status == RunStatus.RUNNING,
+            runs.shard.is_(None) if shard is None else runs.shard == shard,
+        )
+        .values(status=RunStatus.INTERRUPTED, error_message="the run ended without finishing")
+    )
 
 
 def _counts(result: RunResult, resource: Resource) -> dict[str, int]:

@@ -22,6 +22,7 @@ from ._listing import (
     TOKEN,
     DescribeOperation,
     ListOperation,
+    PageRequest,
     check_max_results,
     check_string,
     cursor_of,
@@ -112,9 +113,8 @@ async def _list(listing: ListOperation, state: ServerState, call: Call, key: Sco
         # Every item, whatever maxResults says.
         size = state.pages.count(listing.kind, key, selection) + 1
     page = state.pages.page(listing.kind, key, selection, (cursor.offset, size), listing.project)
-    return listing_reply(
-        state, call.request_id, key, binding, token, cursor, page, faulty, listing.items_key
-    )
+    request = PageRequest(state, call.request_id, key, binding, token, cursor, faulty)
+    return listing_reply(request, page, listing.items_key)
 
 
 async def _describe(

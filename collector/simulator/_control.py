@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable
 from typing import Any
 
 from ._context import ServerState
@@ -59,27 +60,26 @@ def apply_faults(faults: Faults, settings: dict[str, Any]) -> None:
     _apply_real_aws(faults, settings)
 
 
+# How each knob of `_apply_real_aws` is read from its JSON value.
+_READERS: dict[str, Callable[[Any], Any]] = {
+    "bursts": lambda value: {key: Burst(**spec) for key, spec in value.items()},
+    "assume_role_quota": lambda value: {str(a): int(n) for a, n in value.items()},
+    "empty_organization_pages": int,
+    "endless_organization_pages": bool,
+    "chunked_bodies": bool,
+    "omit_empty_list_scopes": lambda value: {(a, r) for a, r in value},
+    "overfull_page_scopes": lambda value: {(a, r) for a, r in value},
+    "deep_json_scopes": lambda value: {(a, r): int(n) for a, r, n in value},
+    "huge_body_scopes": lambda value: {(a, r): int(n) for a, r, n in value},
+    "paging_fault_operations": lambda value: {str(item) for item in value},
+    "vanishing": lambda value: {str(item) for item in value},
+}
+
+
 def _apply_real_aws(faults: Faults, settings: dict[str, Any]) -> None:
-    if "bursts" in settings:
-        faults.bursts = {key: Burst(**spec) for key, spec in settings["bursts"].items()}
-    if "assume_role_quota" in settings:
-        faults.assume_role_quota = {
-            str(a): int(n) for a, n in settings["assume_role_quota"].items()
-        }
-    if "empty_organization_pages" in settings:
-        faults.empty_organization_pages = int(settings["empty_organization_pages"])
-    for flag in ("endless_organization_pages", "chunked_bodies"):
-        if flag in settings:
-            setattr(faults, flag, bool(settings[flag]))
-    for name in ("omit_empty_list_scopes", "overfull_page_scopes"):
+    for name, read in _READERS.items():
         if name in settings:
-            setattr(faults, name, {(a, r) for a, r in settings[name]})
-    for name in ("deep_json_scopes", "huge_body_scopes"):
-        if name in settings:
-            setattr(faults, name, {(a, r): int(n) for a, r, n in settings[name]})
-    for name in ("paging_fault_operations", "vanishing"):
-        if name in settings:
-            setattr(faults, name, {str(item) for item in settings[name]})
+            setattr(faults, name, read(settings[name]))
 
 
 def _mutate(state: ServerState, body: bytes) -> Reply:

@@ -129,23 +129,31 @@ def cursor_of(
     return cursor
 
 
-def next_token_of(
-    state: ServerState,
-    key: ScopeKey,
-    binding: str,
-    token: str | None,
-    cursor: Cursor,
-    page: Page,
-    faulty: bool = True,
-) -> str | None:
+@dataclass(frozen=True)
+class PageRequest:
+    """One request of a listing: where it is in the listing, and whether the scope-keyed
+    paging faults apply to it."""
+
+    state: ServerState
+    request_id: str
+    key: ScopeKey
+    binding: str
+    """What its tokens are bound to: the scope, the operation and the selection."""
+    token: str | None
+    cursor: Cursor
+    faulty: bool
+
+
+def next_token_of(request: PageRequest, page: Page) -> str | None:
     """The token of the page after `page` (None: the last); the looping-token fault."""
-    repeat_from = state.faults.repeat_token_scopes.get(key) if faulty else None
+    state, cursor = request.state, request.cursor
+    repeat_from = state.faults.repeat_token_scopes.get(request.key) if request.faulty else None
     if repeat_from is not None and cursor.page >= repeat_from:
         # The looping-token fault: hand back the token that asked for this very page.
-        return token or state.tokens.issue(binding, cursor)
+        return request.token or state.tokens.issue(request.binding, cursor)
     if page.next_offset is None:
         return None
-    return state.tokens.issue(binding, Cursor(page.next_offset, cursor.page + 1))
+    return state.tokens.issue(request.binding, Cursor(page.next_offset, cursor.page + 1))
 
 
 def page_body(
@@ -202,25 +210,16 @@ def huge_reply(
     return Reply(200, b"", "application/json", headers, stream=chunks(), stream_length=length)
 
 
-def listing_reply(
-    state: ServerState,
-    request_id: str,
-    key: ScopeKey,
-    binding: str,
-    token: str | None,
-    cursor: Cursor,
-    page: Page,
-    faulty: bool,
-    list_key: bytes = b"connectorProfileDetails",
-) -> Reply:
+def listing_reply(request: PageRequest, page: Page, list_key: bytes) -> Reply:
     """The answer to one listing request: the page, its next token, and the paging faults
     set for the scope (huge, list-less, deep and odd bodies), then a cut-short body at the
     malformed-JSON rate."""
-    faults = state.faults
+    faults, key = request.state.faults, request.key
+    faulty = request.faulty
     if faulty and key in faults.huge_body_scopes:
         padding = faults.huge_body_scopes[key]
-        return huge_reply(page, padding, faults.chunked_bodies, request_id, list_key)
-    next_token = next_token_of(state, key, binding, token, cursor, page, faulty)
+        return huge_reply(page, padding, faults.chunked_bodies, request.request_id, list_key)
+    next_token = next_token_of(request, page)
     body = page_body(page, next_token, faulty and key in faults.omit_empty_list_scopes, list_key)
     if faulty and key in faults.deep_json_scopes:
         body = deep_body(page, faults.deep_json_scopes[key], list_key)
@@ -228,4 +227,4 @@ def listing_reply(
         body = faults.odd_body_scopes[key]
     if faults.roll(faults.malformed_json_rate):
         body = body[: len(body) // 2]
-    return Reply(200, body, "application/json", {"x-amzn-RequestId": request_id})
+    return Reply(200, body, "application/json", {"x-amzn-RequestId": request.request_id})

@@ -32,7 +32,9 @@ def test_paged_scopes_come_from_the_latest_finished_run_of_the_shard(database_ur
             for number, (pages, shard) in enumerate([(7, None), (40, "0/2"), (9, None)]):
                 run_id = f"run-{number}"
                 started = AT + timedelta(hours=number)
-                await store.begin_run(run_id, started, filtered=False, shard=shard)
+                await store.begin_run(
+                    RunResult(run_id, started), filtered=False, run_label=None, shard=shard
+                )
                 await store.write_scopes(
                     run_id,
                     [
@@ -43,7 +45,8 @@ def test_paged_scopes_come_from_the_latest_finished_run_of_the_shard(database_ur
                 finished = RunResult(run_id, started, status=RunStatus.SUCCEEDED)
                 finished.finished_at = started
                 await store.finish_run(finished)
-            await store.begin_run("in-progress", AT + timedelta(days=1), filtered=False)
+            in_progress = RunResult("in-progress", AT + timedelta(days=1))
+            await store.begin_run(in_progress, filtered=False, run_label=None, shard=None)
             return nothing_yet, await store.paged_scopes(None), await store.paged_scopes("0/2")
         finally:
             await engine.dispose()

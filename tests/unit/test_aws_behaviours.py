@@ -19,7 +19,7 @@ import pytest
 from botocore import exceptions as boto
 
 from collector._aws import Aws, AwsClients, AwsOptions, RetryPolicy
-from collector._aws.credentials import AssumedRoles
+from collector._aws.credentials import AssumedRoles, MemberRole
 from collector._aws.errors import credential_error, retry_after, translate
 from collector._aws.pacing import AccountPacer
 from collector._aws.partitions import appflow_regions, check_regions, partition_of
@@ -250,9 +250,13 @@ def test_check_regions_expands_all_and_names_the_unknown() -> None:
 
 def test_role_arns_use_the_partition_and_the_path() -> None:
     """Role ARNs are built from the caller's partition and may carry an IAM path."""
-    roles = AssumedRoles(None, "team/Reader", None, RetryPolicy(), Attempts(), "aws-us-gov")
+    roles = AssumedRoles(
+        None, MemberRole("team/Reader", None, "aws-us-gov"), RetryPolicy(), Attempts()
+    )
     assert roles.role_arn("123456789012") == "arn:aws-us-gov:iam::123456789012:role/team/Reader"
-    written_as_iam_does = AssumedRoles(None, "/team/Reader", None, RetryPolicy(), Attempts(), "aws")
+    written_as_iam_does = AssumedRoles(
+        None, MemberRole("/team/Reader", None, "aws"), RetryPolicy(), Attempts()
+    )
     assert (
         written_as_iam_does.role_arn("123456789012") == "arn:aws:iam::123456789012:role/team/Reader"
     )

@@ -9,9 +9,11 @@ import shlex
 from datetime import UTC, datetime
 from typing import Any
 
-from collector._cli.metrics import metrics_registry
+from collector._cli.metrics import run_registry
 from collector._config import OPTIONS
 from collector._model.resources import PROFILES
+from collector._model.run import RunResult, RunStatus
+from collector._model.scopes import Listing, Scope, ScopeOutcome, ScopeStatus
 
 from ..support import (
     KUBERNETES,
@@ -191,17 +193,20 @@ def base(kind: str) -> dict[str, Any]:
 
 def exported_metric_names() -> set[str]:
     """Every metric name the collector exports, from a registry with every gauge set."""
-    registry = metrics_registry(
-        status="partial",
-        duration=1.0,
-        scopes={"failed": 1},
-        resources={PROFILES: {"seen": 1}},
-        requests=1,
-        retries=0,
-        failures_by_code={"throttled": 1},
-        last_success=datetime.now(UTC),
-        labels={"shard": "0/4"},
+    at = datetime.now(UTC)
+    result = RunResult("run", at, status=RunStatus.PARTIAL, finished_at=at, last_success=at)
+    result.tally(
+        ScopeOutcome(
+            Scope("123456789012", "us-east-1"),
+            ScopeStatus.FAILED,
+            at,
+            at,
+            {PROFILES: Listing(ScopeStatus.FAILED)},
+            error_code="throttled",
+        ),
+        {},
     )
+    registry = run_registry(result, {"shard": "0/4"})
     return {metric.name for metric in registry.collect()}
 
 
