@@ -105,7 +105,8 @@ def collector_command(database: Path, *extra: str, flows: bool = False) -> list[
         ROLE_NAME,
         "--database-url",
         f"sqlite:///{database}",
-        *(() if flows else ("--resources", "profiles")),
+        "--resources",
+        "profiles,flows" if flows else "profiles",
         *extra,
     ]
 

@@ -19,7 +19,8 @@ import anyio
 
 from .._config import Settings, load_settings, parse_database_url
 from .._errors import ConfigError
-from .._model.resources import PROFILES
+from .._model.resource import Link
+from .._model.resources import LINKS
 from .._model.run import ExitCode, RunResult
 from .._service import Reader, Rows, is_labelled_inventory, open_inventory, run_collection
 from ..simulator import Faults, MutationSummary, Simulator, generate_organization, mutate
@@ -149,24 +150,33 @@ def _describe(summary: MutationSummary) -> str:
 async def _report(database_url: str, second: RunResult) -> None:
     async with open_inventory(database_url) as inventory:
         print("\nProfiles per account:")
-        print(await _table(inventory, lambda i: i.profile_counts("account_id")))
+        print(await _table(inventory.profile_counts("account_id")))
         print("\nProfiles per connector type:")
-        print(await _table(inventory, lambda i: i.profile_counts("connector_type")))
-        print("\nWhat changed between the passes (connector_profile_versions):")
-        print(await _table(inventory, lambda i: i.run_changes(PROFILES, second.run_id), _shorten))
-        usage = await _rows(inventory.profile_usage())
-        unused = sum(1 for row in usage if row["flows"] == 0)
-        print(
-            f"\nWhich flows use each profile (flow_connector_profiles): {unused} of "
-            f"{len(usage)} profiles are used by no flow; the most used:"
-        )
-        print(_rendered(usage[:8], ("account_id", "region", "connector_profile_name", "flows")))
-        print("\nFlows naming a connector profile that does not exist (or was deleted):")
-        print(await _table(inventory, lambda i: i.dangling_links()))
+        print(await _table(inventory.profile_counts("connector_type")))
+        for resource in second.resources:
+            print(f"\nWhat changed between the passes ({resource.versions}):")
+            print(await _table(inventory.run_changes(resource, second.run_id), _shorten))
+        for link in LINKS:
+            await _report_link(inventory, link)
     path = database_url.removeprefix("sqlite:///")
     print(f"\nThe inventory is in {path}. Try:\n")
     print(f"  sqlite3 {path}\n")
     print(SQL_TO_TRY)
+
+
+async def _report_link(inventory: Reader, link: Link) -> None:
+    """Which records name each target of `link`, and which name one that does not exist."""
+    owners, target = link.owner, link.target
+    rows = inventory.link_usage(link)
+    usage = await _rows(rows)
+    unused = sum(1 for row in usage if row[owners.name] == 0)
+    print(
+        f"\nWhich {owners.title} use each {target.singular} ({link.table}): {unused} of "
+        f"{len(usage)} {target.title} are used by none; the most used:"
+    )
+    print(_rendered(usage[:8], rows.columns))
+    print(f"\n{owners.title.capitalize()} naming a {target.singular} that does not exist:")
+    print(await _table(inventory.unresolved_links(link)))
 
 
 async def _rows(rows: Rows) -> list[dict[str, Any]]:
@@ -182,13 +192,8 @@ def _rendered(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
     return out.getvalue().rstrip("\n")
 
 
-async def _table(
-    inventory: Reader,
-    query: Callable[[Reader], Rows],
-    cell: Callable[[Any], Any] = lambda value: value,
-) -> str:
+async def _table(rows: Rows, cell: Callable[[Any], Any] = lambda value: value) -> str:
     out = io.StringIO()
-    rows = query(inventory)
     writer = TableWriter(rows.columns, out, indent="  ")
     async for row in rows:
         writer.row({name: cell(value) for name, value in row.items()})

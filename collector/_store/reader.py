@@ -1,5 +1,5 @@
 """Read-side queries, for every resource alike: changes in a window, one record's history,
-the inventory at a moment, an export; and which flows use which profiles.
+the inventory at a moment, an export; and, for every link, what names what.
 
 Every query selects through the Table objects, so `UtcDateTime` and `JSON` decode values the
 same way on SQLite and PostgreSQL, and compares times through bound, time-zone-aware
@@ -22,13 +22,13 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from .._errors import DatabaseError
-from .._model.resource import Resource
-from .._model.resources import FLOWS, PROFILES, RESOURCES
+from .._model.resource import Link, Resource
+from .._model.resources import PROFILES, RESOURCES
 from .dialects import Dialect, dialect_named
 from .engine import create_engine
 from .errors import display_url, translated
 from .migrate import current_revision, head_revision
-from .schema import collection_runs, flow_connector_profiles
+from .schema import collection_runs, metadata
 from .tables import ResourceTables, tables_of
 
 # Rows fetched per round trip while streaming: memory stays bounded whatever the table size.
@@ -37,8 +37,6 @@ BATCH = 500
 Row = Mapping[Any, Any]  # a result row by column name (RowMapping)
 
 HISTORY_COLUMNS = ("version", "change_type", "valid_from", "valid_to", "changed_fields", "run_id")
-USAGE_COLUMNS = ("account_id", "region", "connector_profile_name", "connector_type", "flows")
-DANGLING_COLUMNS = ("account_id", "region", "flow_name", "role", "connector_profile_name")
 
 
 def inventory_columns(resource: Resource) -> tuple[str, ...]:
@@ -168,47 +166,45 @@ class Reader:
             query = query.where(tables.table.c.deleted_at.is_(None))
         return self._stream(tuple(column.name for column in tables.table.columns), query)
 
-    def profile_usage(self) -> Rows:
-        """Each current profile with the number of current flows that use it (0: unused),
-        most used first."""
-        profiles, flows = tables_of(PROFILES).table, tables_of(FLOWS).table
-        p, link, f = profiles.c, flow_connector_profiles.c, flows.c
+    def link_usage(self, link: Link) -> Rows:
+        """Each live target of `link` with the number of live records naming it (0:
+        unused), most used first."""
+        table, owner, target = _link_tables(link)
+        row, o, t = table.c, owner.c, target.c
         users = (
-            sa.select(sa.func.count(sa.distinct(link.flow_arn)))
-            .join_from(flow_connector_profiles, flows, f.flow_arn == link.flow_arn)
-            .where(link.connector_profile_arn == p.connector_profile_arn, f.deleted_at.is_(None))
+            sa.select(sa.func.count(sa.distinct(row[link.owner.key])))
+            .join_from(table, owner, o[link.owner.key] == row[link.owner.key])
+            .where(row[link.arn] == t[link.target.key], o.deleted_at.is_(None))
             .scalar_subquery()
-            .label("flows")
+            .label(link.owner.name)
         )
+        name = t[link.target.name_column]
         query = (
-            sa.select(p.account_id, p.region, p.connector_profile_name, p.connector_type, users)
-            .where(p.deleted_at.is_(None))
-            .order_by(
-                users.desc(),
-                p.account_id,
-                p.region,
-                self._dialect.text_order(p.connector_profile_name),
-            )
+            sa.select(t.account_id, t.region, name, users)
+            .where(t.deleted_at.is_(None))
+            .order_by(users.desc(), t.account_id, t.region, self._dialect.text_order(name))
         )
-        return self._stream(USAGE_COLUMNS, query)
+        return self._stream(("account_id", "region", name.name, link.owner.name), query)
 
-    def dangling_links(self) -> Rows:
-        """Current flows naming a connector profile that does not exist (or was deleted)."""
-        flows = tables_of(FLOWS).table
-        link, f = flow_connector_profiles.c, flows.c
+    def unresolved_links(self, link: Link) -> Rows:
+        """Live records naming, through `link`, a target that does not exist (or was
+        deleted)."""
+        table, owner, _ = _link_tables(link)
+        row, o = table.c, owner.c
+        owner_name = o[link.owner.name_column]
         query = (
-            sa.select(f.account_id, f.region, f.flow_name, link.role, link.connector_profile_name)
-            .join_from(flow_connector_profiles, flows, f.flow_arn == link.flow_arn)
-            .where(f.deleted_at.is_(None), link.connector_profile_arn.is_(None))
+            sa.select(o.account_id, o.region, owner_name, row[link.name])
+            .join_from(table, owner, o[link.owner.key] == row[link.owner.key])
+            .where(o.deleted_at.is_(None), row[link.name].is_not(None), row[link.arn].is_(None))
             .order_by(
-                f.account_id,
-                f.region,
-                self._dialect.text_order(f.flow_name),
-                link.role,
-                link.position,
+                o.account_id,
+                o.region,
+                self._dialect.text_order(owner_name),
+                self._dialect.text_order(row[link.name]),
             )
         )
-        return self._stream(DANGLING_COLUMNS, query)
+        columns = ("account_id", "region", link.owner.name_column, link.name)
+        return self._stream(columns, query)
 
     def profile_counts(self, by: str) -> Rows:
         """Current profiles counted by `account_id` (in account order) or `connector_type`
@@ -243,6 +239,13 @@ class Reader:
             async with self._conn.stream(query) as result:
                 async for row in result.mappings():
                     yield row
+
+
+def _link_tables(link: Link) -> tuple[sa.Table, sa.FromClause, sa.Table]:
+    """The table holding a link, its owner's table (aliased: it may be the same one), and
+    the target's table."""
+    table = metadata.tables[link.table]
+    return table, tables_of(link.owner).table.alias("owner"), tables_of(link.target).table
 
 
 def _column(tables: ResourceTables, name: str) -> sa.ColumnElement[Any]:
