@@ -46,7 +46,7 @@ def _tuned_garbage_collection() -> Iterator[None]:
     # A run allocates millions of short-lived objects (requests, rows) on top of a large,
     # long-lived heap of modules and service models: freezing that heap keeps the collector
     # from scanning it again and again, and collecting less often costs a few megabytes.
-    # Memory stays bounded by the concurrency either way (README, "Performance"). Undone
+    # Memory stays bounded by the concurrency either way (docs/performance.md). Undone
     # afterwards, so a process that runs the collector more than once (tests, an embedding
     # program) gets its frozen objects back to collect.
     thresholds = gc.get_threshold()

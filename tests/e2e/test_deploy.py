@@ -1,5 +1,5 @@
 """The deployment kit against the collector itself: the IAM templates allow exactly the calls
-a run makes, and the example overlay builds into the manifests the README deploys."""
+a run makes, and the example overlay builds into the manifests the Deploying page deploys."""
 
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ from ..support import (
     ROLE,
     TEMPLATES,
     Cli,
+    documented_policy_actions,
     permission_actions,
-    readme_policy_actions,
 )
 
 REGIONS = ("us-east-1", "af-south-1")
@@ -65,7 +65,7 @@ def test_templates_allow_exactly_the_calls_a_run_makes(
 ) -> None:
     """Runs that make every call the collector can make (organization and OU discovery, a
     role per account, the opt-in region look-up, the listings, the caller's identity, and
-    the separate Organizations role) call exactly the actions the templates and the README
+    the separate Organizations role) call exactly the actions the templates and the docs
     allow: a new API call without a policy change fails here."""
     root = org.root_id
     first = cli.collect(sqlite_url, sim, REGIONS, "--organizational-units", root)
@@ -83,7 +83,7 @@ def test_templates_allow_exactly_the_calls_a_run_makes(
     assert "organizations:ListOrganizationalUnitsForParent" in called
     templates = set().union(*(permission_actions(name) for name in TEMPLATES))
     assert called - NEEDS_NO_PERMISSION == templates
-    assert templates == readme_policy_actions()
+    assert templates == documented_policy_actions()
     assert sim.stats.count("sts", "AssumeRole") > len(org.account_list())
 
 

@@ -126,7 +126,7 @@ def test_two_inventories_live_in_two_schemas_of_one_database(
         assert changes.code == 0, changes.err
         assert {r["connector_profile_arn"] for r in json.loads(changes.out)} == expected
 
-    # The README's SQL as written, for someone whose session sets search_path.
+    # The SQL page's query as written, for someone whose session sets search_path.
     for schema, expected in (("inventory_a", arns(org, "us-east-1")), ("inventory_b", arns(org))):
         rows = with_search_path(
             postgres_url,

@@ -1,5 +1,5 @@
 """The deployment kit as files: the Dockerfile, the IAM templates and the Kubernetes
-manifests say what the README and the collector say. (hadolint, cfn-lint and
+manifests say what the docs and the collector say. (hadolint, cfn-lint and
 kubernetes-validate check their syntax in `make test`; the e2e tests build and run them.)"""
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from ..support import (
     KUBERNETES,
     ROOT,
     TEMPLATES,
+    documented_policy_actions,
     kubernetes_documents,
     permission_actions,
-    readme_policy_actions,
     roles,
     template,
     trust_statements,
@@ -112,15 +112,15 @@ def test_the_build_context_holds_only_the_sources() -> None:
     }
 
 
-def test_template_permissions_are_the_readme_policies() -> None:
-    """Together the templates allow exactly the actions the README's policies list: the
+def test_template_permissions_are_the_documented_policies() -> None:
+    """Together the templates allow exactly the actions the documented policies list: the
     member role reads AppFlow (profiles and flows) and EC2 regions, the collector role
     assumes and lists."""
     assert permission_actions("member-role.yaml") == MEMBER_ACTIONS
     assert permission_actions("collector-role.yaml") == {"sts:AssumeRole"} | ORGANIZATION_ACTIONS
     assert permission_actions("organization-role.yaml") == ORGANIZATION_ACTIONS
     union = set().union(*(permission_actions(name) for name in TEMPLATES))
-    assert union == readme_policy_actions()
+    assert union == documented_policy_actions()
 
 
 def test_member_role_is_parameterized_for_a_stackset() -> None:
@@ -257,9 +257,8 @@ def test_cronjob_runs_indexed_shards_with_a_deadline_and_json_logs() -> None:
 
 
 def _collector_peaks() -> list[float]:
-    """The "peak RSS MB" column of every collector row of the README's Performance tables."""
-    readme = (ROOT / "README.md").read_text()
-    section = readme.split("\n## Performance\n", 1)[1].split("\n## ", 1)[0]
+    """The "peak RSS MB" column of every collector row of the Performance page's tables."""
+    section = (ROOT / "docs" / "performance.md").read_text()
     peaks: list[float] = []
     column: int | None = None
     for line in section.splitlines():
@@ -276,8 +275,8 @@ def _collector_peaks() -> list[float]:
 
 
 def test_cronjob_requests_memory_for_the_measured_peak() -> None:
-    """The collector's memory request covers every peak RSS of the collector the README's
-    Performance section reports, and its limit leaves twice that."""
+    """The collector's memory request covers every peak RSS of the collector the Performance
+    page reports, and its limit leaves twice that."""
     peak = max(_collector_peaks())
     (container,) = base("CronJob")["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
     resources = container["resources"]
@@ -331,14 +330,3 @@ def test_service_account_names_the_collector_role_for_irsa() -> None:
     arn = account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]
     default = template("collector-role.yaml")["Parameters"]["RoleName"]["Default"]
     assert re.fullmatch(rf"arn:aws:iam::\d{{12}}:role/{default}", arn)
-
-
-def test_every_file_the_readme_names_exists() -> None:
-    """Each file of the repository the README tells a user to use (deploy/, requirements/,
-    the Dockerfile, scripts) exists."""
-    readme = (ROOT / "README.md").read_text()
-    named = set(re.findall(r"((?:deploy|requirements|scripts)/[\w./-]*[\w-])", readme))
-    named |= {"Dockerfile", ".dockerignore"}
-    assert any(n.startswith("deploy/cloudformation/") for n in named)
-    for name in sorted(named):
-        assert (ROOT / name).exists(), name
