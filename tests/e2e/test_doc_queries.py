@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from collector.simulator import (
+    PROFILES,
     Organization,
     Simulator,
     generate_organization,
@@ -47,7 +48,7 @@ def collected(url: str, org: Organization, sim: Simulator, cli: Cli) -> None:
     for name, sandbox in (("crm", True), ("crm-live", False)):
         profile = make_profile("Salesforce", name, account, REGION, rng)
         profile["connectorProfileProperties"]["Salesforce"]["isSandboxEnvironment"] = sandbox
-        org.put_profile(account, REGION, profile)
+        org.put(PROFILES, account, REGION, profile)
     assert cli.collect(url, sim, REGIONS).code == 0
 
 
@@ -62,7 +63,7 @@ def live_profiles(org: Organization) -> list[tuple[str, str, dict[str, Any]]]:
         (account.id, region, profile)
         for account in org.account_list()
         for region in REGIONS
-        for profile in org.profiles(account.id, region)
+        for profile in org.items(PROFILES, account.id, region)
     ]
 
 
