@@ -17,7 +17,7 @@ from functools import partial
 from ._auth import Identity, invalid_token_error
 from ._catalog import APPFLOW_REGIONS, DEFAULT_REGIONS
 from ._context import Call, ServerState
-from ._flows import FLOW_API
+from ._kinds import KINDS
 from ._listing import (
     TOKEN,
     DescribeOperation,
@@ -33,10 +33,11 @@ from ._listing import (
     violation,
 )
 from ._model import ScopeKey
-from ._profiles import PROFILE_API
 from ._protocols import APPFLOW, DropConnection, Reply, SimError, appflow_error
 
-APIS: tuple[ListOperation | DescribeOperation, ...] = (*PROFILE_API, *FLOW_API)
+APIS: tuple[ListOperation | DescribeOperation, ...] = tuple(
+    api for spec in KINDS for api in spec.api
+)
 """Every AppFlow operation the simulator answers, by kind."""
 
 _APPFLOW_REGIONS = frozenset(APPFLOW_REGIONS)

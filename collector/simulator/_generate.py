@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ._catalog import APPFLOW_REGIONS, CONNECTOR_TYPES, OPT_IN_REGIONS
-from ._flows import FLOWS, Flow, add_flows, last_run, random_flow
+from ._flows import FLOWS, Flow, last_run, random_flow
+from ._kinds import KINDS, Generation
 from ._model import Account, Organization, OrganizationalUnit, ScopeKey
 from ._profiles import PROFILES, Profile, make_name, make_profile
 
@@ -199,8 +200,8 @@ def generate_organization(
     `short_page_fraction` of the non-empty scopes answer with short pages (of profiles).
     Each scope with profiles holds about `flows_per_profile` flows per profile, between its
     profiles or S3; each end names a profile that does not exist with probability
-    `missing_profile_fraction`. Flows come from a random source of their own, so the
-    profiles of a seed are the same whatever the flows.
+    `missing_profile_fraction`. Every kind besides profiles comes from a random source of
+    its own (`_kinds.KINDS`), so the profiles of a seed are the same whatever the others.
     """
     rng = random.Random(seed)
     org = Organization(
@@ -223,10 +224,12 @@ def generate_organization(
             ordinal = _fill_scope(rng, org, (account.id, region), min(count, high), ordinal)
             if rng.random() < short_page_fraction:
                 org.short_page_sizes[(account.id, region)] = rng.randint(1, 7)
-    if flows_per_profile > 0:
-        flow_rng = random.Random(f"{seed}-flows")
-        for key in org.scopes(PROFILES):
-            add_flows(org, flow_rng, key, flows_per_profile, missing_profile_fraction)
+    generation = Generation(flows_per_profile, missing_profile_fraction)
+    for spec in KINDS:
+        if spec.populate is not None:
+            kind_rng = random.Random(f"{seed}-{spec.kind.name}")
+            for key in org.scopes(PROFILES):
+                spec.populate(org, kind_rng, key, generation)
     return org
 
 
