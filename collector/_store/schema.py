@@ -170,8 +170,11 @@ connector_profiles = sa.Table(
     sa.Column("private_connection_failure_message", sa.Text),
     sa.Column("properties", Json, nullable=False),
     *_current_version_columns(),
+    # The registration of a custom connector's profile (`custom_connectors`), by its label.
+    sa.Column("custom_connector_arn", ARN),
     sa.Index(None, "account_id", "region"),
     sa.Index(None, "connector_type"),
+    sa.Index(None, "custom_connector_arn"),
 )
 
 connector_profile_properties = sa.Table(
@@ -259,3 +262,26 @@ flow_connector_profiles = sa.Table(
     sa.Column("connector_profile_arn", ARN),
     sa.Index(None, "connector_profile_arn"),
 )
+
+# Custom connectors registered in each account and region.
+custom_connectors = sa.Table(
+    "custom_connectors",
+    metadata,
+    sa.Column("connector_arn", ARN, primary_key=True),
+    sa.Column("account_id", ACCOUNT_ID, nullable=False),
+    sa.Column("region", REGION, nullable=False),
+    sa.Column("connector_label", sa.Text, nullable=False),
+    sa.Column("connector_name", sa.Text),
+    sa.Column("connector_version", sa.Text),
+    sa.Column("connector_owner", sa.Text),
+    sa.Column("provisioning_type", sa.Text),
+    sa.Column("lambda_arn", ARN),
+    sa.Column("registered_at", Timestamp),
+    sa.Column("registered_by", sa.Text),
+    sa.Column("details", Json, nullable=False),
+    sa.Column("summary_hash", sa.String(64), nullable=False),
+    *_current_version_columns(),
+    sa.Index(None, "account_id", "region"),
+)
+
+custom_connector_versions = _versions("custom_connector_versions", "connector_arn")

@@ -19,6 +19,7 @@ from ._catalog import (
     PROPERTY_BLOCK_KEYS,
     PROPERTY_BLOCKS,
 )
+from ._connectors import CONNECTORS, Connector, make_connector
 from ._dead import DeadEndpoint
 from ._faults import Burst, Faults
 from ._flows import FLOWS, End, Flow, flow_definition, flow_description, make_flow
@@ -33,6 +34,7 @@ __all__ = [
     "APPFLOW_REGIONS",
     "BASE_ACCESS_KEY_ID",
     "BASE_SECRET_ACCESS_KEY",
+    "CONNECTORS",
     "CONNECTOR_TYPES",
     "DEFAULT_REGIONS",
     "FLOWS",
@@ -42,6 +44,7 @@ __all__ = [
     "PROPERTY_BLOCK_KEYS",
     "Account",
     "Burst",
+    "Connector",
     "DeadEndpoint",
     "End",
     "Faults",
@@ -57,6 +60,7 @@ __all__ = [
     "flow_definition",
     "flow_description",
     "generate_organization",
+    "make_connector",
     "make_flow",
     "make_profile",
     "mutate",

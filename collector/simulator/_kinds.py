@@ -12,6 +12,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ._connectors import CONNECTOR_API, CONNECTORS, add_connectors
 from ._flows import FLOW_API, FLOWS, add_flows
 from ._listing import DescribeOperation, ListOperation
 from ._model import Kind, Organization, ScopeKey
@@ -44,7 +45,14 @@ def _flows(org: Organization, rng: random.Random, key: ScopeKey, generation: Gen
         add_flows(org, rng, key, generation.flows_per_profile, generation.missing_profile_fraction)
 
 
+def _connectors(
+    org: Organization, rng: random.Random, key: ScopeKey, generation: Generation
+) -> None:
+    add_connectors(org, rng, key)
+
+
 KINDS: tuple[KindSpec, ...] = (
     KindSpec(PROFILES, PROFILE_API),
     KindSpec(FLOWS, FLOW_API, _flows),
+    KindSpec(CONNECTORS, CONNECTOR_API, _connectors),
 )

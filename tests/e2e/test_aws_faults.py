@@ -418,10 +418,11 @@ def test_endless_throttling_uses_every_attempt(
     scopes = assert_inventory(sqlite_url, org, baseline, removed, failed={throttled: "throttled"})
     assert scopes[throttled]["attempts"] == 3
     assert scopes[throttled]["aws_error_code"] == "ThrottlingException"
-    # Both listings of the scope are throttled, each for its own --max-attempts calls.
+    # Every listing of the scope is throttled, each for its own --max-attempts calls.
     assert sim.stats.scope_count(throttled, "DescribeConnectorProfiles") == 3
     assert sim.stats.scope_count(throttled, "ListFlows") == 3
-    assert sim.stats.scopes[throttled] == 6
+    assert sim.stats.scope_count(throttled, "ListConnectors") == 3
+    assert sim.stats.scopes[throttled] == 9
     assert last_run(sqlite_url)["status"] == "partial"
 
 

@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from random import Random
 from typing import Any
 
 import pytest
 import yaml
 
 from collector.simulator import (
+    CONNECTORS,
     Account,
     Organization,
     OrganizationalUnit,
     Simulator,
     generate_organization,
+    make_connector,
 )
 
 from ..support import (
@@ -52,6 +55,13 @@ def org() -> Organization:
         a for a in organization.account_list() if a.id != organization.management_account_id
     )
     organization.add_account(Account(member.id, member.name, member.email, ou.id, member.state))
+    # A custom connector registered in one scope, so that the run describes one.
+    organization.put(
+        CONNECTORS,
+        member.id,
+        "us-east-1",
+        make_connector("acme", member.id, "us-east-1", Random(1)),
+    )
     return organization
 
 

@@ -196,7 +196,7 @@ def test_flows_are_listed_and_linked_to_their_profiles(
     assert (run["flows_seen"], run["flows_created"], run["resources"]) == (
         len(truth),
         len(truth),
-        "profiles,flows",
+        "profiles,flows,connectors",
     )
     assert f"flows: {len(truth)} seen; {len(truth)} created" in result.out
 

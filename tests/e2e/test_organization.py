@@ -9,6 +9,7 @@ import pytest
 
 from collector.simulator import (
     APPFLOW_REGIONS,
+    CONNECTORS,
     FLOWS,
     PROFILES,
     Organization,
@@ -92,11 +93,12 @@ def test_every_page_of_accounts_is_recorded_and_collected(
     assert collected(sqlite_url) == set(org.accounts)
     # Organizations calls count among the run's requests.
     run = fetch(sqlite_url, "SELECT requests FROM collection_runs")[0]
-    # GetCallerIdentity (partition), ListAccounts, then AssumeRole and one page of profiles
-    # and one of flows each, and one DescribeFlow per flow (all new on a first run).
-    flows = len(org.all_items(FLOWS))
+    # GetCallerIdentity (partition), ListAccounts, then AssumeRole and one page of profiles,
+    # one of flows and one of custom connectors each, and one DescribeFlow per flow and one
+    # DescribeConnector per connector (all new on a first run).
+    flows, connectors = len(org.all_items(FLOWS)), len(org.all_items(CONNECTORS))
     assert flows > 0
-    assert run["requests"] == 1 + 3 + 3 * 45 + flows
+    assert run["requests"] == 1 + 3 + 4 * 45 + flows + connectors
 
 
 def test_inactive_accounts_are_recorded_but_not_collected(sqlite_url: str, cli: Cli) -> None:

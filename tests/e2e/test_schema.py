@@ -30,6 +30,8 @@ TABLES = {
     "connector_profile_properties",
     "connector_profile_versions",
     "connector_profiles",
+    "custom_connector_versions",
+    "custom_connectors",
     "flow_connector_profiles",
     "flow_versions",
     "flows",

@@ -23,6 +23,7 @@ from collector.simulator import (
     BASE_ACCESS_KEY_ID,
     BASE_SECRET_ACCESS_KEY,
     CONNECTOR_TYPES,
+    CONNECTORS,
     FLOWS,
     PROFILES,
     PROPERTY_BLOCK_KEYS,
@@ -980,6 +981,85 @@ async def test_flow_operations_validate_and_fail_as_appflow_does(
         ("ThrottlingException", 429),
         ("InternalServerException", 500),
     ]
+
+
+# --- custom connectors ----------------------------------------------------------------------------
+
+
+def largest_connector_scope(org: Organization) -> ScopeKey:
+    """The active scope with the most registered custom connectors."""
+    candidates = [key for key in org.scopes(CONNECTORS) if org.accounts[key[0]].state == "ACTIVE"]
+    return max(candidates, key=lambda key: len(org.items(CONNECTORS, *key)))
+
+
+def test_generated_connectors_are_registered_for_most_labels(org: Organization) -> None:
+    """Generated registrations cover most labels the scope's custom connector profiles
+    name, not always all, and now and then one no profile uses."""
+    named, registered = set(), set()
+    for (account, region), profile in org.all_items(PROFILES):
+        if isinstance(profile.get("connectorLabel"), str):
+            named.add((account, region, profile["connectorLabel"]))
+    for (account, region), connector in org.all_items(CONNECTORS):
+        registered.add((account, region, connector["connectorLabel"]))
+        assert connector["connectorArn"].startswith(f"arn:aws:appflow:{region}:{account}:")
+    assert named & registered
+    assert registered <= named | {r for r in registered if r[2].startswith("unused-")}
+
+
+async def test_list_connectors_pages_summaries(aws: Aws, sim: Simulator, org: Organization) -> None:
+    """ListConnectors pages the scope's registrations as ConnectorDetails (no ARN, no
+    function), as botocore parses them."""
+    account, region = largest_connector_scope(org)
+    expected = org.items(CONNECTORS, account, region)
+    async with aws.client("appflow", region, await aws.assume(account)) as appflow:
+        bodies = capture_flow_bodies(appflow, "ListConnectors")
+        token: str | None = None
+        parsed: list[dict[str, Any]] = []
+        while True:
+            extra = {"nextToken": token} if token else {}
+            page = await appflow.list_connectors(maxResults=1, **extra)
+            parsed += page["connectors"]
+            token = page.get("nextToken")
+            if not token:
+                break
+    listed = [c for body in bodies for c in body["connectors"]]
+    assert [c["connectorLabel"] for c in listed] == [c["connectorLabel"] for c in expected]
+    assert all(len(body["connectors"]) <= 1 for body in bodies)
+    assert "connectorArn" not in listed[0]
+    assert "connectorProvisioningConfig" not in listed[0]
+    assert listed[0]["applicationType"] == expected[0]["applicationType"]
+    assert [c["connectorVersion"] for c in parsed] == [c["connectorVersion"] for c in expected]
+    assert sim.stats.scope_count((account, region), "ListConnectors") == len(bodies)
+
+
+async def test_describe_connector_answers_the_registration(
+    aws: Aws, sim: Simulator, org: Organization
+) -> None:
+    """DescribeConnector answers a custom connector's configuration by label; an unknown
+    label is ResourceNotFoundException (404), and so is a connector deregistered since it was
+    listed."""
+    account, region = largest_connector_scope(org)
+    connector = org.items(CONNECTORS, account, region)[0]
+    label = connector["connectorLabel"]
+    async with aws.client("appflow", region, await aws.assume(account)) as appflow:
+        bodies = capture_flow_bodies(appflow, "DescribeConnector")
+        await appflow.describe_connector(connectorType="CustomConnector", connectorLabel=label)
+        answers: list[tuple[str, int]] = []
+        sim.faults.vanishing.add(connector["connectorArn"])
+        for params in (
+            {"connectorType": "CustomConnector", "connectorLabel": "no-such-label"},
+            {"connectorType": "CustomConnector", "connectorLabel": label},
+        ):
+            with pytest.raises(ClientError) as info:
+                await appflow.describe_connector(**params)
+            answers.append(
+                (error_code(info), info.value.response["ResponseMetadata"]["HTTPStatusCode"])
+            )
+    configuration = bodies[0]["connectorConfiguration"]
+    assert configuration["connectorArn"] == connector["connectorArn"]
+    assert configuration["connectorProvisioningConfig"] == connector["connectorProvisioningConfig"]
+    assert "applicationType" not in configuration
+    assert answers == [("ResourceNotFoundException", 404), ("ResourceNotFoundException", 404)]
 
 
 def test_mutate_changes_flows_and_their_runs(org: Organization) -> None:

@@ -31,6 +31,8 @@ MEMBER_ACTIONS = {
     "appflow:DescribeConnectorProfiles",
     "appflow:ListFlows",
     "appflow:DescribeFlow",
+    "appflow:ListConnectors",
+    "appflow:DescribeConnector",
     "ec2:DescribeRegions",
 }
 ORGANIZATION_ACTIONS = {
@@ -114,7 +116,8 @@ def test_the_build_context_holds_only_the_sources() -> None:
 
 def test_template_permissions_are_the_documented_policies() -> None:
     """Together the templates allow exactly the actions the documented policies list: the
-    member role reads AppFlow (profiles and flows) and EC2 regions, the collector role
+    member role reads AppFlow (profiles, flows, custom connectors) and EC2 regions, the
+    collector role
     assumes and lists."""
     assert permission_actions("member-role.yaml") == MEMBER_ACTIONS
     assert permission_actions("collector-role.yaml") == {"sts:AssumeRole"} | ORGANIZATION_ACTIONS

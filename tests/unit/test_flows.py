@@ -11,7 +11,7 @@ import pytest
 from collector._config import load_settings
 from collector._errors import ConfigError
 from collector._model.resource import Record, Sighting
-from collector._model.resources import FLOWS, PROFILES
+from collector._model.resources import CONNECTORS, FLOWS, PROFILES
 from collector._model.resources.flows import (
     DESTINATION,
     SOURCE,
@@ -283,8 +283,8 @@ def test_a_scope_is_as_bad_as_its_worst_listing() -> None:
 
 
 def test_every_resource_is_listed_by_default() -> None:
-    """Without `--resources` a run lists profiles and flows."""
-    assert load_settings({}, environ={}).listed_resources == (PROFILES, FLOWS)
+    """Without `--resources` a run lists profiles, flows and custom connectors."""
+    assert load_settings({}, environ={}).listed_resources == (PROFILES, FLOWS, CONNECTORS)
 
 
 def test_resources_from_flag_env_and_file(tmp_path: Any) -> None:

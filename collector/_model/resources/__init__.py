@@ -9,11 +9,12 @@ operations in the simulator (docs: "Adding a resource").
 from __future__ import annotations
 
 from ..resource import Link, Resource
+from .connectors import CONNECTORS, PROFILE_REGISTRATIONS
 from .flows import FLOWS, PROFILE_LINKS
 from .profiles import PROFILES
 
-RESOURCES: tuple[Resource, ...] = (PROFILES, FLOWS)
-LINKS: tuple[Link, ...] = (PROFILE_LINKS,)
+RESOURCES: tuple[Resource, ...] = (PROFILES, FLOWS, CONNECTORS)
+LINKS: tuple[Link, ...] = (PROFILE_LINKS, PROFILE_REGISTRATIONS)
 """Every column naming another resource, resolved after each batch is written."""
 
 _BY_NAME = {resource.name: resource for resource in RESOURCES}
@@ -28,4 +29,13 @@ def resource_names() -> tuple[str, ...]:
     return tuple(_BY_NAME)
 
 
-__all__ = ["FLOWS", "LINKS", "PROFILES", "RESOURCES", "Link", "Resource", "resource_named"]
+__all__ = [
+    "CONNECTORS",
+    "FLOWS",
+    "LINKS",
+    "PROFILES",
+    "RESOURCES",
+    "Link",
+    "Resource",
+    "resource_named",
+]
