@@ -10,9 +10,10 @@ from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
-from prometheus_client import CollectorRegistry, Gauge, push_to_gateway, write_to_textfile
+from prometheus_client import CollectorRegistry, Gauge, push_to_gateway
 from prometheus_client.exposition import generate_latest
 
+from .._files import replaced
 from .._model.run import RunResult
 
 PREFIX = "appflow_inventory"
@@ -117,10 +118,19 @@ def exposition(registry: CollectorRegistry) -> str:
     return generate_latest(registry).decode()
 
 
+METRICS_FILE_MODE = 0o644
+"""node_exporter reads the textfile as another user; the file holds counts only."""
+
+
 def write_textfile(path: Path, registry: CollectorRegistry) -> None:
-    """Replace `path` with the metrics, atomically, so a scraper never reads half a file."""
+    """Replace `path` with the metrics, atomically, so a scraper never reads half a file.
+
+    Written through `replaced` rather than prometheus_client's `write_to_textfile`, whose
+    temporary file has a predictable name and is opened following links.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_to_textfile(str(path), registry)
+    with replaced(path, METRICS_FILE_MODE) as out:
+        out.write(generate_latest(registry))
 
 
 def push(url: str, registry: CollectorRegistry, shard: str | None) -> None:
