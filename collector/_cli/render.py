@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, Protocol, TextIO
 
 from .._config import redact_secrets
+from .._errors import truncated
 from .._model.profiles import iso_utc
 from .._model.run import RunResult
 from .escape import escape_control, neutralize_formula
@@ -193,5 +194,5 @@ def format_summary(result: RunResult, seconds: float) -> str:
 
 
 def _shown(message: str) -> str:
-    """An error message from AWS or a driver, masked."""
-    return redact_secrets(message)
+    """An error message from AWS or a driver, masked and cut to a length fit for a line."""
+    return truncated(redact_secrets(message))

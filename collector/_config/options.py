@@ -91,6 +91,13 @@ OPTIONS: dict[str, Option] = {
     "account_rate": Option(
         "float", "at most this many AWS requests per second per account (default 20)", "N"
     ),
+    # --- hardening: what one scope may hold in memory ---
+    "scope_budget_mib": Option(
+        "int",
+        "MiB of AWS responses one (account, region) scope may read; over it the scope fails "
+        "as too_large (default 32)",
+        "MIB",
+    ),
     # --- flows: which resources a run lists ---
     "resources": Option(
         "list",

@@ -37,6 +37,7 @@ SCHEMA = re.compile(r"[a-z_][a-z0-9_]{0,62}", re.ASCII)
 ROLE_ARN = re.compile(
     r"arn:aws[a-z-]*:iam::\d{12}:role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}", re.ASCII
 )
+MAX_SCOPE_BUDGET_MIB = 4096
 PUSHGATEWAY_URL = re.compile(r"https?://[^\s/?#@]+(?:/[^\s?#]*)?", re.ASCII)
 
 
@@ -79,6 +80,8 @@ class Settings:
     account_rate: float = 20.0
     # --- flows: which resources a run lists (None: the default) ---
     resources: tuple[str, ...] | None = None
+    # --- hardening: what one scope may hold in memory ---
+    scope_budget_mib: int = 32
 
     @property
     def filtered(self) -> bool:
@@ -138,6 +141,11 @@ def validate(values: dict[str, Any]) -> Settings:
         raise ConfigError(f"--account-rate must be a positive number, not {settings.account_rate}")
     if settings.max_attempts < 1:
         raise ConfigError(f"--max-attempts must be at least 1, not {settings.max_attempts}")
+    if not 1 <= settings.scope_budget_mib <= MAX_SCOPE_BUDGET_MIB:
+        raise ConfigError(
+            f"--scope-budget-mib must be 1 to {MAX_SCOPE_BUDGET_MIB}, "
+            f"not {settings.scope_budget_mib}"
+        )
     _validate_operations(settings)
     _validate_deployment(settings)
     for name in ("connect_timeout", "read_timeout"):
