@@ -133,9 +133,13 @@ def test_member_role_is_parameterized_for_a_stackset() -> None:
     assert role["MaxSessionDuration"] >= 3600
     (trust,) = trust_statements("member-role.yaml")
     assert trust["Principal"] == {"AWS": {"Ref": "CollectorRoleArn"}}
-    condition = trust["Condition"]["Fn::If"]
+    condition = trust["Condition"]["StringEquals"]["Fn::If"]
     assert condition[0] == "HasExternalId"
-    assert condition[1] == {"StringEquals": {"sts:ExternalId": {"Ref": "ExternalId"}}}
+    assert condition[1] == {
+        "sts:ExternalId": {"Ref": "ExternalId"},
+        "aws:PrincipalOrgID": "${aws:ResourceOrgID}",
+    }
+    assert condition[2] == {"aws:PrincipalOrgID": "${aws:ResourceOrgID}"}
     text = (ROOT / "deploy" / "cloudformation" / "member-role.yaml").read_text()
     assert re.search(r"# Optional:[^\n]*\n(\s*#[^\n]*\n)*\s+- Sid: TellDisabledOptInRegions", text)
 
@@ -155,25 +159,140 @@ def test_collector_role_trusts_irsa_pod_identity_or_a_principal() -> None:
     }
     pod_identity = by_action[frozenset({"sts:AssumeRole", "sts:TagSession"})]
     assert pod_identity["Principal"] == {"Service": "pods.eks.amazonaws.com"}
+    assert pod_identity["Condition"] == {
+        "StringEquals": {
+            "aws:RequestTag/eks-cluster-arn": {"Ref": "EksClusterArn"},
+            "aws:RequestTag/kubernetes-namespace": {"Ref": "ServiceAccountNamespace"},
+            "aws:RequestTag/kubernetes-service-account": {"Ref": "ServiceAccountName"},
+        }
+    }
     principal = by_action[frozenset({"sts:AssumeRole"})]
     assert principal["Principal"] == {"AWS": {"Ref": "TrustedPrincipalArn"}}
+    assert principal["Condition"] == {
+        "StringEquals": {"aws:PrincipalOrgID": "${aws:ResourceOrgID}"}
+    }
+    rules = template("collector-role.yaml")["Rules"]
+    assert rules["PodIdentityNeedsTheCluster"]["RuleCondition"] == {
+        "Fn::Equals": [{"Ref": "TrustMode"}, "EksPodIdentity"]
+    }
     modes = template("collector-role.yaml")["Parameters"]["TrustMode"]["AllowedValues"]
     assert modes == ["EksIrsa", "EksPodIdentity", "Principal"]
 
 
 def test_collector_role_may_assume_only_the_member_role() -> None:
-    """The collector role assumes the member role by its name and path in any account, and
-    the organization role only when one is given."""
+    """The collector role assumes the member role by its name and path in an account of its
+    own organization only, and the organization role only when one is given."""
     (role,) = roles("collector-role.yaml").values()
     (policy,) = role["Policies"]
     statements = policy["PolicyDocument"]["Statement"]
     assert statements[0]["Resource"] == {
         "Fn::Sub": "arn:${AWS::Partition}:iam::*:role${MemberRolePath}${MemberRoleName}"
     }
+    inside_the_organization = {"StringEquals": {"aws:ResourceOrgID": "${aws:PrincipalOrgID}"}}
+    assert statements[0]["Condition"] == inside_the_organization
     _, itself, separate = statements[1]["Fn::If"]
     assert set(itself["Action"]) == ORGANIZATION_ACTIONS
     assert separate["Action"] == "sts:AssumeRole"
     assert separate["Resource"] == {"Ref": "OrganizationRoleArn"}
+    assert separate["Condition"] == inside_the_organization
+
+
+def _resolved(value: Any) -> list[Any]:
+    """Every plain form `value` can take, each `Fn::If` in it resolved both ways."""
+    if isinstance(value, dict):
+        if set(value) == {"Fn::If"}:
+            return [form for arm in value["Fn::If"][1:] for form in _resolved(arm)]
+        forms: list[dict[str, Any]] = [{}]
+        for key, item in value.items():
+            forms = [{**form, key: choice} for form in forms for choice in _resolved(item)]
+        return forms
+    if isinstance(value, list):
+        lists: list[list[Any]] = [[]]
+        for item in value:
+            lists = [[*done, choice] for done in lists for choice in _resolved(item)]
+        return lists
+    return [value]
+
+
+# What a trust statement must pin for each kind of principal: the keys of its condition.
+PINNED_BY_PRINCIPAL = {
+    "Service": {
+        "aws:RequestTag/eks-cluster-arn",
+        "aws:RequestTag/kubernetes-namespace",
+        "aws:RequestTag/kubernetes-service-account",
+    },
+    "Federated": {"${Issuer}:sub", "${Issuer}:aud"},
+    "AWS": {"aws:PrincipalOrgID"},
+}
+
+
+def unpinned(statement: dict[str, Any]) -> list[str]:
+    """What a trust statement leaves open, in any of its branches: a principal without a
+    condition, or with one that does not pin who it is (see `PINNED_BY_PRINCIPAL`)."""
+    problems = []
+    for form in _resolved(statement):
+        (kind,) = form["Principal"]
+        condition = form.get("Condition") or {}
+        if not condition:
+            problems.append(f"{kind} principal without a condition")
+            continue
+        pinned = set().union(*(set(keys) for keys in condition.values()))
+        if missing := PINNED_BY_PRINCIPAL[kind] - pinned:
+            problems.append(f"{kind} principal not pinned by {sorted(missing)}")
+        elif kind == "AWS" and (
+            condition.get("StringEquals", {}).get("aws:PrincipalOrgID") != "${aws:ResourceOrgID}"
+        ):
+            problems.append("AWS principal not pinned to the role's own organization")
+    return problems
+
+
+def test_every_trust_policy_pins_who_may_assume_the_role() -> None:
+    """No trust statement of any template, in any of its branches, lets a principal in
+    without a condition: a service (EKS Pod Identity) is pinned to one cluster, namespace
+    and service account, a web identity to one subject and audience, an AWS principal to
+    the role's own organization."""
+    statements = [(name, s) for name in TEMPLATES for s in trust_statements(name)]
+    # IRSA, Pod Identity and a named principal; the member role; the organization role.
+    assert len(statements) == 5
+    for name, statement in statements:
+        assert unpinned(statement) == [], (name, statement)
+
+
+def test_an_unpinned_trust_statement_is_caught() -> None:
+    """The check fails on a principal without a condition (as Pod Identity's trust once
+    was), on a condition that pins nothing about who assumes, and in either branch of a
+    condition that depends on a parameter."""
+    pod_identity = {"Service": "pods.eks.amazonaws.com"}
+    assert unpinned({"Principal": pod_identity, "Action": "sts:AssumeRole"}) == [
+        "Service principal without a condition"
+    ]
+    assert unpinned(
+        {
+            "Principal": pod_identity,
+            "Condition": {"StringEquals": {"aws:SourceAccount": "111122223333"}},
+        }
+    )
+    assert (
+        unpinned(
+            {
+                "Principal": {"AWS": "arn:aws:iam::111122223333:role/collector"},
+                "Condition": {
+                    "Fn::If": [
+                        "HasExternalId",
+                        {"StringEquals": {"sts:ExternalId": "x"}},
+                        {"Ref": "AWS::NoValue"},
+                    ]
+                },
+            }
+        )
+        == ["AWS principal not pinned by ['aws:PrincipalOrgID']"] * 2
+    )
+    assert unpinned(
+        {
+            "Principal": {"AWS": "arn:aws:iam::111122223333:role/collector"},
+            "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-someoneelse"}},
+        }
+    ) == ["AWS principal not pinned to the role's own organization"]
 
 
 def base(kind: str) -> dict[str, Any]:
