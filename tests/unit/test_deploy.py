@@ -364,10 +364,85 @@ def test_cronjob_runs_indexed_shards_with_a_deadline_and_json_logs() -> None:
     assert deadline < job["activeDeadlineSeconds"]
     env = {e["name"]: e for e in container["env"]}
     assert int(env["SHARD_COUNT"]["value"]) == job["completions"] == job["parallelism"]
-    assert env["COLLECTOR_DATABASE_URL"]["valueFrom"] == {
-        "secretKeyRef": {"name": "appflow-inventory-db", "key": "url"}
-    }
     assert job["template"]["spec"]["serviceAccountName"] == "appflow-inventory"
+
+
+def _database_url_from_a_file(pod: dict[str, Any]) -> None:
+    """The pod reads the database URL from the Secret mounted as a file of mode 0400 (its
+    group the pod's, so the unprivileged user can read it), never from the environment."""
+    (container,) = pod["containers"]
+    env = {e["name"]: e for e in container["env"]}
+    assert "COLLECTOR_DATABASE_URL" not in env
+    path = env["COLLECTOR_DATABASE_URL_FILE"]["value"]
+    (volume,) = [v for v in pod["volumes"] if "secret" in v]
+    assert volume["secret"] == {"secretName": "appflow-inventory-db", "defaultMode": 0o400}
+    (mount,) = [m for m in container["volumeMounts"] if m["name"] == volume["name"]]
+    assert mount["readOnly"] is True
+    assert path == mount["mountPath"] + "/url"
+    security = pod["securityContext"]
+    assert security["fsGroup"] == security["runAsGroup"] == 10001
+
+
+def test_pods_read_the_database_url_from_a_mounted_secret_file() -> None:
+    """The CronJob's and the migration Job's pods get the database URL as a 0400 file
+    through COLLECTOR_DATABASE_URL_FILE; no manifest passes a Secret as an environment
+    variable."""
+    _database_url_from_a_file(base("CronJob")["spec"]["jobTemplate"]["spec"]["template"]["spec"])
+    _database_url_from_a_file(base("Job")["spec"]["template"]["spec"])
+    for path in sorted((KUBERNETES / "base").glob("*.yaml")):
+        assert "secretKeyRef" not in path.read_text(), path.name
+
+
+def test_network_policy_allows_dns_the_database_the_pushgateway_and_https_only() -> None:
+    """The collector's pods accept no connection and may open only DNS (to the cluster's
+    resolver), PostgreSQL, the Pushgateway of the settings, and HTTPS."""
+    policy = base("NetworkPolicy")
+    spec = policy["spec"]
+    assert spec["policyTypes"] == ["Ingress", "Egress"]
+    assert spec["ingress"] == []
+    selected = spec["podSelector"]["matchLabels"].items()
+    kustomization = kubernetes_documents(KUBERNETES / "base" / "kustomization.yaml")[0]
+    cronjob = base("CronJob")["spec"]["jobTemplate"]["spec"]["template"]
+    for pod in (cronjob, base("Job")["spec"]["template"]):
+        # kustomize's `labels` reach no pod template: the pods carry the label themselves.
+        assert selected <= pod["metadata"]["labels"].items()
+    allowed = {
+        (port["protocol"], port["port"]) for rule in spec["egress"] for port in rule["ports"]
+    }
+    assert allowed == {("UDP", 53), ("TCP", 53), ("TCP", 5432), ("TCP", 9091), ("TCP", 443)}
+    for rule in spec["egress"]:
+        assert rule["to"], rule  # an empty `to` would allow every destination
+        ports = {port["port"] for port in rule["ports"]}
+        if ports == {53}:
+            assert rule["to"][0]["podSelector"]["matchLabels"] == {"k8s-app": "kube-dns"}
+        if ports == {9091}:
+            literals = dict(
+                literal.split("=", 1)
+                for literal in kustomization["configMapGenerator"][0]["literals"]
+            )
+            host = literals["COLLECTOR_PUSHGATEWAY_URL"].split("//")[1].split(".")
+            namespace = rule["to"][0]["namespaceSelector"]["matchLabels"]
+            assert namespace == {"kubernetes.io/metadata.name": host[1]}
+            assert rule["to"][0]["podSelector"]["matchLabels"] == {
+                "app.kubernetes.io/name": host[0]
+            }
+        if ports == {5432}:
+            assert rule["to"][0]["ipBlock"]["cidr"].endswith("/32")
+
+
+def test_the_base_image_is_pinned_by_digest_and_says_how_to_move_it() -> None:
+    """Both stages start from the Python image by digest (a tag can move), and the
+    Dockerfile says how to find today's digest."""
+    build, final = dockerfile_stages()
+    (argument,) = [line for line in build if line.startswith("ARG PYTHON_IMAGE=")]
+    assert re.fullmatch(
+        r"ARG PYTHON_IMAGE=python:3\.11-slim-bookworm@sha256:[0-9a-f]{64}", argument
+    ), argument
+    assert build[1] == "FROM ${PYTHON_IMAGE} AS build"
+    assert final[0] == "FROM ${PYTHON_IMAGE}"
+    text = (ROOT / "Dockerfile").read_text()
+    assert "docker buildx imagetools inspect python:3.11-slim-bookworm" in text
+    assert "crane digest python:3.11-slim-bookworm" in text
 
 
 def _collector_peaks() -> list[float]:
@@ -423,25 +498,36 @@ def test_settings_in_the_manifests_are_real_options() -> None:
             assert name.removeprefix("COLLECTOR_").lower() in OPTIONS, name
 
 
-def test_migration_job_upgrades_the_database_as_the_collector() -> None:
-    """The one-off Job runs `collector db upgrade` with the same image, service account and
-    database Secret as the CronJob."""
+def test_migration_job_upgrades_the_database_without_an_iam_role() -> None:
+    """The one-off Job runs `collector db upgrade` with the CronJob's image and database
+    Secret, as a service account of its own that has no IAM role and no API token."""
     job = base("Job")
     spec = job["spec"]["template"]["spec"]
     (container,) = spec["containers"]
     assert container["args"] == ["db", "upgrade"]
     assert container["image"] == "appflow-inventory"
-    assert spec["serviceAccountName"] == "appflow-inventory"
-    env = {e["name"]: e for e in container["env"]}
-    assert (
-        env["COLLECTOR_DATABASE_URL"]["valueFrom"]["secretKeyRef"]["name"] == "appflow-inventory-db"
-    )
+    assert spec["serviceAccountName"] == "appflow-inventory-migrate"
+    assert spec["automountServiceAccountToken"] is False
+    account = service_accounts()["appflow-inventory-migrate"]
+    assert "annotations" not in account["metadata"]
+    assert account["automountServiceAccountToken"] is False
+    cronjob = base("CronJob")["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    assert spec["volumes"] == cronjob["volumes"]
+
+
+def service_accounts() -> dict[str, dict[str, Any]]:
+    """The service accounts of the kustomize base, by name."""
+    return {
+        doc["metadata"]["name"]: doc
+        for doc in kubernetes_documents(KUBERNETES / "base" / "serviceaccount.yaml")
+        if doc["kind"] == "ServiceAccount"
+    }
 
 
 def test_service_account_names_the_collector_role_for_irsa() -> None:
     """The service account carries the IRSA annotation with the collector role's default
     name from collector-role.yaml."""
-    account = base("ServiceAccount")
+    account = service_accounts()["appflow-inventory"]
     arn = account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]
     default = template("collector-role.yaml")["Parameters"]["RoleName"]["Default"]
     assert re.fullmatch(rf"arn:aws:iam::\d{{12}}:role/{default}", arn)
