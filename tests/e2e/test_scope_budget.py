@@ -120,10 +120,15 @@ def test_the_default_budget_holds_a_scope_at_the_quotas(
 
 def test_scope_budget_is_checked_at_configuration_time(sqlite_url: str, cli: Cli) -> None:
     """A budget that is not a whole number of MiB from 1 to 4096 exits 2 with one line."""
-    for value in ("0", "4097", "1.5", "lots"):
+    for value, reason in (
+        ("0", "--scope-budget-mib must be 1 to 4096, not 0"),
+        ("4097", "--scope-budget-mib must be 1 to 4096, not 4097"),
+        ("1.5", "--scope-budget-mib must be an integer"),
+        ("lots", "--scope-budget-mib must be an integer"),
+    ):
         result = cli.run(["run", "--database-url", sqlite_url, "--scope-budget-mib", value])
         assert result.code == 2, value
-        assert "--scope-budget-mib" in result.err
+        assert reason in result.err, result.err
         assert len(result.err.strip().splitlines()) == 1
 
 
