@@ -11,6 +11,7 @@ import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -266,11 +267,12 @@ def refused(result: CliResult, roles: Roles, reason: str) -> None:
 
 
 def test_a_schema_another_role_made_is_refused_by_every_command(
-    roles: Roles, sim: Simulator, cli: Cli
+    roles: Roles, sim: Simulator, cli: Cli, tmp_path: Path
 ) -> None:
     """A schema another role created and opened to the collector's role (USAGE, CREATE) is
-    refused by `run`, `db upgrade`, the read commands and alembic by hand, in one line,
-    exit 3, and nothing is created in it."""
+    refused by `run`, `db upgrade` and the read commands, whether the schema comes from the
+    flag, COLLECTOR_SCHEMA or the TOML file, and by alembic by hand, in one line, exit 3,
+    and nothing is created in it."""
     roles.as_role(
         roles.other,
         "CREATE SCHEMA inv",
@@ -283,6 +285,9 @@ def test_a_schema_another_role_made_is_refused_by_every_command(
     refused(cli.run(["show", "--database-url", url, "--schema", "inv"]), roles, reason)
     env = {**sim.env(), "COLLECTOR_SCHEMA": "inv"}
     refused(cli.run(run_args(url, REGIONS), env), roles, reason)
+    config = tmp_path / "collector.toml"
+    config.write_text(f'database_url = "{url}"\nschema = "inv"\n')
+    refused(cli.run(["export", "--config", str(config)]), roles, reason)
     by_hand = subprocess.run(
         [sys.executable, "-m", "alembic", "-x", "schema=inv", "upgrade", "head"],
         cwd=ROOT,
