@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -21,6 +22,7 @@ import sqlalchemy as sa
 from collector._store import head_revision
 from collector.simulator import Organization, Simulator, generate_organization
 
+from ..docs import all_blocks
 from ..support import ROOT, Cli, CliResult, fetch, postgres_execute, run_args
 
 REGIONS = ("us-east-1", "eu-west-1")
@@ -401,3 +403,73 @@ def test_a_new_schema_belongs_to_the_connecting_role(
     )
     assert owners == [{"owner": roles.collector}]
     assert tables_by_schema(roles.admin_url)["inv"] == TABLES
+
+
+def documented_grants(names: dict[str, str]) -> str:
+    """The Security page's statements that hand a schema to the collector's role, with its
+    role, database and schema names replaced by `names`."""
+    (block,) = [b for b in all_blocks("postgresql") if b.page == "security.md"]
+    assert set(names) <= set(re.findall(r"\w+", block.text)), block.text
+    return re.sub(r"\b(" + "|".join(names) + r")\b", lambda m: names[m.group(1)], block.text)
+
+
+def test_the_documented_grants_hand_a_schema_over_to_the_collector(
+    postgres_url: str, sim: Simulator, cli: Cli
+) -> None:
+    """The Security page's statements, run as written (with this test's names) on an empty
+    schema another role made and opened to everyone, leave a schema the collector uses, a
+    reader can read (tables the collector made afterwards included) but not change, and the
+    other role can no longer add to."""
+    suffix = uuid.uuid4().hex[:8]
+    database = sa.make_url(postgres_url).database
+    assert database is not None
+    names = {
+        "inventory": f"inventory_{suffix}",
+        "tools": f"tools_{suffix}",
+        "analysts": f"analysts_{suffix}",
+        "shared": database,
+        "appflow_inventory": f"appflow_inventory_{suffix}",
+    }
+    collector, tools, analysts, schema = (
+        names["inventory"],
+        names["tools"],
+        names["analysts"],
+        names["appflow_inventory"],
+    )
+
+    def url(role: str) -> str:
+        return sa.make_url(postgres_url).set(username=role).render_as_string(False)
+
+    try:
+        postgres_execute(
+            postgres_url,
+            f"CREATE ROLE {tools} LOGIN",
+            f"CREATE ROLE {analysts} LOGIN",
+            f'GRANT CREATE ON DATABASE "{database}" TO {tools}',
+        )
+        postgres_execute(
+            url(tools),
+            f"CREATE SCHEMA {schema}",
+            f"GRANT USAGE, CREATE ON SCHEMA {schema} TO PUBLIC",
+        )
+        postgres_execute(postgres_url, documented_grants(names))
+        result = cli.collect(url(collector), sim, REGIONS, "--schema", schema)
+        assert result.code == 0, result.err
+        runs = fetch(url(analysts), f"SELECT status FROM {schema}.collection_runs")
+        assert runs == [{"status": "succeeded"}]
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            postgres_execute(url(analysts), f"DELETE FROM {schema}.collection_runs")
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            postgres_execute(url(tools), f"CREATE TABLE {schema}.planted (a int)")
+        again = cli.collect(url(collector), sim, REGIONS, "--schema", schema)
+        assert again.code == 0, again.err
+    finally:
+        existing = {row["rolname"] for row in fetch(postgres_url, "SELECT rolname FROM pg_roles")}
+        made = [role for role in (collector, tools, analysts) if role in existing]
+        # One DROP OWNED per role: PostgreSQL 15 fails on a default ACL that two roles of
+        # one DROP OWNED share ("could not find tuple for default ACL").
+        postgres_execute(
+            postgres_url,
+            *(f"DROP OWNED BY {role} CASCADE" for role in made),
+            *(f"DROP ROLE {role}" for role in made),
+        )
