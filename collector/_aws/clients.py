@@ -11,7 +11,7 @@ caller's own credentials (STS, Organizations), the acting one with the task's ac
 from __future__ import annotations
 
 import math
-from contextlib import AsyncExitStack
+from contextlib import AbstractContextManager, AsyncExitStack
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +19,7 @@ import anyio
 from aiobotocore.config import AioConfig
 from aiobotocore.session import AioSession
 
-from .bounded import BoundedHttpSession
+from .bounded import DEFAULT_SCOPE_BUDGET, BoundedHttpSession, ByteBudget, charged_to
 from .credentials import acting_resolver
 from .lean import RawBodyParserFactory, sharing_ssl_contexts, user_agent
 from .pacing import DEFAULT_ACCOUNT_RATE
@@ -40,6 +40,8 @@ class AwsOptions:
     """Region for STS and EC2 when the AWS config names none (a region the run lists)."""
     account_rate: float = DEFAULT_ACCOUNT_RATE
     """Requests per second per account, at most (see `pacing`)."""
+    scope_budget: int = DEFAULT_SCOPE_BUDGET
+    """Bytes of responses one scope may read (see `bounded`)."""
 
 
 def _keep_timestamps_raw(session: AioSession) -> None:
@@ -107,6 +109,11 @@ class AwsClients:
     async def appflow(self, region: str) -> Any:
         """The shared AppFlow client of `region`; calls must run inside `acting_as`."""
         return await self.acting_client("appflow", region, self.options.concurrency)
+
+    def scope_budget(self) -> AbstractContextManager[None]:
+        """Charge the responses this task reads in the block to a new scope's byte budget:
+        the read that goes over it fails as `too_large`."""
+        return charged_to(ByteBudget(self.options.scope_budget))
 
     async def acting_client(
         self,

@@ -24,6 +24,7 @@ from .._model.resources import LINKS
 from .._model.run import ExitCode, RunResult
 from .._service import Reader, Rows, is_labelled_inventory, open_inventory, run_collection
 from ..simulator import Faults, MutationSummary, Simulator, generate_organization, mutate
+from .escape import escape_control
 from .render import TableWriter
 
 ROLE_NAME = "AppFlowInventoryReader"
@@ -158,7 +159,7 @@ async def _report(database_url: str, second: RunResult) -> None:
             print(await _table(inventory.run_changes(resource, second.run_id), _shorten))
         for link in LINKS:
             await _report_link(inventory, link)
-    path = database_url.removeprefix("sqlite:///")
+    path = escape_control(database_url.removeprefix("sqlite:///"))
     print(f"\nThe inventory is in {path}. Try:\n")
     print(f"  sqlite3 {path}\n")
     print(SQL_TO_TRY)

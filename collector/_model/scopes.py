@@ -61,13 +61,14 @@ class Listing:
             error_message=error.message or error.code,
         )
 
+    def dropped(self, error: AwsError) -> Listing:
+        """This listing failed at `error`, and nothing of it is written."""
+        return replace(self.failed(error), records=[])
+
     def refused(self, message: str) -> Listing:
         """The database refused this listing's values: it failed, and nothing of it is
         written."""
-        return replace(
-            self.failed(AwsError(ErrorKind.INVALID_RESPONSE, "UnstorableData", message)),
-            records=[],
-        )
+        return self.dropped(AwsError(ErrorKind.INVALID_RESPONSE, "UnstorableData", message))
 
 
 @dataclass(slots=True)

@@ -82,6 +82,7 @@ def _aws_options(settings: Settings) -> AwsOptions:
         home_region=next((r for r in named if not is_opt_in(r)), None),
         organization_role_arn=settings.organization_role_arn,
         account_rate=settings.account_rate,
+        scope_budget=settings.scope_budget_mib * 1024 * 1024,
     )
 
 

@@ -103,8 +103,10 @@ class _ScopeLister:
         except AwsError as error:
             return ScopeOutcome.failed_before_listing(scope, error, self.run.now())
         client = await aws.clients.appflow(scope.region)
-        with acting_as(credentials):
+        with acting_as(credentials), aws.clients.scope_budget():
             outcome = await list_resources(client, scope, self.plans, self.run.now)
+        if any(listing.error_code == ErrorKind.TOO_LARGE for listing in outcome.listings.values()):
+            return _too_large(outcome)
         if is_opt_in(scope.region) and refused_as_unknown_token(outcome):
             return await opt_in_verdict(aws, self.evidence, outcome, credentials)
         return outcome
@@ -188,3 +190,16 @@ def _log_scope(run_id: str, outcome: ScopeOutcome) -> None:
         )
     else:
         scope_log.info("scope %s %s", outcome.scope, outcome.status.value, extra=fields)
+
+
+def _too_large(outcome: ScopeOutcome) -> ScopeOutcome:
+    """A scope over its byte budget fails whole: every listing's records are dropped, so
+    nothing of it is written and nothing is marked deleted from what it did list."""
+    message = next(
+        str(listing.error_message)
+        for listing in outcome.listings.values()
+        if listing.error_code == ErrorKind.TOO_LARGE
+    )
+    error = AwsError(ErrorKind.TOO_LARGE, "ScopeTooLarge", message)
+    listings = {resource: listing.dropped(error) for resource, listing in outcome.listings.items()}
+    return ScopeOutcome.of(outcome.scope, outcome.started_at, outcome.finished_at, listings)

@@ -42,3 +42,6 @@ class ServerState:
     pages: PageCache
     stats: Stats
     credential_lifetime_cap: float | None = None
+    control_token: str | None = None
+    """When set, `/_sim` requests must carry it in `X-Sim-Token` (a simulator serving more
+    than loopback); None: loopback only, open."""
