@@ -109,6 +109,7 @@ def test_a_scope_over_its_byte_budget_fails_as_too_large_and_deletes_nothing(
         a=account,
     )
     assert resources == [
+        {"resource": "connectors", "status": "failed", "error_code": "too_large"},
         {"resource": "flows", "status": "failed", "error_code": "too_large"},
         {"resource": "profiles", "status": "failed", "error_code": "too_large"},
     ]
