@@ -9,14 +9,13 @@ PostgreSQL test.
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import os
-import shutil
 import sqlite3
 import stat
 import subprocess
 import sys
-import tempfile
 import traceback
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -42,7 +41,6 @@ from ..support import (
 )
 
 REGIONS = ("us-east-1", "eu-west-1")
-NOBODY = 65534
 
 
 def truth_by_scope(org: Organization) -> dict[tuple[str, str], set[str]]:
@@ -262,24 +260,48 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@pytest.fixture
-def shared_dir() -> Iterator[Path]:
-    """A directory every user can reach (pytest's own tmp dirs are private to their owner)."""
-    base = Path(tempfile.mkdtemp(prefix="collector-ro-"))
-    base.chmod(0o755)
-    try:
-        yield base
-    finally:
-        for path in (base, *base.rglob("*")):
-            path.chmod(0o755 if path.is_dir() else 0o644)
-        shutil.rmtree(base)
+# Linux capabilities (linux/capability.h) that let root ignore a file's mode.
+_CAP_DAC_OVERRIDE, _CAP_DAC_READ_SEARCH, _CAP_FOWNER = 1, 2, 3
+_CAPABILITY_VERSION_3 = 0x20080522
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [
+        ("effective", ctypes.c_uint32),
+        ("permitted", ctypes.c_uint32),
+        ("inheritable", ctypes.c_uint32),
+    ]
+
+
+def drop_file_mode_overrides() -> None:
+    """Give up root's power to ignore file modes, and only that: this process keeps root's
+    identity, so it still reads everything root owns (the virtualenv, botocore's data, in a
+    checkout that may sit in a 0700 folder) but, like any user, cannot write a file or folder
+    whose mode denies it to its owner."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    header = _CapHeader(_CAPABILITY_VERSION_3, 0)
+    data = (_CapData * 2)()
+    if libc.capget(ctypes.byref(header), data) != 0:
+        raise OSError(ctypes.get_errno(), "capget failed")
+    kept = ~((1 << _CAP_DAC_OVERRIDE) | (1 << _CAP_DAC_READ_SEARCH) | (1 << _CAP_FOWNER))
+    for half in data:
+        half.effective &= kept
+        half.permitted &= kept
+        half.inheritable &= kept
+    if libc.capset(ctypes.byref(header), data) != 0:
+        raise OSError(ctypes.get_errno(), "capset failed")
 
 
 def run_unprivileged(args: Sequence[str]) -> tuple[int, str]:
     """`collector ARGS` in a forked process without root's power to ignore file modes.
 
-    As root, the child drops to `nobody` first: root writes through any chmod. Returns the
-    exit code and stderr.
+    As root the child drops that power (`drop_file_mode_overrides`) rather than becoming
+    another user: another user could not read the virtualenv when the checkout is in a private
+    folder, and botocore loads its data lazily. Returns the exit code and stderr.
     """
     read_end, write_end = os.pipe()
     pid = os.fork()
@@ -290,9 +312,7 @@ def run_unprivileged(args: Sequence[str]) -> tuple[int, str]:
             sys.stderr = os.fdopen(write_end, "w")
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - the child exits below
             if os.geteuid() == 0:
-                os.setgroups([])
-                os.setgid(NOBODY)
-                os.setuid(NOBODY)
+                drop_file_mode_overrides()
             code = main(list(args))
         except BaseException:
             traceback.print_exc()
@@ -307,9 +327,9 @@ def run_unprivileged(args: Sequence[str]) -> tuple[int, str]:
 
 
 @pytest.mark.parametrize("layout", ["file and directory 0444", "file 0444 in a 0555 directory"])
-def test_read_only_sqlite_file_exits_3(layout: str, shared_dir: Path, cli: Cli) -> None:
+def test_read_only_sqlite_file_exits_3(layout: str, tmp_path: Path, cli: Cli) -> None:
     """A SQLite file its user cannot write exits 3 with one line and is left unchanged."""
-    directory = shared_dir / "inventory"
+    directory = tmp_path / "inventory"
     directory.mkdir()
     db = directory / "inventory.db"
     url = f"sqlite:///{db}"
