@@ -108,6 +108,11 @@ def seal() -> Seal:
         sealed.tree = working_tree_status()
         for folder in (sealed.home, sealed.tmp, sealed.aws):
             folder.mkdir(mode=0o700)
+        # Others may pass through (not list) the folder and its temp folder, so that a server
+        # a test starts as another user (PostgreSQL refuses root) reaches its own folder in it;
+        # whatever is made inside is private by its own mode, pytest's folders included.
+        for folder in (sealed.root, sealed.tmp):
+            folder.chmod(0o711)
         for name in ("config", "credentials"):
             (sealed.aws / name).touch(mode=0o600)
     sealed.removed = sorted(name for name in os.environ if _removed(name))

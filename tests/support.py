@@ -169,22 +169,58 @@ def _database_name(url: str) -> str:
     return str(sa.make_url(url).database)
 
 
+def _require_server(variable: str = "COLLECTOR_TEST_POSTGRES_URL") -> str:
+    """The value of a variable `scripts/with-postgres` sets; without it the test is skipped,
+    or failed in CI."""
+    value = os.environ.get(variable)
+    if not value:
+        if os.environ.get("CI"):
+            pytest.fail(f"{variable} is not set: run the tests with `make test`")
+        pytest.skip("no PostgreSQL server: run the tests with `make test`")
+    return value
+
+
 def postgres_database(options: str = "") -> Iterator[str]:
     """A new, empty PostgreSQL database on the test server; dropped afterwards.
 
-    `options` go to CREATE DATABASE (a template, a collation). Without a server this skips
-    the test, or fails it in CI.
+    `options` go to CREATE DATABASE (a template, a collation, an owner). Without a server
+    this skips the test, or fails it in CI.
     """
-    if POSTGRES_URL is None:
-        if os.environ.get("CI"):
-            pytest.fail("COLLECTOR_TEST_POSTGRES_URL is not set: run the tests with `make test`")
-        pytest.skip("no PostgreSQL server: run the tests with `make test`")
+    _require_server()
     name = f"t_{uuid.uuid4().hex[:16]}"
     _admin(f'CREATE DATABASE "{name}" {options}')
     try:
         yield sa.make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
     finally:
         _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def postgres_port() -> int:
+    """The port of the test server (on 127.0.0.1)."""
+    port = sa.make_url(_require_server()).port
+    assert port is not None
+    return port
+
+
+def postgres_ca() -> Path:
+    """The folder of the CA that signed the test server's certificate for 127.0.0.1: its
+    `ca.crt`, and its `ca.key` to sign client certificates with."""
+    return Path(_require_server("COLLECTOR_TEST_PG_CA"))
+
+
+def postgres_password_role(password: str) -> Iterator[str]:
+    """A new role that logs in to the test server over TCP with `password` (scram-sha-256),
+    owning a database of its own name; both dropped afterwards. Yields the name."""
+    _require_server()
+    name = f"r_{uuid.uuid4().hex[:16]}"
+    _admin(
+        f"CREATE ROLE \"{name}\" LOGIN IN ROLE password_users PASSWORD '{password}'",
+        f'CREATE DATABASE "{name}" OWNER "{name}"',
+    )
+    try:
+        yield name
+    finally:
+        _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'DROP ROLE IF EXISTS "{name}"')
 
 
 def copy_postgres_database(source: str, target: str) -> None:
@@ -198,17 +234,59 @@ def copy_postgres_database(source: str, target: str) -> None:
 
 @dataclass(frozen=True)
 class PostgresCluster:
-    """A PostgreSQL server of a test's own, on 127.0.0.1 (see `postgres_cluster`)."""
+    """A PostgreSQL server of a test's own, on 127.0.0.1 (see `postgres_cluster`), for the
+    tests that stop the server itself; the others share the run's (`postgres_database`)."""
 
     port: int
     data: Path
     """The data directory; the server's Unix socket is in it too."""
+    pg_bin: Path
+    options: str
+    """The server's command-line settings, to start it again as it was."""
+
+    @property
+    def url(self) -> str:
+        """The URL of the `postgres` database as the superuser `collector`, over TCP."""
+        return f"postgresql://collector@127.0.0.1:{self.port}/postgres"
 
     def admin(self, *statements: str, database: str = "postgres") -> None:
         """Run `statements` as the superuser `collector`, through the trusted Unix socket."""
         _postgres_run(
             statements, host=str(self.data), port=self.port, user="collector", database=database
         )
+
+    def pg_ctl(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """`pg_ctl ARGS` on this server, as the user that owns it."""
+        command = [str(self.pg_bin / "pg_ctl"), "-D", str(self.data), *args]
+        return subprocess.run(
+            [*_server_owner(), *command],
+            cwd=self.data.parent,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    def start(self) -> None:
+        """Start the server (again) with its settings; returns once it accepts connections."""
+        log = self.data.parent / "server.log"
+        done = self.pg_ctl("-l", str(log), "-w", "-t", "60", "-o", self.options, "start")
+        if done.returncode != 0:
+            raise RuntimeError(f"pg_ctl start failed: {done.stdout}{done.stderr}")
+
+    def stop(self) -> None:
+        """Stop the server at once, as a crash would (`-m immediate`)."""
+        done = self.pg_ctl("-m", "immediate", "stop")
+        if done.returncode != 0:
+            raise RuntimeError(f"pg_ctl stop failed: {done.stdout}{done.stderr}")
+
+    def running(self) -> bool:
+        return self.pg_ctl("status").returncode == 0
+
+
+def _server_owner() -> list[str]:
+    """PostgreSQL refuses to run as root: then its commands run as the `postgres` user."""
+    return ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
 
 
 def _free_port() -> int:
@@ -218,24 +296,14 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def postgres_cluster(
-    hba: Sequence[str],
-    settings: Mapping[str, str] | None = None,
-    files: Mapping[str, Path] | None = None,
-) -> Iterator[PostgresCluster]:
-    """A new PostgreSQL server with its own `pg_hba.conf` lines and settings; removed after.
+def postgres_cluster(hba: Sequence[str]) -> Iterator[PostgresCluster]:
+    """A new PostgreSQL server with its own `pg_hba.conf` lines; removed after.
 
-    `files` are copied into the data directory (a server certificate and key, say) before
-    the server starts; settings can name them relative to it. The superuser `collector`
-    is trusted on the Unix socket. Without server binaries this skips the test (fails in CI).
+    The superuser `collector` is trusted on the Unix socket. Without server binaries this
+    skips the test (fails in CI).
     """
-    pg_bin = os.environ.get("COLLECTOR_TEST_PG_BIN")
-    if not pg_bin:
-        if os.environ.get("CI"):
-            pytest.fail("COLLECTOR_TEST_PG_BIN is not set: run the tests with `make test`")
-        pytest.skip("no PostgreSQL server binaries: run the tests with `make test`")
-    # PostgreSQL refuses to run as root: then the server runs as the `postgres` user.
-    as_owner = ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
+    pg_bin = Path(_require_server("COLLECTOR_TEST_PG_BIN"))
+    as_owner = _server_owner()
     top = Path(tempfile.mkdtemp(prefix="collector-pgtest."))
     top.chmod(0o755)
     data = top / "db"
@@ -243,42 +311,33 @@ def postgres_cluster(
         shutil.chown(top, "postgres")
 
     def run(*command: str) -> None:
-        done = subprocess.run([*as_owner, *command], capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            [*as_owner, *command], cwd=top, capture_output=True, text=True, check=False
+        )
         if done.returncode != 0:
             raise RuntimeError(f"{command[0]} failed: {done.stdout}{done.stderr}")
 
     port = _free_port()
+    options = {
+        "listen_addresses": "127.0.0.1",
+        "port": str(port),
+        "fsync": "off",
+        "unix_socket_directories": str(data),
+    }
+    cluster = PostgresCluster(
+        port, data, pg_bin, " ".join(f"-c {key}={value}" for key, value in options.items())
+    )
     try:
-        run(f"{pg_bin}/initdb", "-D", str(data), "-U", "collector", "--auth=trust", "-E", "UTF8")
-        (data / "pg_hba.conf").write_text("local all all trust\n" + "\n".join(hba) + "\n")
-        for name, source in (files or {}).items():
-            shutil.copy(source, data / name)
-            (data / name).chmod(0o600)
-        if as_owner:
-            for path in data.iterdir():
-                shutil.chown(path, "postgres")
-        options = {"listen_addresses": "127.0.0.1", "port": str(port), "fsync": "off"}
-        options.update(settings or {})
-        options["unix_socket_directories"] = str(data)
-        flags = " ".join(f"-c {key}={value}" for key, value in options.items())
         run(
-            f"{pg_bin}/pg_ctl",
-            "-D",
-            str(data),
-            "-l",
-            str(top / "server.log"),
-            "-w",
-            "-o",
-            flags,
-            "start",
+            str(pg_bin / "initdb"), "-D", str(data), "-U", "collector", "--auth=trust", "-E", "UTF8"
         )
-        yield PostgresCluster(port, data)
+        (data / "pg_hba.conf").write_text("local all all trust\n" + "\n".join(hba) + "\n")
+        if as_owner:
+            shutil.chown(data / "pg_hba.conf", "postgres")
+        cluster.start()
+        yield cluster
     finally:
-        subprocess.run(
-            [*as_owner, f"{pg_bin}/pg_ctl", "-D", str(data), "-m", "immediate", "stop"],
-            capture_output=True,
-            check=False,
-        )
+        cluster.pg_ctl("-m", "immediate", "stop")
         shutil.rmtree(top, ignore_errors=True)
 
 

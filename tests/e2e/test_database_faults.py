@@ -1,10 +1,9 @@
 """The database failing under a run: a stopped PostgreSQL, a read-only or full SQLite file,
 and a schema newer than the code.
 
-The PostgreSQL case stops the shared throwaway server (started by `scripts/with-postgres`)
-in the middle of a run and starts it again with the script's own options, always, in a
-`finally`. Without that server the module fails in CI and is skipped elsewhere, like every
-PostgreSQL test.
+The PostgreSQL case stops a server of its own (the server is what is under test there, and
+every other test shares the run's) in the middle of a run and starts it again. Without the
+PostgreSQL binaries that case fails in CI and is skipped elsewhere, like every PostgreSQL test.
 """
 
 from __future__ import annotations
@@ -30,11 +29,11 @@ from collector.simulator import Faults, Organization, Simulator, generate_organi
 
 from ..support import (
     Cli,
+    PostgresCluster,
     assert_history_consistent,
     collector_command,
-    copy_postgres_database,
     fetch,
-    postgres_database,
+    postgres_cluster,
     postgres_execute,
     run_args,
     wait_for,
@@ -118,45 +117,6 @@ def assert_recovered(url: str, org: Organization, interrupted_run_id: str) -> No
 # --- PostgreSQL stopped in the middle of a run ------------------------------------------
 
 
-def _server_settings() -> tuple[str, str, str]:
-    """(bin dir, data dir, server URL) of the throwaway server, or fail/skip without one."""
-    names = ("COLLECTOR_TEST_PG_BIN", "COLLECTOR_TEST_PG_DATA", "COLLECTOR_TEST_POSTGRES_URL")
-    values = [os.environ.get(name) for name in names]
-    if not all(values):
-        if os.environ.get("CI"):
-            pytest.fail("the PostgreSQL server is not set up: run the tests with `make test`")
-        pytest.skip("no PostgreSQL server: run the tests with `make test`")
-    pg_bin, data, url = (str(v) for v in values)
-    return pg_bin, data, url
-
-
-def pg_ctl(*args: str) -> subprocess.CompletedProcess[str]:
-    pg_bin, data, _ = _server_settings()
-    command = [str(Path(pg_bin) / "pg_ctl"), "-D", data, *args]
-    if os.geteuid() == 0:  # PostgreSQL refuses to run as root; the script runs it as postgres
-        command = ["runuser", "-u", "postgres", "--", *command]
-    return subprocess.run(command, capture_output=True, text=True, timeout=90, check=False)
-
-
-def stop_server() -> None:
-    done = pg_ctl("-m", "immediate", "stop")
-    assert done.returncode == 0, done.stderr
-
-
-def ensure_server_running() -> None:
-    """Start the server with the options of `scripts/with-postgres`, unless it is running."""
-    if pg_ctl("status").returncode == 0:
-        return
-    _, data, url = _server_settings()
-    home = str(Path(data).parent)
-    port = sa.make_url(url).port
-    options = (
-        f"-c listen_addresses=127.0.0.1 -p {port} -k {home} -c fsync=off -c max_connections=200"
-    )
-    done = pg_ctl("-l", f"{home}/server.log", "-w", "-t", "60", "-o", options, "start")
-    assert done.returncode == 0, done.stdout + done.stderr
-
-
 @dataclass(frozen=True)
 class StoppedServerRun:
     """A run whose PostgreSQL server was stopped mid-way, and the clean run after it."""
@@ -171,10 +131,16 @@ class StoppedServerRun:
 
 @pytest.fixture(scope="module")
 def stopped_server_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StoppedServerRun]:
-    _server_settings()
-    databases = postgres_database()
-    copies = postgres_database()
-    url, copy_url = next(databases), next(copies)
+    with postgres_cluster(["host all collector 127.0.0.1/32 trust"]) as server:
+        server.admin("CREATE DATABASE inventory")
+        url = sa.make_url(server.url).set(database="inventory").render_as_string()
+        copy_url = sa.make_url(server.url).set(database="after_crash").render_as_string()
+        yield stopped_server_run_on(server, url, copy_url, tmp_path_factory.mktemp("stopped"))
+
+
+def stopped_server_run_on(
+    server: PostgresCluster, url: str, copy_url: str, cwd: Path
+) -> StoppedServerRun:
     org = generate_organization(
         seed=31,
         accounts=10,
@@ -183,54 +149,49 @@ def stopped_server_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sto
         regions=REGIONS,
         short_page_fraction=0.0,
     )
-    cwd = tmp_path_factory.mktemp("stopped-server")
-    try:
-        # 0.2 s per request, two scopes at a time: the run lasts several seconds.
-        with Simulator(org, Faults(latency=0.2)) as sim:
-            env = {**os.environ, **sim.env()}
-            process = subprocess.Popen(
-                collector_command(*run_args(url, REGIONS, "--concurrency", "2")),
-                env=env,
-                cwd=cwd,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            try:
+    # 0.2 s per request, two scopes at a time: the run lasts several seconds.
+    with Simulator(org, Faults(latency=0.2)) as sim:
+        env = {**os.environ, **sim.env()}
+        process = subprocess.Popen(
+            collector_command(*run_args(url, REGIONS, "--concurrency", "2")),
+            env=env,
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
 
-                def some_scopes_committed() -> bool:
-                    assert process.poll() is None, "the run ended before the server was stopped"
-                    try:
-                        rows = fetch(url, "SELECT count(*) AS n FROM collection_scopes")
-                    except sa.exc.ProgrammingError:  # the run has not created its tables yet
-                        return False
-                    return bool(rows[0]["n"] >= 4)
+            def some_scopes_committed() -> bool:
+                assert process.poll() is None, "the run ended before the server was stopped"
+                try:
+                    rows = fetch(url, "SELECT count(*) AS n FROM collection_scopes")
+                except sa.exc.ProgrammingError:  # the run has not created its tables yet
+                    return False
+                return bool(rows[0]["n"] >= 4)
 
-                wait_for(some_scopes_committed, "the first scopes to be committed")
-                stop_server()
-                out, err = process.communicate(timeout=120)
-            finally:
-                if process.poll() is None:
-                    process.kill()
-                    process.wait()
-                ensure_server_running()
-            crashed = subprocess.CompletedProcess(process.args, process.returncode, out, err)
-            copy_postgres_database(url, copy_url)
-            sim.faults.latency = 0.0
-            second = subprocess.run(
-                collector_command(*run_args(url, REGIONS)),
-                env=env,
-                cwd=cwd,
-                capture_output=True,
-                text=True,
-                timeout=180,
-                check=False,
-            )
-        yield StoppedServerRun(org, url, crashed, copy_url, second)
-    finally:
-        ensure_server_running()
-        next(databases, None)
-        next(copies, None)
+            wait_for(some_scopes_committed, "the first scopes to be committed")
+            server.stop()
+            out, err = process.communicate(timeout=120)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            if not server.running():
+                server.start()
+        crashed = subprocess.CompletedProcess(process.args, process.returncode, out, err)
+        server.admin("CREATE DATABASE after_crash TEMPLATE inventory")
+        sim.faults.latency = 0.0
+        second = subprocess.run(
+            collector_command(*run_args(url, REGIONS)),
+            env=env,
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+    return StoppedServerRun(org, url, crashed, copy_url, second)
 
 
 def test_stopped_postgres_exits_3_with_one_line(stopped_server_run: StoppedServerRun) -> None:

@@ -42,7 +42,9 @@ def test_home_and_temp_folders_are_the_sessions_own() -> None:
     assert (home, tmp) == (root / "home", root / "tmp")
     assert Path("~").expanduser() == home
     assert not (home / ".aws").exists()
-    assert root.stat().st_mode & 0o077 == 0
+    assert home.stat().st_mode & 0o077 == 0
+    assert root.stat().st_mode & 0o066 == 0
+    assert tmp.stat().st_mode & 0o066 == 0
 
 
 def test_botocore_finds_no_profile_region_or_credentials() -> None:
