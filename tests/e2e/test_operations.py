@@ -77,29 +77,29 @@ def test_second_run_is_refused_while_the_first_holds_the_lock(
 ) -> None:
     """A second run exits 3 at once while another holds the lock; the first finishes fine."""
     sim.faults.latency = 0.05
-    first = start(database_url, sim, "--concurrency", "2")
-    try:
-        wait_for(lambda: scopes_written(database_url) > 0, "a first scope")
-        began = time.monotonic()
-        second = run_to_the_end(database_url, sim, timeout=60)
-        assert second.returncode == 3
-        assert "another collector run holds the lock" in second.stderr
-        assert len(second.stderr.strip().splitlines()) == 1
-        assert time.monotonic() - began < 30
-        sim.faults.latency = 0.0
-        assert first.wait(timeout=120) == 0
-    finally:
-        first.kill()
-        first.wait()
+    with start(database_url, sim, "--concurrency", "2") as first:
+        try:
+            wait_for(lambda: scopes_written(database_url) > 0, "a first scope")
+            began = time.monotonic()
+            second = run_to_the_end(database_url, sim, timeout=60)
+            assert second.returncode == 3
+            assert "another collector run holds the lock" in second.stderr
+            assert len(second.stderr.strip().splitlines()) == 1
+            assert time.monotonic() - began < 30
+            sim.faults.latency = 0.0
+            assert first.wait(timeout=120) == 0
+        finally:
+            first.kill()
+            first.wait()
 
 
 def test_a_killed_run_does_not_block_the_next(database_url: str, sim: Simulator) -> None:
     """After SIGKILL the lock is gone: the next run succeeds and marks the dead run."""
     sim.faults.latency = 0.05
-    victim = start(database_url, sim, "--concurrency", "2")
-    wait_for(lambda: scopes_written(database_url) > 0, "a first scope")
-    victim.kill()
-    victim.wait(timeout=30)
+    with start(database_url, sim, "--concurrency", "2") as victim:
+        wait_for(lambda: scopes_written(database_url) > 0, "a first scope")
+        victim.kill()
+        victim.wait(timeout=30)
     sim.faults.latency = 0.0
     code = run_to_the_end(database_url, sim, timeout=120).returncode
     assert code == 0
@@ -119,16 +119,16 @@ def test_sigterm_interrupts_cleanly(
         org.delete_profile(account, region, str(profile["connectorProfileName"]))
     sim.faults.latency = 0.05
     before = scopes_written(database_url)
-    process = start(database_url, sim, "--concurrency", "2")
-    try:
-        wait_for(lambda: scopes_written(database_url) > before + 3, "four more scopes")
-        process.send_signal(signal.SIGTERM)
-        began = time.monotonic()
-        assert process.wait(timeout=30) == 4
-        assert time.monotonic() - began < 10
-    finally:
-        process.kill()
-        process.wait()
+    with start(database_url, sim, "--concurrency", "2") as process:
+        try:
+            wait_for(lambda: scopes_written(database_url) > before + 3, "four more scopes")
+            process.send_signal(signal.SIGTERM)
+            began = time.monotonic()
+            assert process.wait(timeout=30) == 4
+            assert time.monotonic() - began < 10
+        finally:
+            process.kill()
+            process.wait()
     run = fetch(
         database_url,
         "SELECT run_id, status, error_message FROM collection_runs ORDER BY started_at",
