@@ -1,4 +1,5 @@
-# The two commands a new user needs: `make demo` and `make test`.
+# The two commands a new user needs: `make demo` and `make test` (`make check` is the quick
+# part of it, to run before pushing; `make fmt` formats and fixes what ruff can).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -10,8 +11,8 @@ IMAGE ?= appflow-inventory
 # Where the image's source lives, for its label (say `make image SOURCE=https://...`).
 SOURCE ?= unknown
 
-.PHONY: demo test test-unit test-integration test-e2e lint lint-deploy typecheck bench soak \
-	lock audit image clean
+.PHONY: demo test check fmt test-unit test-integration test-e2e lint lint-deploy typecheck \
+	bench soak lock audit image clean
 
 $(VENV)/.pip: requirements/pip.txt
 	$(PYTHON) -m venv $(VENV)
@@ -30,9 +31,11 @@ $(VENV)/.test-deps: $(BIN)/collector requirements/test.txt
 demo: $(BIN)/collector
 	$(BIN)/collector demo
 
+PYTHON_SOURCES := collector migrations tests $(wildcard benchmarks)
+
 lint: $(VENV)/.test-deps lint-deploy
-	$(BIN)/ruff check collector migrations tests $(wildcard benchmarks)
-	$(BIN)/ruff format --check collector migrations tests $(wildcard benchmarks)
+	$(BIN)/ruff check $(PYTHON_SOURCES)
+	$(BIN)/ruff format --check $(PYTHON_SOURCES)
 	$(BIN)/lint-imports
 
 # The deployment kit: the Dockerfile (hadolint), the IAM templates (cfn-lint) and the
@@ -45,20 +48,35 @@ lint-deploy: $(VENV)/.test-deps
 typecheck: $(VENV)/.test-deps
 	$(BIN)/mypy
 
+# pytest's workers: the tests spend much of their time waiting on servers and subprocesses,
+# so a few more workers than cores keep both cores busy.
+WORKERS ?= 4
+PYTEST := $(BIN)/python -m pytest -q -n $(WORKERS) --dist worksteal
+
+# Every test, on both databases, sealed from the caller's environment (which
+# scripts/poisoned-environment poisons, to prove it) and measured for coverage.
 test: lint typecheck
-	scripts/with-postgres $(BIN)/python -m pytest -q
+	scripts/with-postgres scripts/poisoned-environment $(PYTEST) --cov --cov-report=term:skip-covered
+
+# The quick part: lint, types, and the unit and integration tests on SQLite alone.
+check: lint typecheck
+	$(PYTEST) tests/unit tests/integration -m "not postgresql"
+
+fmt: $(VENV)/.test-deps
+	$(BIN)/ruff check --fix-only --quiet $(PYTHON_SOURCES)
+	$(BIN)/ruff format $(PYTHON_SOURCES)
 
 # One layer of tests at a time (`make test` runs all three). Unit tests need no database
 # server, no simulator and no subprocess; integration tests drive the store against SQLite
 # and PostgreSQL; end-to-end tests run the CLI against the simulator.
 test-unit: $(VENV)/.test-deps
-	$(BIN)/python -m pytest -q tests/unit
+	$(PYTEST) tests/unit
 
 test-integration: $(VENV)/.test-deps
-	scripts/with-postgres $(BIN)/python -m pytest -q tests/integration
+	scripts/with-postgres $(PYTEST) tests/integration
 
 test-e2e: $(VENV)/.test-deps
-	scripts/with-postgres $(BIN)/python -m pytest -q tests/e2e
+	scripts/with-postgres $(PYTEST) tests/e2e
 
 # The long soak: 50 runs with random faults and mutations, on SQLite and PostgreSQL.
 soak: $(VENV)/.test-deps
