@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from .sealed import Seal, seal
-from .support import postgres_database
+from .support import MigratedTemplates, postgres_database
 
 _SEAL = pytest.StashKey[Seal]()
 _LEFTOVERS = pytest.StashKey[list[str]]()
@@ -61,7 +61,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     runs the rest)."""
     for item in items:
         callspec = getattr(item, "callspec", None)
-        on_postgres = callspec is not None and callspec.params.get("database_url") == "postgresql"
+        on_postgres = callspec is not None and "postgresql" in (
+            callspec.params.get("database_url"),
+            callspec.params.get("inventory_url"),
+        )
         if on_postgres or "postgres_url" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.postgresql)
 
@@ -73,6 +76,27 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"sqlite:///{tmp_path / 'inventory.db'}"
     else:
         yield from postgres_database()
+
+
+@pytest.fixture(scope="session")
+def migrated_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MigratedTemplates]:
+    templates = MigratedTemplates(tmp_path_factory.mktemp("templates"))
+    try:
+        yield templates
+    finally:
+        templates.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def inventory_url(
+    request: pytest.FixtureRequest, tmp_path: Path, migrated_templates: MigratedTemplates
+) -> Iterator[str]:
+    """An inventory already migrated to the newest schema, on SQLite and on PostgreSQL, for
+    the tests that are not about migrating (a copy of a template migrated once)."""
+    if request.param == "sqlite":
+        yield migrated_templates.sqlite(tmp_path / "inventory.db")
+    else:
+        yield from migrated_templates.postgres()
 
 
 @pytest.fixture

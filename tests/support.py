@@ -31,6 +31,7 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
+from collector import upgrade
 from collector._cli import main
 from collector._store import create_engine
 from collector.simulator import Simulator
@@ -230,6 +231,56 @@ def copy_postgres_database(source: str, target: str) -> None:
         f'DROP DATABASE "{target_name}" WITH (FORCE)',
         f'CREATE DATABASE "{target_name}" TEMPLATE "{source_name}"',
     )
+
+
+def migrate(url: str) -> None:
+    """Build the collector's schema in the database at `url` (`collector.upgrade`)."""
+
+    async def go() -> None:
+        engine = create_engine(url)
+        try:
+            await upgrade(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(go())
+
+
+class MigratedTemplates:
+    """A database of each kind migrated once (per pytest worker), copied for each test that
+    wants a migrated inventory: a file copy on SQLite, `CREATE DATABASE ... TEMPLATE` on
+    PostgreSQL. Migrating from scratch for every test costs far more than the copy."""
+
+    def __init__(self, directory: Path) -> None:
+        self._directory = directory
+        self._sqlite: Path | None = None
+        self._postgres: Iterator[str] | None = None
+        self._postgres_name = ""
+
+    def sqlite(self, path: Path) -> str:
+        """A migrated SQLite database at `path` (new, mode 0600 like the collector's own)."""
+        if self._sqlite is None:
+            template = self._directory / "template.db"
+            migrate(f"sqlite:///{template}")
+            self._sqlite = template
+        with self._sqlite.open("rb") as source:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "wb") as target:
+                shutil.copyfileobj(source, target)
+        return f"sqlite:///{path}"
+
+    def postgres(self) -> Iterator[str]:
+        """A migrated PostgreSQL database of its own on the test server; dropped afterwards."""
+        if self._postgres is None:
+            self._postgres = postgres_database()
+            url = next(self._postgres)
+            migrate(url)
+            self._postgres_name = _database_name(url)
+        yield from postgres_database(f'TEMPLATE "{self._postgres_name}"')
+
+    def close(self) -> None:
+        if self._postgres is not None:
+            next(self._postgres, None)
 
 
 @dataclass(frozen=True)
