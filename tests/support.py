@@ -187,11 +187,11 @@ def postgres_database(options: str = "") -> Iterator[str]:
     `options` go to CREATE DATABASE (a template, a collation, an owner). Without a server
     this skips the test, or fails it in CI.
     """
-    _require_server()
+    server = _require_server()
     name = f"t_{uuid.uuid4().hex[:16]}"
     _admin(f'CREATE DATABASE "{name}" {options}')
     try:
-        yield sa.make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+        yield sa.make_url(server).set(database=name).render_as_string(hide_password=False)
     finally:
         _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
