@@ -19,7 +19,7 @@ $(VENV)/.pip: requirements/pip.txt
 	$(PIP) --require-hashes -r requirements/pip.txt
 	touch $@
 
-$(BIN)/collector: $(VENV)/.pip requirements/runtime.txt requirements/build.txt pyproject.toml
+$(BIN)/collector: $(VENV)/.pip requirements/runtime.txt requirements/build.txt pyproject.toml setup.py
 	$(PIP) --require-hashes -r requirements/runtime.txt -r requirements/build.txt
 	$(PIP) --no-deps --no-build-isolation -e .
 	touch $@
@@ -31,7 +31,7 @@ $(VENV)/.test-deps: $(BIN)/collector requirements/test.txt
 demo: $(BIN)/collector
 	$(BIN)/collector demo
 
-PYTHON_SOURCES := collector migrations tests $(wildcard benchmarks)
+PYTHON_SOURCES := collector migrations tests $(wildcard benchmarks) setup.py
 
 lint: $(VENV)/.test-deps lint-deploy
 	$(BIN)/ruff check $(PYTHON_SOURCES)

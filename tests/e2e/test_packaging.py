@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 import tomllib
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -103,14 +104,9 @@ def test_alembic_without_a_url_says_how_to_give_one() -> None:
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh virtualenv built as the image builds its own: the project's wheel, and only
-    the pinned runtime lock (requirements/runtime.txt, hashes required) for its dependencies.
-
-    The virtualenv has no pip of its own, like the image's; this environment's pinned pip
-    installs into it. Nothing of the checkout or of this environment is visible from it.
-    """
-    work = tmp_path_factory.mktemp("wheel")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project's wheel, built from the checkout as the image builds it."""
+    dist = tmp_path_factory.mktemp("dist")
     built = subprocess.run(
         [
             sys.executable,
@@ -121,7 +117,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "--no-build-isolation",
             "-q",
             "-w",
-            str(work / "dist"),
+            str(dist),
             str(ROOT),
         ],
         capture_output=True,
@@ -130,8 +126,41 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
         check=False,
     )
     assert built.returncode == 0, built.stderr
-    (wheel,) = (work / "dist").glob("appflow_inventory-*.whl")
-    venv = work / "venv"
+    (found,) = dist.glob("appflow_inventory-*.whl")
+    return found
+
+
+def test_the_wheel_holds_every_module(wheel: Path) -> None:
+    """Every module and package of collector/, and every migration as
+    `collector.migrations`, is in the wheel, with the migration template: a new subpackage
+    cannot be left out."""
+    sources = {
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "collector").rglob("*.py")
+        if "__pycache__" not in path.parts
+    }
+    sources |= {
+        str(Path("collector") / path.relative_to(ROOT))
+        for path in (ROOT / "migrations").rglob("*")
+        if path.is_file() and path.suffix in (".py", ".mako") and "__pycache__" not in path.parts
+    }
+    assert "collector/migrations/script.py.mako" in sources
+    assert any(name.startswith("collector/migrations/versions/0001") for name in sources)
+    with zipfile.ZipFile(wheel) as archive:
+        packaged = {name for name in archive.namelist() if name.startswith("collector/")}
+    assert sources - packaged == set()
+    assert {name for name in packaged if name.endswith(".py")} <= sources
+
+
+@pytest.fixture(scope="module")
+def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh virtualenv built as the image builds its own: the project's wheel, and only
+    the pinned runtime lock (requirements/runtime.txt, hashes required) for its dependencies.
+
+    The virtualenv has no pip of its own, like the image's; this environment's pinned pip
+    installs into it. Nothing of the checkout or of this environment is visible from it.
+    """
+    venv = tmp_path_factory.mktemp("wheel") / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     pip = [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install"]
     for step in (
