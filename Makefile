@@ -31,7 +31,7 @@ $(VENV)/.test-deps: $(BIN)/collector requirements/test.txt
 demo: $(BIN)/collector
 	$(BIN)/collector demo
 
-PYTHON_SOURCES := collector migrations tests $(wildcard benchmarks) setup.py
+PYTHON_SOURCES := collector migrations tests scripts $(wildcard benchmarks) setup.py
 
 lint: $(VENV)/.test-deps lint-deploy
 	$(BIN)/ruff check $(PYTHON_SOURCES)
@@ -43,7 +43,7 @@ lint: $(VENV)/.test-deps lint-deploy
 lint-deploy: $(VENV)/.test-deps
 	$(BIN)/hadolint Dockerfile
 	$(BIN)/cfn-lint deploy/cloudformation/*.yaml
-	$(BIN)/python scripts/validate-kubernetes deploy/kubernetes
+	$(BIN)/python scripts/validate_kubernetes.py deploy/kubernetes
 
 typecheck: $(VENV)/.test-deps
 	$(BIN)/mypy
@@ -99,7 +99,7 @@ lock: $(VENV)/.test-deps
 # Known vulnerabilities in the pinned dependencies (pip-audit, PyPI's advisory data). Says so,
 # and exits 0, when the advisory database cannot be reached.
 audit: $(VENV)/.test-deps
-	$(BIN)/python scripts/audit requirements/runtime.txt requirements/test.txt
+	$(BIN)/python scripts/audit.py requirements/runtime.txt requirements/test.txt
 
 # Where a Docker engine runs: the image the Kubernetes manifests in deploy/ run.
 image:

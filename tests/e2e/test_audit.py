@@ -15,7 +15,7 @@ import pytest
 
 from ..support import ROOT
 
-AUDIT = ROOT / "scripts" / "audit"
+AUDIT = ROOT / "scripts" / "audit.py"
 RUNTIME = "requirements/runtime.txt"
 
 

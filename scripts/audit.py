@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Known vulnerabilities in the pinned dependencies: pip-audit over each lock file.
 
-    scripts/audit requirements/runtime.txt requirements/test.txt [-- PIP-AUDIT OPTIONS]
+    scripts/audit.py requirements/runtime.txt requirements/test.txt [-- PIP-AUDIT OPTIONS]
 
 Each lock is read as it is (hashes required, nothing resolved or installed) and every pinned
 release is looked up in the advisory database (PyPI's by default; `-- -s osv` for OSV).
