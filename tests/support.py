@@ -23,6 +23,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,10 @@ import yaml
 
 from collector import upgrade
 from collector._cli import main
-from collector._store import create_engine
+from collector._model.profiles import ProfileRecord
+from collector._model.run import RunStatus
+from collector._model.scopes import PROFILES, Listing, Scope, ScopeOutcome, ScopeStatus
+from collector._store import Store, create_engine
 from collector.simulator import Simulator
 
 ROLE = "AppFlowInventoryReader"
@@ -390,6 +394,51 @@ def postgres_cluster(hba: Sequence[str]) -> Iterator[PostgresCluster]:
     finally:
         cluster.pg_ctl("-m", "immediate", "stop")
         shutil.rmtree(top, ignore_errors=True)
+
+
+# --- the store alone: scope outcomes built by hand ---------------------------------------------
+
+
+def scope_outcome(
+    scope: Scope,
+    at: datetime,
+    profiles: Sequence[ProfileRecord] = (),
+    *,
+    complete: bool = True,
+    status: ScopeStatus = ScopeStatus.SUCCEEDED,
+    error_code: str | None = None,
+    pages: int = 1,
+    started: datetime | None = None,
+) -> ScopeOutcome:
+    """What listing one scope's connector profiles produced, as the store receives it, for
+    tests of the store alone. The one place tests assemble a scope outcome, so that a change
+    of the model's types is a change here."""
+    listing = Listing(
+        status,
+        records=list(profiles),
+        complete=complete,
+        pages=pages,
+        attempts=pages,
+        error_code=error_code,
+    )
+    return ScopeOutcome.of(scope, at if started is None else started, at, {PROFILES: listing})
+
+
+def store_run(url: str, run_id: str, at: datetime, outcomes: Sequence[ScopeOutcome]) -> None:
+    """One run written through the store alone: begun at `at`, its outcomes written in one
+    batch, finished as succeeded."""
+
+    async def go() -> None:
+        engine = create_engine(url)
+        try:
+            store = Store(engine)
+            await store.begin_run(run_id, at, filtered=False)
+            await store.write_scopes(run_id, outcomes)
+            await store.finish_run(run_id, status=RunStatus.SUCCEEDED, finished_at=at)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(go())
 
 
 # --- simulated AWS ---------------------------------------------------------------------------

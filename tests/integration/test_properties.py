@@ -28,9 +28,8 @@ from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from collector import upgrade
-from collector._model import scopes
 from collector._model.profiles import ProfileDataError, normalize_profile
-from collector._model.scopes import PROFILES, Scope, ScopeOutcome, ScopeStatus
+from collector._model.scopes import Scope, ScopeOutcome, ScopeStatus
 from collector._store import Store, create_engine
 from collector._store.schema import (
     collection_scopes,
@@ -39,6 +38,8 @@ from collector._store.schema import (
     connector_profiles,
 )
 from collector.simulator import APPFLOW_REGIONS, CONNECTOR_TYPES, PROPERTY_BLOCK_KEYS
+
+from ..support import scope_outcome
 
 T = TypeVar("T")
 
@@ -278,10 +279,15 @@ def outcome(
     status: ScopeStatus = ScopeStatus.SUCCEEDED,
 ) -> ScopeOutcome:
     error_code = None if status is ScopeStatus.SUCCEEDED else "throttled"
-    listing = scopes.Listing(
-        status, records=records, complete=complete, pages=1, attempts=1, error_code=error_code
+    return scope_outcome(
+        scope,
+        at,
+        records,
+        complete=complete,
+        status=status,
+        error_code=error_code,
+        started=at - timedelta(seconds=1),
     )
-    return ScopeOutcome.of(scope, at - timedelta(seconds=1), at, {PROFILES: listing})
 
 
 # --- (a) any profile normalizes and round-trips ----------------------------------------------
