@@ -13,6 +13,8 @@ from collector.simulator import Faults, Organization, Simulator, generate_organi
 from ..support import Cli, as_json, fetch
 
 REGIONS = ("us-east-1", "eu-west-1")
+ON_SQLITE = pytest.mark.parametrize("inventory_url", ["sqlite"], indirect=True)
+"""The CLI's end of a store behaviour, on SQLite (the store's tests cover both databases)."""
 SPECIAL_NAMES = ("team/sales+crm=prod", "ops@eu#1", "a.b-c_d!e/f+g=h@i#j")
 
 
@@ -152,6 +154,8 @@ def test_special_names_and_unknown_types_are_stored(
     ]
 
 
+# The store end of it, on both databases: tests/integration/test_history.py.
+@ON_SQLITE
 def test_rerun_without_change_writes_no_versions(
     inventory_url: str, sim: Simulator, cli: Cli
 ) -> None:
@@ -170,6 +174,8 @@ def test_rerun_without_change_writes_no_versions(
     assert str(after[0]["seen"]) > str(before[0]["seen"])
 
 
+# The store end of it, on both databases: tests/integration/test_history.py.
+@ON_SQLITE
 def test_create_update_delete_restore_across_runs(
     inventory_url: str, org: Organization, sim: Simulator, cli: Cli
 ) -> None:
