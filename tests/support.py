@@ -81,11 +81,17 @@ def collector_command(*args: str) -> list[str]:
 
 
 def run_main(args: Sequence[str], env: Mapping[str, str]) -> int:
-    """`collector ARGS` in this process with `env` set, as cron would run it; the exit code."""
-    with pytest.MonkeyPatch.context() as patch:
-        for key, value in env.items():
-            patch.setenv(key, value)
+    """`collector ARGS` in this process with `env` set, as cron would run it; the exit code.
+
+    Whatever the command sets in the environment (the demo points it at its simulator) is
+    undone afterwards, as the end of a process would undo it."""
+    saved = dict(os.environ)
+    try:
+        os.environ.update(env)
         return main(list(args))
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 @dataclass(frozen=True)
