@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -103,10 +104,22 @@ def test_alembic_without_a_url_says_how_to_give_one() -> None:
     assert "Traceback" not in result.stderr
 
 
+# What the image's build copies of the checkout (see the Dockerfile).
+BUILD_CONTEXT = ("pyproject.toml", "setup.py", "README.md", "collector", "migrations")
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The project's wheel, built from the checkout as the image builds it."""
-    dist = tmp_path_factory.mktemp("dist")
+    """The project's wheel, built as the image builds it: from a copy of the files the image
+    copies, so that the build writes nothing into the checkout."""
+    source, dist = tmp_path_factory.mktemp("source"), tmp_path_factory.mktemp("dist")
+    for name in BUILD_CONTEXT:
+        if (ROOT / name).is_dir():
+            shutil.copytree(
+                ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__")
+            )
+        else:
+            shutil.copy2(ROOT / name, source / name)
     built = subprocess.run(
         [
             sys.executable,
@@ -118,7 +131,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "-q",
             "-w",
             str(dist),
-            str(ROOT),
+            str(source),
         ],
         capture_output=True,
         text=True,
