@@ -49,9 +49,11 @@ typecheck: $(VENV)/.test-deps
 	$(BIN)/mypy
 
 # pytest's workers: the tests spend much of their time waiting on servers and subprocesses,
-# so a few more workers than cores keep both cores busy.
-WORKERS ?= 4
-PYTEST := $(BIN)/python -m pytest -q -n $(WORKERS) --dist worksteal
+# so one more worker than cores keeps both cores busy. Each test file runs on one worker
+# (`loadfile`), so a module's fixture (a built virtualenv, a stopped server, a stored
+# history) is made once rather than once per worker.
+WORKERS ?= 3
+PYTEST := $(BIN)/python -m pytest -q -n $(WORKERS) --dist loadfile
 
 # Every test, on both databases, sealed from the caller's environment (which
 # scripts/poisoned-environment poisons, to prove it) and measured for coverage.
