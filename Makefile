@@ -51,9 +51,10 @@ typecheck: $(VENV)/.test-deps
 # pytest's workers: the tests spend much of their time waiting on servers and subprocesses,
 # so one more worker than cores keeps both cores busy. Each test file runs on one worker
 # (`loadfile`), so a module's fixture (a built virtualenv, a stopped server, a stored
-# history) is made once rather than once per worker.
+# history) is made once rather than once per worker; files go out in the suite's order,
+# which puts the files with slow tests first (tests/conftest.py).
 WORKERS ?= 3
-PYTEST := $(BIN)/python -m pytest -q -n $(WORKERS) --dist loadfile
+PYTEST := $(BIN)/python -m pytest -q -n $(WORKERS) --dist loadfile --no-loadscope-reorder
 
 # Every test, on both databases, sealed from the caller's environment (which
 # scripts/poisoned-environment poisons, to prove it) and measured for coverage.

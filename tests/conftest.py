@@ -58,7 +58,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every test that needs the PostgreSQL server `postgresql` (`-m "not postgresql"`
-    runs the rest)."""
+    runs the rest); move the tests marked `slow` (and so, under `--dist loadfile`, their
+    files) to the front, in the shuffled order, so that workers start with the long ones."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
     for item in items:
         callspec = getattr(item, "callspec", None)
         on_postgres = callspec is not None and "postgresql" in (

@@ -194,6 +194,7 @@ def stopped_server_run_on(
     return StoppedServerRun(org, url, crashed, copy_url, second)
 
 
+@pytest.mark.slow
 def test_stopped_postgres_exits_3_with_one_line(stopped_server_run: StoppedServerRun) -> None:
     """A run whose PostgreSQL server goes away exits 3 with a one-line error, no traceback."""
     crashed = stopped_server_run.crashed

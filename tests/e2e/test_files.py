@@ -138,6 +138,7 @@ def _demo(cli: Cli, database: Path) -> CliResult:
         return cli.run(["demo", "--accounts", "2", "--database-url", f"sqlite:///{database}"])
 
 
+@pytest.mark.slow
 def test_demo_replaces_only_its_own_database(tmp_path: Path, sim: Simulator, cli: Cli) -> None:
     """The demo starts afresh over a database it made (every run labelled `demo`), and
     refuses (exit 2, one line) to remove any other file: not SQLite, or a real inventory."""

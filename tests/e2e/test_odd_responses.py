@@ -266,6 +266,7 @@ def test_huge_chunked_body_never_reaches_memory(sqlite_url: str) -> None:
     assert_only_target_failed(sqlite_url, org, "invalid_response", "ResponseTooLarge")
 
 
+@pytest.mark.slow
 def test_endless_organizations_paging_is_a_clear_discovery_error(sqlite_url: str, cli: Cli) -> None:
     """`ListAccounts` that never stops paging (empty pages, each with a new NextToken) ends the
     discovery after the documented bound, with one clear error; the run is recorded as failed

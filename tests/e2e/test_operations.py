@@ -72,6 +72,7 @@ def live(url: str) -> set[str]:
     return {r["connector_profile_arn"] for r in rows}
 
 
+@pytest.mark.slow
 def test_second_run_is_refused_while_the_first_holds_the_lock(
     inventory_url: str, sim: Simulator
 ) -> None:
@@ -93,6 +94,7 @@ def test_second_run_is_refused_while_the_first_holds_the_lock(
             first.wait()
 
 
+@pytest.mark.slow
 def test_a_killed_run_does_not_block_the_next(inventory_url: str, sim: Simulator) -> None:
     """After SIGKILL the lock is gone: the next run succeeds and marks the dead run."""
     sim.faults.latency = 0.05

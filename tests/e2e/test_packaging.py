@@ -54,6 +54,7 @@ def tables(url: str) -> set[str]:
     return {r["name"] for r in rows}
 
 
+@pytest.mark.slow
 def test_alembic_upgrade_from_the_repository_root(database_url: str) -> None:
     """`alembic upgrade head`, `current` and `history` work from the root with the URL in
     COLLECTOR_DATABASE_URL, and build the collector's tables."""
@@ -204,6 +205,7 @@ def installed_run(
     )
 
 
+@pytest.mark.slow
 def test_installed_environment_holds_only_the_runtime_lock(installed: Path) -> None:
     """The installed copy's environment is the wheel plus exactly the runtime lock's
     packages: no test tool, no pip, and `pip check` finds every dependency satisfied."""

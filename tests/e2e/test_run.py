@@ -228,6 +228,7 @@ def test_create_update_delete_restore_across_runs(
     assert row == [{"deleted_at": None}]
 
 
+@pytest.mark.slow
 def test_transient_faults_lose_nothing(
     inventory_url: str, org: Organization, faults: Faults, sim: Simulator, cli: Cli
 ) -> None:

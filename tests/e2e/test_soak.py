@@ -261,6 +261,7 @@ def sim(sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> Simulator:
     return sim
 
 
+@pytest.mark.slow
 def test_soak_ends_equal_to_the_simulator(
     inventory_url: str, org: Organization, sim: Simulator
 ) -> None:

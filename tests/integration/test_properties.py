@@ -293,6 +293,7 @@ def outcome(
 # --- (a) any profile normalizes and round-trips ----------------------------------------------
 
 
+@pytest.mark.slow
 def test_any_profile_round_trips_through_storage(tmp_path: Path) -> None:
     """Any profile the API model allows normalizes and reads back from SQLite exactly as sent."""
     with inventory(tmp_path / "inventory.db") as db:
@@ -501,6 +502,7 @@ def apply_listing(
     return present[: listing.keep], False, ScopeStatus.FAILED
 
 
+@pytest.mark.slow
 def test_any_history_of_changes_is_versioned_exactly(tmp_path: Path) -> None:
     """Any sequence of runs yields exactly the model's versions; incomplete runs never delete."""
     exercised: set[str] = set()
