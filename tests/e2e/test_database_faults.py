@@ -353,7 +353,10 @@ def test_full_disk_sqlite_exits_3_and_keeps_whole_scopes(tmp_path: Path, cli: Cl
         regions=REGIONS,
         short_page_fraction=0.0,
     )
-    with Simulator(org) as sim:
+    # 50 ms per request, two scopes at a time: scopes finish one by one, so the writer's first
+    # batch is one or two scopes even on a busy machine (a writer that fell behind would find
+    # every scope done and write the whole run as its first batch, past the limit).
+    with Simulator(org, Faults(latency=0.05)) as sim:
         env = {**os.environ, **sim.env()}
         # Room for the schema and the first batch of scopes (profiles and flows), no more.
         limit = str(256 * 1024)
