@@ -4,7 +4,14 @@
 # Two stages: the first builds the wheel and installs it, with the dependencies from the
 # hashed lock in requirements/, into a virtualenv that has no pip; the second copies only
 # that virtualenv onto a fresh slim Python, so no compiler, build tool or cache ships.
-ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+#
+# The base image is pinned by digest (the multi-platform index of python:3.11-slim-bookworm,
+# Python 3.11.16 on Debian 12, as Docker Hub published it): a tag moves under you, a digest
+# does not. The tag is kept for people; the digest decides. To move it to today's image:
+#   docker buildx imagetools inspect python:3.11-slim-bookworm   (the "Digest:" line)
+#   crane digest python:3.11-slim-bookworm                       (the same, with crane)
+# then replace the sha256 below, rebuild, and run the image's tests (docs/deploying.md).
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm@sha256:2e32f7d302adc1c37428355c1e646897c0c53f4fd60b6a551245fb90ee129f91
 
 FROM ${PYTHON_IMAGE} AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \

@@ -47,6 +47,8 @@ class ErrorKind(StrEnum):
     TIMEOUT = "timeout"
     CONNECTION_ERROR = "connection_error"
     INVALID_RESPONSE = "invalid_response"
+    TOO_LARGE = "too_large"
+    """The scope's responses went over its byte budget (`--scope-budget-mib`)."""
     INTERNAL_ERROR = "internal_error"
     UNKNOWN = "unknown"
 
@@ -63,8 +65,21 @@ RETRYABLE_KINDS = frozenset(
 )
 
 
+MAX_MESSAGE = 1000
+"""Characters of an error message kept: AWS's messages and the data errors quoting what AWS
+sent have no length limit, and each is stored, logged and shown."""
+
+
+def truncated(message: str, limit: int = MAX_MESSAGE) -> str:
+    """`message`, cut to `limit` characters with a note of how many more there were."""
+    if len(message) <= limit:
+        return message
+    return f"{message[:limit]}... ({len(message) - limit} more characters)"
+
+
 class AwsError(CollectorError):
-    """One AWS call that failed, with AWS's own code and our classification."""
+    """One AWS call that failed, with AWS's own code and our classification. The code and
+    message are truncated (`MAX_MESSAGE`)."""
 
     def __init__(
         self,
@@ -75,6 +90,7 @@ class AwsError(CollectorError):
         retry_after: float | None = None,
         retryable: bool | None = None,
     ) -> None:
+        code, message = truncated(code, 64), truncated(message)
         super().__init__(f"{code}: {message}" if message else code)
         self.kind = kind
         self.code = code

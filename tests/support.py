@@ -1,8 +1,8 @@
 """Helpers shared by the tests: run the CLI, make and read databases, check version histories,
 read the deployment kit.
 
-Test modules and conftest files import from here, and never from each other, so that each
-helper has one home.
+Test modules and conftest files import from here (and from `docs.py`, which reads the
+documentation), and never from each other, so that each helper has one home.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import hashlib
 import itertools
 import json
 import os
-import re
 import shutil
 import socket
 import subprocess
@@ -39,6 +38,8 @@ from collector._model.run import RunStatus
 from collector._model.scopes import PROFILES, Listing, Scope, ScopeOutcome, ScopeStatus
 from collector._store import Store, create_engine
 from collector.simulator import Simulator
+
+from .docs import all_blocks
 
 ROLE = "AppFlowInventoryReader"
 """The role `collector run` assumes in each member account of a simulated organization."""
@@ -520,7 +521,7 @@ def assert_history_consistent(url: str) -> dict[str, list[dict[str, Any]]]:
     return chains
 
 
-# --- the deployment kit: deploy/, the Dockerfile, the README's policies -----------------------
+# --- the deployment kit: deploy/, the Dockerfile, the documented policies ---------------------
 
 ROOT = Path(__file__).resolve().parents[1]
 """The repository root."""
@@ -610,13 +611,14 @@ def trust_statements(name: str) -> list[dict[str, Any]]:
     ]
 
 
-def readme_policy_actions() -> set[str]:
-    """The IAM actions of the policies shown in the README (its JSON blocks with an
-    `Action`, trust policies aside)."""
-    readme = (ROOT / "README.md").read_text()
+def documented_policy_actions() -> set[str]:
+    """The IAM actions of the policies shown in the README and the docs/ pages (their JSON
+    blocks with an `Action`, trust policies aside)."""
     found: set[str] = set()
-    for block in re.findall(r"```json\n(.*?)```", readme, re.DOTALL):
-        document = json.loads(block)
+    blocks = all_blocks("json")
+    assert {block.page for block in blocks} >= {"organization.md", "security.md"}
+    for block in blocks:
+        document = json.loads(block.text)
         for statement in document.get("Statement", []):
             if "Principal" in statement:
                 continue  # a trust policy: who may assume, not what the role may do

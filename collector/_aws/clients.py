@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import difflib
 import math
-from contextlib import AsyncExitStack
+from contextlib import AbstractContextManager, AsyncExitStack
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +26,7 @@ from aiobotocore.session import AioSession
 
 from .._errors import AwsError, ConfigError, ErrorKind
 from .._model.regions import DEFAULT_ENABLED_REGIONS
-from .bounded import BoundedHttpSession
+from .bounded import DEFAULT_SCOPE_BUDGET, BoundedHttpSession, ByteBudget, charged_to
 from .credentials import ActingAccount, AssumedRoles, acting_resolver
 from .errors import credential_error
 from .lean import RawBodyParserFactory, sharing_ssl_contexts, user_agent
@@ -53,6 +53,8 @@ class AwsOptions:
     """Region for STS and EC2 when the AWS config names none (a region the run lists)."""
     account_rate: float = DEFAULT_ACCOUNT_RATE
     """Requests per second per account, at most (see `pacing`)."""
+    scope_budget: int = DEFAULT_SCOPE_BUDGET
+    """Bytes of responses one scope may read (see `bounded`)."""
 
 
 def _keep_timestamps_raw(session: AioSession) -> None:
@@ -230,6 +232,11 @@ class AwsClients:
     async def appflow(self, region: str) -> Any:
         """The shared AppFlow client of `region`; calls must run inside `acting_as`."""
         return await self._acting_client("appflow", region, self._options.concurrency)
+
+    def scope_budget(self) -> AbstractContextManager[None]:
+        """Charge the responses this task reads in the block to a new scope's byte budget:
+        the read that goes over it fails as `too_large`."""
+        return charged_to(ByteBudget(self._options.scope_budget))
 
     async def _acting_client(
         self,

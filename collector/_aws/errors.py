@@ -18,7 +18,7 @@ from botocore.parsers import ResponseParserError
 
 from .._config import redact_secrets
 from .._errors import AwsError, ConfigError, ErrorKind
-from .bounded import ResponseTooLarge
+from .bounded import ResponseTooLarge, ScopeTooLarge
 
 _THROTTLING_CODES = frozenset(
     {
@@ -124,6 +124,8 @@ def _translate(exc: BaseException) -> AwsError | None:
         )
     if isinstance(exc, ResponseTooLarge):
         return AwsError(ErrorKind.INVALID_RESPONSE, "ResponseTooLarge", str(exc), retryable=False)
+    if isinstance(exc, ScopeTooLarge):
+        return AwsError(ErrorKind.TOO_LARGE, "ScopeTooLarge", str(exc), retryable=False)
     if isinstance(exc, _CREDENTIAL_FAILURES):
         # Mid-run: the credentials ran out and could not be renewed.
         return AwsError(ErrorKind.CREDENTIALS_EXPIRED, type(exc).__name__, _first_line(exc))

@@ -1,6 +1,6 @@
 """Work botocore does on every call that the collector does not use, left out.
 
-Measured on the fleet benchmark (README, "Performance"), per API call:
+Measured on the fleet benchmark (docs/performance.md), per API call:
 - botocore builds the User-Agent header twice per request from about twenty sanitized
   components; a fixed `user_agent` in the client config replaces that with one string.
 - The answers the collector reads from the raw body (`RAW_OUTPUT_SHAPES`) would otherwise be

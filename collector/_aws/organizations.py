@@ -5,12 +5,15 @@ Every call pages to the end, goes through the run's retry policy and is counted.
 
 from __future__ import annotations
 
+import logging
 from functools import partial
 from typing import Any
 
 from .._errors import AwsError, ConfigError, ErrorKind
-from .._model.organization import AccountInfo
+from .._model.organization import AccountInfo, is_account_id
 from .retry import Attempts, RetryPolicy, call_with_retries
+
+log = logging.getLogger("collector")
 
 # ListAccounts and the *ForParent operations take at most 20 per page.
 ORGANIZATIONS_PAGE = 20
@@ -115,5 +118,19 @@ async def organization_accounts(calls: OrganizationCalls) -> list[AccountInfo]:
             state=account.get("State") or account.get("Status"),
         )
         for account in listed
+        if _valid(account["Id"])
     ]
     return sorted(found, key=lambda a: a.account_id)
+
+
+def _valid(account_id: str) -> bool:
+    """Whether an Id from Organizations is an account id; if not, that account is left
+    out with a warning (it would be stored, shown and put in role ARNs as it came)."""
+    if is_account_id(account_id):
+        return True
+    log.warning(
+        "Organizations listed an account whose Id %r is not 12 digits; it is not collected",
+        account_id[:40],
+        extra={"event": "invalid_account_id"},
+    )
+    return False

@@ -9,6 +9,7 @@ import anyio
 from .._config import load_settings, redact
 from .._model.run import ExitCode
 from .._service import upgrade_database
+from .escape import escape_control
 from .flags import given_flags
 
 
@@ -19,5 +20,5 @@ def run_db_upgrade(args: argparse.Namespace) -> int:
     )
     anyio.run(upgrade_database, settings.database_url, settings.schema)
     where = f" (schema {settings.schema})" if settings.schema else ""
-    print(f"database {redact(settings.database_url)}{where} is up to date")
+    print(escape_control(f"database {redact(settings.database_url)}{where} is up to date"))
     return ExitCode.OK

@@ -22,6 +22,7 @@ from .._errors import ConfigError
 from .._model.run import ExitCode, RunResult
 from .._service import Reader, Rows, is_labelled_inventory, open_inventory, run_collection
 from ..simulator import Faults, MutationSummary, Simulator, generate_organization, mutate
+from .escape import escape_control
 from .render import TableWriter
 
 ROLE_NAME = "AppFlowInventoryReader"
@@ -160,7 +161,7 @@ async def _report(database_url: str, second: RunResult) -> None:
         print(_rendered(usage[:8], ("account_id", "region", "connector_profile_name", "flows")))
         print("\nFlows naming a connector profile that does not exist (or was deleted):")
         print(await _table(inventory, lambda i: i.dangling_links()))
-    path = database_url.removeprefix("sqlite:///")
+    path = escape_control(database_url.removeprefix("sqlite:///"))
     print(f"\nThe inventory is in {path}. Try:\n")
     print(f"  sqlite3 {path}\n")
     print(SQL_TO_TRY)

@@ -16,7 +16,7 @@ from importlib import metadata
 from typing import NoReturn
 
 from .._config import OPTIONS, Option, redact_secrets
-from .._errors import CollectorError, ConfigError
+from .._errors import CollectorError, ConfigError, truncated
 from .._model.run import ExitCode
 from .db import run_db_upgrade
 from .escape import escape_control
@@ -104,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _say(message: str) -> None:
     """One line on stderr: secrets masked, and nothing a driver or AWS said can break it."""
-    print(f"collector: {escape_control(redact_secrets(message))}", file=sys.stderr)
+    print(f"collector: {escape_control(truncated(redact_secrets(message)))}", file=sys.stderr)
 
 
 def _dispatch(args: argparse.Namespace) -> int:

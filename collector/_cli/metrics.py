@@ -7,12 +7,14 @@ The only module that imports prometheus_client (an import-linter contract holds 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from prometheus_client import CollectorRegistry, Gauge, push_to_gateway, write_to_textfile
-from prometheus_client.exposition import generate_latest
+from prometheus_client import CollectorRegistry, Gauge, push_to_gateway
+from prometheus_client.exposition import default_handler, generate_latest
 
+from .._files import replaced
 from .._model.run import RunResult
 
 PREFIX = "appflow_inventory"
@@ -117,18 +119,51 @@ def exposition(registry: CollectorRegistry) -> str:
     return generate_latest(registry).decode()
 
 
+METRICS_FILE_MODE = 0o644
+"""node_exporter reads the textfile as another user; the file holds counts only."""
+
+
 def write_textfile(path: Path, registry: CollectorRegistry) -> None:
-    """Replace `path` with the metrics, atomically, so a scraper never reads half a file."""
+    """Replace `path` with the metrics, atomically, so a scraper never reads half a file.
+
+    Written through `replaced` rather than prometheus_client's `write_to_textfile`, whose
+    temporary file has a predictable name and is opened following links.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_to_textfile(str(path), registry)
+    with replaced(path, METRICS_FILE_MODE) as out:
+        out.write(generate_latest(registry))
 
 
-def push(url: str, registry: CollectorRegistry, shard: str | None) -> None:
+def push(
+    url: str, registry: CollectorRegistry, shard: str | None, authorization: str | None = None
+) -> None:
     """Replace this shard's group on the Pushgateway at `url` with the run's metrics.
 
     The group is the job and the shard (`/metrics/job/appflow-inventory/shard@base64/MC80`
     for shard `0/4`: a value holding `/` travels base64-encoded), so the shards of one pass
-    never overwrite each other. Raises `OSError` if the push fails.
+    never overwrite each other. `authorization` is sent as the `Authorization` header. An
+    https URL's certificate is checked against the system's CAs (or `SSL_CERT_FILE`'s).
+    Raises whatever urllib raises if the push fails.
     """
     grouping = {"shard": shard} if shard is not None else {}
-    push_to_gateway(url, job=JOB, registry=registry, grouping_key=grouping, timeout=PUSH_TIMEOUT)
+    push_to_gateway(
+        url,
+        job=JOB,
+        registry=registry,
+        grouping_key=grouping,
+        timeout=PUSH_TIMEOUT,
+        handler=_authorized(authorization),
+    )
+
+
+def _authorized(authorization: str | None) -> Callable[..., Callable[[], None]]:
+    """prometheus_client's default handler, adding the `Authorization` header if any."""
+
+    def handler(
+        url: str, method: str, timeout: float | None, headers: list[tuple[str, str]], data: bytes
+    ) -> Callable[[], None]:
+        if authorization is not None:
+            headers = [*headers, ("Authorization", authorization)]
+        return default_handler(url, method, timeout, headers, data)
+
+    return handler

@@ -9,10 +9,10 @@ header; lists and objects as JSON text), and for `export` `jsonl` (one object pe
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import stat
 import sys
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -23,6 +23,7 @@ import anyio
 
 from .._config import OPTIONS, Option, Settings, check_account_id, load_settings
 from .._errors import CollectorError, ConfigError
+from .._files import replaced
 from .._model.run import ExitCode
 from .._model.scopes import FLOWS, PROFILES, RESOURCES
 from .._service import Reader, Rows, open_inventory
@@ -229,44 +230,48 @@ def _output(path: str | None) -> Iterator[TextIO]:
         yield sys.stdout
         return
     target = Path(path)
-    if target.exists() and not target.is_file():  # /dev/stdout, a FIFO: write in place
-        with _open(target, path) as out:
+    if _is_stream(target):  # /dev/stdout, a FIFO: written in place, nothing is created
+        with _open_stream(target, path) as out:
             yield out
         return
-    # A new file of our own beside the target (so the rename stays on one file system and
-    # is atomic): mkstemp creates it exclusively, mode 0600, under an unpredictable name, so
-    # nothing planted in the directory is followed or overwritten.
+    if target.is_dir():
+        raise ConfigError(f"--output {path}: is a directory")
+    # A new file of the collector's own beside the target (so the rename stays on one file
+    # system and is atomic), 0600 or the mode of the file it replaces; a link at the
+    # target's name is refused, and nothing planted in the directory is followed. Writing
+    # errors are `CollectorError`s (`_written`); opening and renaming ones are bad input.
     try:
-        fd, temporary = tempfile.mkstemp(
-            dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
-        )
+        with (
+            replaced(target, keep_mode=True) as binary,
+            _written(io.TextIOWrapper(binary, encoding="utf-8", newline=""), path) as out,
+        ):
+            yield out
     except OSError as exc:
         raise ConfigError(f"--output {path}: {exc.strerror or exc}") from None
-    try:
-        with _written(os.fdopen(fd, "w", encoding="utf-8", newline=""), path) as out:
-            _keep_mode(fd, target)
-            yield out
-        os.replace(temporary, target)
-    finally:
-        Path(temporary).unlink(missing_ok=True)
 
 
-def _keep_mode(fd: int, target: Path) -> None:
-    """Give the new file the mode of the file it replaces; a new export stays 0600."""
+def _is_stream(target: Path) -> bool:
+    """Whether `target` (followed if a link) is something other than a plain file or a
+    directory: a pipe or a device, written in place."""
     try:
         mode = target.stat().st_mode
-    except FileNotFoundError:
-        return
-    os.fchmod(fd, stat.S_IMODE(mode))
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
 @contextmanager
-def _open(target: Path, shown: str) -> Iterator[TextIO]:
+def _open_stream(target: Path, shown: str) -> Iterator[TextIO]:
+    # Opened without O_CREAT or O_TRUNC: if a plain file took the stream's place since it
+    # was looked at, it is neither created nor emptied, only refused.
     try:
-        out = target.open("w", encoding="utf-8", newline="")
+        fd = os.open(target, os.O_WRONLY | os.O_NOCTTY | os.O_CLOEXEC)
     except OSError as exc:
         raise ConfigError(f"--output {shown}: {exc.strerror or exc}") from None
-    with _written(out, shown) as written:
+    if stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise ConfigError(f"--output {shown}: changed while it was opened; try again")
+    with _written(os.fdopen(fd, "w", encoding="utf-8", newline=""), shown) as written:
         yield written
 
 

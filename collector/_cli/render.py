@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, Protocol, TextIO
 
 from .._config import redact_secrets
+from .._errors import truncated
 from .._model.profiles import iso_utc
 from .._model.run import RunResult
 from .escape import escape_control, neutralize_formula
@@ -93,8 +94,9 @@ class JsonLinesWriter:
 class CsvWriter:
     """A header, then one line per row; empty for NULL, JSON text for lists and objects.
 
-    A cell a spreadsheet would read as a formula (starting with `=`, `+`, `-`, `@`, tab or
-    CR) gets a leading `'`, unless `raw`.
+    Control characters are written as escapes (as in tables: a cell can neither drive the
+    terminal showing it nor start a row), and a cell a spreadsheet would read as a formula
+    (starting with `=`, `+`, `-`, `@`) gets a leading `'`; `raw` writes cells as stored.
     """
 
     def __init__(self, columns: Sequence[str], out: TextIO, *, raw: bool = False) -> None:
@@ -143,7 +145,12 @@ def _csv_cell(value: Any) -> str:
 
 
 def _safe_csv_cell(value: Any) -> str:
-    return neutralize_formula(_csv_cell(value))
+    return neutralize_formula(_escaped_cell(value))
+
+
+def _escaped_cell(value: Any) -> str:
+    """A cell with its control characters escaped; lists and objects stay valid JSON."""
+    return escape_control(_csv_cell(value), in_json=isinstance(value, Mapping | list))
 
 
 def _table_cell(value: Any) -> str:
@@ -151,7 +158,7 @@ def _table_cell(value: Any) -> str:
         return "-"
     if isinstance(value, list) and all(isinstance(item, str) for item in value):
         return escape_control(",".join(value))
-    return escape_control(_csv_cell(value))
+    return _escaped_cell(value)
 
 
 def format_summary(result: RunResult, seconds: float) -> str:
@@ -182,9 +189,10 @@ def format_summary(result: RunResult, seconds: float) -> str:
         )
     if len(result.failures) > 50:
         lines.append(f"  ... and {len(result.failures) - 50} more (see collection_scopes)")
-    return "\n".join(lines)
+    # Every field of every line, whoever wrote it, is escaped: one line stays one line.
+    return "\n".join(escape_control(line) for line in lines)
 
 
 def _shown(message: str) -> str:
-    """An error message from AWS or a driver, fit for one line of the summary."""
-    return escape_control(redact_secrets(message))
+    """An error message from AWS or a driver, masked and cut to a length fit for a line."""
+    return truncated(redact_secrets(message))

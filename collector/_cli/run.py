@@ -13,7 +13,7 @@ from pathlib import Path
 
 import anyio
 
-from .._config import Settings, load_settings
+from .._config import Settings, load_settings, pushgateway_authorization
 from .._errors import unwrap_group
 from .._model.run import RunResult
 from .._service import run_collection
@@ -46,7 +46,7 @@ def _tuned_garbage_collection() -> Iterator[None]:
     # A run allocates millions of short-lived objects (requests, rows) on top of a large,
     # long-lived heap of modules and service models: freezing that heap keeps the collector
     # from scanning it again and again, and collecting less often costs a few megabytes.
-    # Memory stays bounded by the concurrency either way (README, "Performance"). Undone
+    # Memory stays bounded by the concurrency either way (docs/performance.md). Undone
     # afterwards, so a process that runs the collector more than once (tests, an embedding
     # program) gets its frozen objects back to collect.
     thresholds = gc.get_threshold()
@@ -88,7 +88,8 @@ async def _run_with_stop(settings: Settings, progress: Progress, stop: anyio.Eve
 
 
 def _export_metrics(settings: Settings, result: RunResult) -> None:
-    """Write and push the run's metrics; a failure is logged, the run's exit code stays."""
+    """Write and push the run's metrics; a failure is logged, the run's exit code stays
+    (a failed push is a warning: retrying the whole collection would not fix it)."""
     shard = str(settings.shard) if settings.shard else None
     registry = run_registry(result, {"shard": shard} if shard else {})
     if settings.metrics_file:
@@ -98,11 +99,11 @@ def _export_metrics(settings: Settings, result: RunResult) -> None:
             log.error("cannot write metrics file %s: %s", settings.metrics_file, exc.strerror)
     if settings.pushgateway_url:
         try:
-            push(settings.pushgateway_url, registry, shard)
-        except OSError as exc:
-            log.error(
+            push(settings.pushgateway_url, registry, shard, pushgateway_authorization(settings))
+        except Exception as exc:  # whatever urllib, TLS or the file raise: the run is done
+            log.warning(
                 "cannot push metrics to %s: %s",
                 settings.pushgateway_url,
-                getattr(exc, "reason", None) or exc,
+                getattr(exc, "reason", None) or str(exc) or type(exc).__name__,
                 extra={"event": "metrics_push_failed"},
             )

@@ -91,6 +91,19 @@ OPTIONS: dict[str, Option] = {
     "account_rate": Option(
         "float", "at most this many AWS requests per second per account (default 20)", "N"
     ),
+    # --- hardening: what one scope may hold in memory, the Pushgateway's credentials ---
+    "scope_budget_mib": Option(
+        "int",
+        "MiB of AWS responses one (account, region) scope may read; over it the scope fails "
+        "as too_large (default 32)",
+        "MIB",
+    ),
+    "pushgateway_token_file": Option(
+        "str", "push with the bearer token held in this file (https only)", "PATH"
+    ),
+    "pushgateway_basic_auth_file": Option(
+        "str", "push with basic auth, USER:PASSWORD held in this file (https only)", "PATH"
+    ),
     # --- flows: which resources a run lists ---
     "resources": Option(
         "list",

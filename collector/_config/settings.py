@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from .._errors import ConfigError
 from .._model.regions import REGION_SYNTAX
@@ -37,7 +38,12 @@ SCHEMA = re.compile(r"[a-z_][a-z0-9_]{0,62}", re.ASCII)
 ROLE_ARN = re.compile(
     r"arn:aws[a-z-]*:iam::\d{12}:role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}", re.ASCII
 )
-PUSHGATEWAY_URL = re.compile(r"https?://[^\s/?#@]+(?:/[^\s?#]*)?", re.ASCII)
+MAX_SCOPE_BUDGET_MIB = 4096
+# A Pushgateway's host: a DNS name, an IPv4 address or a bracketed IPv6 address.
+PUSHGATEWAY_HOST = re.compile(
+    r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[[0-9A-Fa-f:.]{2,45}\]", re.ASCII
+)
+PUSHGATEWAY_PATH = re.compile(r"(?:/[A-Za-z0-9._~%!$&'()*+,;=:@-]*)*", re.ASCII)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +85,10 @@ class Settings:
     account_rate: float = 20.0
     # --- flows: which resources a run lists (None: the default) ---
     resources: tuple[str, ...] | None = None
+    # --- hardening: what one scope may hold in memory, the Pushgateway's credentials ---
+    scope_budget_mib: int = 32
+    pushgateway_token_file: str | None = None
+    pushgateway_basic_auth_file: str | None = None
 
     @property
     def filtered(self) -> bool:
@@ -138,6 +148,11 @@ def validate(values: dict[str, Any]) -> Settings:
         raise ConfigError(f"--account-rate must be a positive number, not {settings.account_rate}")
     if settings.max_attempts < 1:
         raise ConfigError(f"--max-attempts must be at least 1, not {settings.max_attempts}")
+    if not 1 <= settings.scope_budget_mib <= MAX_SCOPE_BUDGET_MIB:
+        raise ConfigError(
+            f"--scope-budget-mib must be 1 to {MAX_SCOPE_BUDGET_MIB}, "
+            f"not {settings.scope_budget_mib}"
+        )
     _validate_operations(settings)
     _validate_deployment(settings)
     for name in ("connect_timeout", "read_timeout"):
@@ -231,12 +246,9 @@ def check_schema(name: str) -> str:
 
 def _validate_deployment(settings: Settings) -> None:
     """The options of the deployment kit: Pushgateway, schema, Organizations role."""
-    url = settings.pushgateway_url
-    if url is not None and not PUSHGATEWAY_URL.fullmatch(url):
-        # No user:password@ either: a URL is logged, and credentials must never be.
-        raise ConfigError(
-            f"--pushgateway-url must be http://host[:port][/path] or https://..., not {url!r}"
-        )
+    if settings.pushgateway_url is not None:
+        check_pushgateway_url(settings.pushgateway_url)
+    _validate_pushgateway_credentials(settings)
     if settings.schema is not None:
         check_schema(settings.schema)
         if parse_database_url(settings.database_url).backend != "postgresql":
@@ -247,6 +259,63 @@ def _validate_deployment(settings: Settings) -> None:
             raise ConfigError(f"--organization-role-arn {arn!r} is not an IAM role ARN")
         if not settings.organization:
             raise ConfigError("--organization-role-arn needs --organization")
+
+
+def check_pushgateway_url(url: str) -> str:
+    """`url` if it is http(s)://host[:port][/path], else `ConfigError` saying what is wrong.
+
+    Checked here rather than at the push, when a bad URL (a port that is not a number, a
+    control character) would only fail at the end of a run. No user:password@ either: a URL
+    is logged, and credentials come from a file (`--pushgateway-token-file`).
+    """
+    shown = f"--pushgateway-url {url!r}"
+    if not url.isascii() or not url.isprintable() or " " in url:
+        raise ConfigError(f"{shown}: only printable ASCII, without spaces")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not url.startswith(parts.scheme + "://"):
+        raise ConfigError(f"{shown}: must be http://host[:port][/path] or https://...")
+    if "@" in parts.netloc:
+        raise ConfigError(
+            "--pushgateway-url: no credentials in the URL (it is logged); use "
+            "--pushgateway-token-file or --pushgateway-basic-auth-file"
+        )
+    host, colon, port = parts.netloc, "", ""
+    if _has_port(parts.netloc):
+        host, colon, port = parts.netloc.rpartition(":")
+    if not PUSHGATEWAY_HOST.fullmatch(host):
+        raise ConfigError(f"{shown}: {host!r} is not a host name or address")
+    if colon and not (port.isdigit() and 1 <= int(port) <= 65535):
+        raise ConfigError(f"{shown}: the port must be a number from 1 to 65535")
+    if parts.query or parts.fragment or "?" in url or "#" in url:
+        raise ConfigError(f"{shown}: no query or fragment")
+    if not PUSHGATEWAY_PATH.fullmatch(parts.path):
+        raise ConfigError(f"{shown}: the path holds characters a URL path cannot")
+    return url
+
+
+def _has_port(netloc: str) -> bool:
+    # "[::1]:9091" has a port, "[::1]" has not; "host:9091" has.
+    return ":" in netloc.rpartition("]")[2]
+
+
+def _validate_pushgateway_credentials(settings: Settings) -> None:
+    """Credentials for the Pushgateway come from a file, travel only over https, one kind."""
+    files = [
+        name
+        for name in ("pushgateway_token_file", "pushgateway_basic_auth_file")
+        if getattr(settings, name) is not None
+    ]
+    if not files:
+        return
+    if len(files) > 1:
+        raise ConfigError(
+            "--pushgateway-token-file and --pushgateway-basic-auth-file cannot be used together"
+        )
+    flag = Option.flag(files[0])
+    if settings.pushgateway_url is None:
+        raise ConfigError(f"{flag} needs --pushgateway-url")
+    if not settings.pushgateway_url.startswith("https://"):
+        raise ConfigError(f"{flag} needs an https:// --pushgateway-url: it sends a credential")
 
 
 def _validate_scoping(settings: Settings, values: Mapping[str, Any]) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 from .._errors import ConfigError
 from .database_url import parse_database_url
 from .options import FILE_ONLY_KEYS, OPTION_KINDS, coerce
+from .secrets import pushgateway_authorization
 from .settings import Settings, check_account_id, regions_of, validate
 
 ENV_PREFIX = "COLLECTOR_"
@@ -55,7 +56,10 @@ def load_settings(
     )
     if merged.get("database_url_file"):
         merged["database_url"] = read_database_url_file(merged["database_url_file"])
-    return validate(merged)
+    settings = validate(merged)
+    # Read now, though used only at the end: a missing or empty file is exit 2 before the run.
+    pushgateway_authorization(settings)
+    return settings
 
 
 # Two ways to give one setting: a source gives one or the other, and the one a stronger

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
 ChildrenOf = Callable[[str], Awaitable[tuple[list[str], list[str]]]]
 """Parent (root or OU) id -> (ids of its child OUs, ids of the accounts directly in it)."""
+
+# Twelve ASCII digits, leading zeros included (Python's \d would take other scripts' digits).
+_ACCOUNT_ID = re.compile(r"[0-9]{12}")
+
+
+def is_account_id(value: object) -> bool:
+    """Whether `value` is an AWS account id: a string of exactly 12 digits."""
+    return isinstance(value, str) and _ACCOUNT_ID.fullmatch(value) is not None
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ class RunStatus(StrEnum):
 
 
 class ExitCode(IntEnum):
-    """The process exit codes of every `collector` command (README, "Exit codes")."""
+    """The process exit codes of every `collector` command (docs/configuration.md, "Exit codes")."""
 
     OK = 0
     """Every scope was collected (or, for other commands, the command did what it was asked)."""

@@ -69,6 +69,7 @@ def _aws_options(settings: Settings) -> AwsOptions:
         home_region=next((r for r in named if not AwsClients.is_opt_in(r)), None),
         organization_role_arn=settings.organization_role_arn,
         account_rate=settings.account_rate,
+        scope_budget=settings.scope_budget_mib * 1024 * 1024,
     )
 
 

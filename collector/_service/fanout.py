@@ -127,8 +127,10 @@ async def _collect_scope(
     except AwsError as error:
         return _failed(scope, error, now())
     client = await aws.appflow(scope.region)
-    with acting_as(credentials):
+    with acting_as(credentials), aws.scope_budget():
         outcome = await list_resources(client, scope, listers, retry, now)
+    if any(listing.error_code == ErrorKind.TOO_LARGE for listing in outcome.listings.values()):
+        return _too_large(outcome)
     if aws.is_opt_in(scope.region) and refused_as_unknown_token(outcome):
         return await opt_in_verdict(aws, evidence, outcome, credentials)
     return outcome
@@ -218,6 +220,21 @@ def _log_scope(run_id: str, outcome: ScopeOutcome) -> None:
         )
     else:
         scope_log.info("scope %s %s", outcome.scope, outcome.status.value, extra=fields)
+
+
+def _too_large(outcome: ScopeOutcome) -> ScopeOutcome:
+    """A scope over its byte budget fails whole: every listing's records are dropped, so
+    nothing of it is written and nothing is marked deleted from what it did list."""
+    message = next(
+        str(listing.error_message)
+        for listing in outcome.listings.values()
+        if listing.error_code == ErrorKind.TOO_LARGE
+    )
+    listings = {
+        name: listing.failed(ErrorKind.TOO_LARGE.value, "ScopeTooLarge", message)
+        for name, listing in outcome.listings.items()
+    }
+    return ScopeOutcome.of(outcome.scope, outcome.started_at, outcome.finished_at, listings)
 
 
 def _failed(scope: Scope, error: AwsError, at: datetime) -> ScopeOutcome:

@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .._config.database_url import redact
-from .._errors import CollectorError, DatabaseError, RefusedDataError
+from .._errors import CollectorError, DatabaseError, RefusedDataError, truncated
 from .dialects import dialect_named
 
 # What a database, its driver or the network can raise; anything else is a bug of ours.
@@ -51,6 +51,7 @@ def translated(engine: AsyncEngine) -> Iterator[None]:
 
 
 def one_line(exc: BaseException) -> str:
-    """The first line of the driver's own message (SQLAlchemy appends SQL and links)."""
+    """The first line of the driver's own message (SQLAlchemy appends SQL and links),
+    truncated: a driver may quote the values it refused."""
     text = str(getattr(exc, "orig", None) or exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    return truncated(text.splitlines()[0]) if text else type(exc).__name__

@@ -1,6 +1,6 @@
 """The tables, as SQLAlchemy Core metadata. The alembic migrations create exactly these.
 
-Column names are a public contract (README, "SQL schema"): dashboards and saved queries use
+Column names are a public contract (docs/sql.md): dashboards and saved queries use
 them, so a rename needs a migration and a note.
 """
 

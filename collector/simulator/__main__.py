@@ -1,12 +1,18 @@
 """`python -m collector.simulator`: serve a generated organization in the foreground.
 
 Prints `listening http://HOST:PORT` once ready and serves until SIGTERM or SIGINT.
+
+The simulator checks no signature and its `/_sim` endpoints change data and faults, so it
+serves loopback only. `--public` serves another address anyway; its `/_sim` endpoints then
+need the token printed at start (`control-token TOKEN`) in an `X-Sim-Token` header.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import ipaddress
+import secrets
 import signal
 import sys
 import time
@@ -40,9 +46,24 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--drop-rate", type=float, default=0.0)
     parser.add_argument("--fault-seed", type=int, default=0)
     parser.add_argument("--credential-lifetime-cap", type=float, default=None)
-    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--host", default="127.0.0.1", help="a loopback address, unless --public")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument(
+        "--public",
+        action="store_true",
+        help="serve a non-loopback --host; /_sim then needs the token printed at start",
+    )
     return parser
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` names this machine only: `localhost` or a loopback address."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name, which may resolve anywhere
 
 
 async def _serve(args: argparse.Namespace) -> None:
@@ -66,11 +87,15 @@ async def _serve(args: argparse.Namespace) -> None:
         drop_rate=args.drop_rate,
     )
     state = make_state(org, faults, time.time, args.credential_lifetime_cap, 3600.0)
+    if args.public:
+        state.control_token = secrets.token_urlsafe(32)
     runner, port = await start_server(state, args.host, args.port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    if state.control_token is not None:
+        print(f"control-token {state.control_token}", flush=True)
     print(f"listening http://{args.host}:{port}", flush=True)
     try:
         await stop.wait()
@@ -81,6 +106,14 @@ async def _serve(args: argparse.Namespace) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the simulator until a signal arrives."""
     args = _parser().parse_args(argv)
+    if not args.public and not is_loopback(args.host):
+        print(
+            f"python -m collector.simulator: --host {args.host!r} is not a loopback address; "
+            "the simulator checks no signature and takes faults from anyone who reaches it: "
+            "give --public to serve it there anyway, its /_sim endpoints behind a token",
+            file=sys.stderr,
+        )
+        return 2
     asyncio.run(_serve(args))
     return 0
 

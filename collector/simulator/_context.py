@@ -44,3 +44,6 @@ class ServerState:
     credential_lifetime_cap: float | None = None
     flow_pages: dict[tuple[ScopeKey, int, int], tuple[int, Page]] = field(default_factory=dict)
     """Serialized `ListFlows` pages by (scope, offset, size), with the scope version."""
+    control_token: str | None = None
+    """When set, `/_sim` requests must carry it in `X-Sim-Token` (a simulator serving more
+    than loopback); None: loopback only, open."""

@@ -1,4 +1,5 @@
-"""Unauthenticated `/_sim/...` endpoints for driving a simulator in another process.
+"""`/_sim/...` endpoints for driving a simulator in another process: open on loopback, behind
+the token printed at start (`X-Sim-Token`) when served further with `--public`.
 
 - `GET /_sim/stats`: request counts (see `Stats.snapshot`).
 - `POST /_sim/reset-stats`: zero the counts.

@@ -8,6 +8,7 @@ only to answer them with that service's MissingAuthenticationToken error.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import inspect
 import uuid
 from collections.abc import Awaitable, Callable
@@ -125,6 +126,14 @@ def _response(reply: Reply) -> web.Response:
     return response
 
 
+def _may_control(state: ServerState, request: web.Request) -> bool:
+    """Whether a `/_sim` request may run: always on loopback, with the token otherwise."""
+    if state.control_token is None:
+        return True
+    given = request.headers.get("X-Sim-Token", "")
+    return hmac.compare_digest(given.encode(), state.control_token.encode())
+
+
 def _drop(request: web.Request) -> web.Response:
     # Abort the socket so the client sees the connection close without any answer.
     if request.transport is not None:
@@ -137,6 +146,9 @@ async def handle_request(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE_KEY]
     body = await request.read()
     if request.path.startswith("/_sim/") and "Authorization" not in request.headers:
+        if not _may_control(state, request):
+            refused = b'{"error": "X-Sim-Token missing or wrong"}'
+            return _response(Reply(403, refused, "application/json"))
         return _response(handle_control(state, request.method, request.path, body))
     call, signed = _build_call(request, body)
     delay = state.faults.delay()

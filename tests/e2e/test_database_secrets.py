@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from ..docs import all_blocks
 from ..support import Cli, fetch, postgres_password_role, postgres_port
 
 PASSWORD = "s3cret-Pa55"
@@ -160,10 +161,11 @@ def test_unencoded_at_in_password_is_refused(where: str, tmp_path: Path, cli: Cl
     assert cli.run(["db", "upgrade", "--database-url", encoded]).code == 3
 
 
-def test_readme_examples_keep_passwords_out_of_argv() -> None:
-    """No example in the README (its code blocks) puts a password in a database URL."""
-    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
-    blocks = readme.split("```")[1::2]
-    assert any("collector run" in block for block in blocks)
+def test_documented_examples_keep_passwords_out_of_argv() -> None:
+    """No example in the README or the docs/ pages (their code blocks) puts a password in a
+    database URL."""
+    blocks = all_blocks()
+    assert {block.page for block in blocks} >= {"README.md", "organization.md", "security.md"}
+    assert any("collector run" in block.text for block in blocks if block.page == "README.md")
     for block in blocks:
-        assert not URL_WITH_PASSWORD.search(block), block
+        assert not URL_WITH_PASSWORD.search(block.text), (block.page, block.text)

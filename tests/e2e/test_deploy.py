@@ -1,5 +1,5 @@
 """The deployment kit against the collector itself: the IAM templates allow exactly the calls
-a run makes, and the example overlay builds into the manifests the README deploys."""
+a run makes, and the example overlay builds into the manifests the Deploying page deploys."""
 
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ from ..support import (
     ROLE,
     TEMPLATES,
     Cli,
+    documented_policy_actions,
     permission_actions,
-    readme_policy_actions,
 )
 
 REGIONS = ("us-east-1", "af-south-1")
@@ -66,7 +66,7 @@ def test_templates_allow_exactly_the_calls_a_run_makes(
 ) -> None:
     """Runs that make every call the collector can make (organization and OU discovery, a
     role per account, the opt-in region look-up, the listings, the caller's identity, and
-    the separate Organizations role) call exactly the actions the templates and the README
+    the separate Organizations role) call exactly the actions the templates and the docs
     allow: a new API call without a policy change fails here."""
     root = org.root_id
     first = cli.collect(sqlite_url, sim, REGIONS, "--organizational-units", root)
@@ -84,7 +84,7 @@ def test_templates_allow_exactly_the_calls_a_run_makes(
     assert "organizations:ListOrganizationalUnitsForParent" in called
     templates = set().union(*(permission_actions(name) for name in TEMPLATES))
     assert called - NEEDS_NO_PERMISSION == templates
-    assert templates == readme_policy_actions()
+    assert templates == documented_policy_actions()
     assert sim.stats.count("sts", "AssumeRole") > len(org.account_list())
 
 
@@ -110,10 +110,19 @@ def by_kind(resources: list[dict[str, Any]], kind: str) -> dict[str, Any]:
 
 
 def test_overlay_builds_one_namespace_with_every_piece(overlay: list[dict[str, Any]]) -> None:
-    """The example overlay puts the service account, settings, migration Job, CronJob and
-    alerts in its own namespace, running the image it names."""
+    """The example overlay puts the service accounts, settings, migration Job, CronJob,
+    network policy and alerts in its own namespace, running the image it names."""
     kinds = sorted(r["kind"] for r in overlay)
-    assert kinds == ["ConfigMap", "CronJob", "Job", "Namespace", "PrometheusRule", "ServiceAccount"]
+    assert kinds == [
+        "ConfigMap",
+        "CronJob",
+        "Job",
+        "Namespace",
+        "NetworkPolicy",
+        "PrometheusRule",
+        "ServiceAccount",
+        "ServiceAccount",
+    ]
     namespace = by_kind(overlay, "Namespace")["metadata"]["name"]
     for resource in overlay:
         if resource["kind"] != "Namespace":
@@ -146,3 +155,25 @@ def test_overlay_shard_count_is_consistent(overlay: list[dict[str, Any]]) -> Non
     (container,) = job["template"]["spec"]["containers"]
     env = {e["name"]: e.get("value") for e in container["env"]}
     assert int(env["SHARD_COUNT"]) == job["completions"] == job["parallelism"]
+
+
+def test_overlay_mounts_the_database_url_0400_and_fences_the_pods(
+    overlay: list[dict[str, Any]],
+) -> None:
+    """As kubectl sends them, the pods mount the database Secret with mode 0400 (256), the
+    migration Job runs as a service account without the IRSA role, and the network policy
+    admits the database address the overlay names and covers both pods."""
+    accounts = {r["metadata"]["name"]: r for r in overlay if r["kind"] == "ServiceAccount"}
+    assert "eks.amazonaws.com/role-arn" in accounts["appflow-inventory"]["metadata"]["annotations"]
+    assert "annotations" not in accounts["appflow-inventory-migrate"]["metadata"]
+    policy = by_kind(overlay, "NetworkPolicy")["spec"]
+    (database,) = [rule for rule in policy["egress"] if rule["ports"][0]["port"] == 5432]
+    assert database["to"] == [{"ipBlock": {"cidr": "10.20.30.40/32"}}]
+    selected = policy["podSelector"]["matchLabels"].items()
+    for kind, account in (("CronJob", "appflow-inventory"), ("Job", "appflow-inventory-migrate")):
+        spec = by_kind(overlay, kind)["spec"]
+        pod = spec["jobTemplate"]["spec"]["template"] if kind == "CronJob" else spec["template"]
+        assert pod["spec"]["serviceAccountName"] == account
+        assert selected <= pod["metadata"]["labels"].items(), kind
+        (volume,) = pod["spec"]["volumes"]
+        assert volume["secret"] == {"secretName": "appflow-inventory-db", "defaultMode": 256}

@@ -1,4 +1,5 @@
-"""Files the collector writes: exports, the run lock, the SQLite database, the demo's file.
+"""Files the collector writes: exports, the locks, the SQLite database, the metrics file, the
+demo's file.
 
 Each is made so that a file planted in its directory (a symbolic link at a name it uses)
 redirects nothing, and so that what it creates is readable by its owner alone.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +18,7 @@ import pytest
 
 from collector.simulator import Organization, Simulator, generate_organization
 
-from ..support import Cli, CliResult, fetch
+from ..support import ROLE, Cli, CliResult, fetch
 
 REGIONS = ("us-east-1",)
 VICTIM_TEXT = "an operator's file\n"
@@ -167,3 +169,96 @@ def test_demo_replaces_only_its_own_database(tmp_path: Path, sim: Simulator, cli
     assert refused.code == 2
     assert inventory.read_bytes() == before
     assert len(fetch(url, "SELECT run_id FROM collection_runs")) == 1
+
+
+# Every name the collector creates a file at, beside a SQLite database `inventory.db` in
+# `tmp_path`: (the name, the command that creates it, its exit code with a link there).
+LINKED_NAMES = {
+    "database": ("inventory.db", ["run"], 3),
+    "run lock": ("inventory.db.run.lock", ["run"], 3),
+    "migration lock": ("inventory.db.migrate.lock", ["db", "upgrade"], 3),
+    "SQLite's write-ahead log": ("inventory.db-wal", ["run"], 3),
+    "SQLite's shared memory": ("inventory.db-shm", ["run"], 3),
+    "metrics file": ("metrics.prom", ["run", "--metrics-file", "{dir}/metrics.prom"], 0),
+    "export": ("out.csv", ["export", "--format", "csv", "--output", "{dir}/out.csv"], 2),
+}
+
+
+def _command(args: list[str], tmp_path: Path) -> list[str]:
+    url = f"sqlite:///{tmp_path / 'inventory.db'}"
+    given = [arg.format(dir=tmp_path) for arg in args]
+    if given[0] == "run":
+        return [*given[:1], "--database-url", url, *given[1:]]
+    if given[0] == "db":
+        return [*given, "--database-url", url]
+    return [*given[:1], "--database-url", url, *given[1:]]
+
+
+@pytest.mark.parametrize("dangling", [False, True], ids=["to a file", "dangling"])
+@pytest.mark.parametrize("what", sorted(LINKED_NAMES))
+def test_a_link_at_any_name_the_collector_writes_is_never_followed(
+    what: str, dangling: bool, tmp_path: Path, sim: Simulator, cli: Cli
+) -> None:
+    """A symbolic link planted at the name of any file the collector creates (the database,
+    SQLite's -wal and -shm, the run and migration locks, the metrics file, an export) is
+    never written through: the file it points to keeps its content and mode, and a
+    dangling link's target is not created."""
+    name, args, code = LINKED_NAMES[what]
+    if what == "export":
+        _collected(tmp_path, sim, cli)
+    victim = _victim(tmp_path)
+    victim.chmod(0o640)
+    target = tmp_path / "elsewhere" / "created-through-a-link" if dangling else victim
+    (tmp_path / name).symlink_to(target)
+    command = _command(args, tmp_path)
+    if command[0] == "run":
+        command += ["--organization", "--role-name", ROLE, "--regions", ",".join(REGIONS)]
+    result = cli.run(command, sim.env())
+    assert result.code == code, result.err
+    assert "Traceback" not in result.err
+    assert victim.read_text() == VICTIM_TEXT
+    assert _mode(victim) == 0o640
+    assert not (tmp_path / "elsewhere" / "created-through-a-link").exists()
+    assert (tmp_path / name).is_symlink()
+    if code == 3:
+        assert len(result.err.strip().splitlines()) == 1, result.err
+    if what in ("database", "run lock", "migration lock", "export", "metrics file"):
+        assert str(tmp_path / name) in result.err, result.err
+        assert "is a symbolic link; remove it" in result.err, result.err
+
+
+def test_metrics_file_ignores_prometheus_clients_temporary_name(
+    tmp_path: Path, sim: Simulator, cli: Cli
+) -> None:
+    """The metrics file is written through a temporary file of the collector's own: a link
+    at the name prometheus_client's `write_to_textfile` used (`PATH.PID.THREAD`) is neither
+    followed nor replaced, and the file is mode 0644 (node_exporter reads it) whatever the
+    umask."""
+    victim = _victim(tmp_path)
+    metrics = tmp_path / "metrics.prom"
+    planted = tmp_path / f"metrics.prom.{os.getpid()}.{threading.get_ident()}"
+    planted.symlink_to(victim)
+    os.umask(0o077)
+    result = cli.collect(
+        f"sqlite:///{tmp_path / 'inventory.db'}", sim, REGIONS, "--metrics-file", str(metrics)
+    )
+    assert result.code == 0, result.err
+    assert victim.read_text() == VICTIM_TEXT
+    assert planted.is_symlink()
+    assert "appflow_inventory_run_status" in metrics.read_text()
+    assert _mode(metrics) == 0o644
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_new_files_get_their_modes_whatever_the_umask(
+    tmp_path: Path, sim: Simulator, cli: Cli
+) -> None:
+    """Under a umask of 0 the database, its lock files and an export are still created
+    mode 0600: modes are set explicitly, not left to the umask."""
+    os.umask(0)
+    url = _collected(tmp_path, sim, cli)
+    export = tmp_path / "profiles.jsonl"
+    assert cli.run(["export", "--database-url", url, "--output", str(export)]).code == 0
+    for name in ("inventory.db", "inventory.db.run.lock", "inventory.db.migrate.lock"):
+        assert _mode(tmp_path / name) == 0o600, name
+    assert _mode(export) == 0o600

@@ -1,10 +1,9 @@
-"""The README's queries about connector profiles and their flows, run as written on SQLite and
-PostgreSQL against an inventory collected from the simulator."""
+"""The SQL page's queries about connector profiles and their flows, run as written on SQLite
+and PostgreSQL against an inventory collected from the simulator."""
 
 from __future__ import annotations
 
 import random
-import re
 from typing import Any
 
 import pytest
@@ -20,26 +19,24 @@ from collector.simulator import (
     revise_flow,
 )
 
-from ..support import ROOT, Cli, as_json, fetch
+from ..docs import code_blocks, section
+from ..support import Cli, as_json, fetch
 
-ACCOUNT = "123456789012"  # the account the README's examples name
+ACCOUNT = "123456789012"  # the account the examples name
 REGION = "eu-west-1"
 REGIONS = ("us-east-1", REGION)
-SECTION = "### Connector profiles and their flows"
+SECTION = "## Connector profiles and their flows"
 
 
-def readme_queries() -> list[str]:
-    """The SQL blocks of the README's section on profiles and flows, in order."""
-    readme = (ROOT / "README.md").read_text()
-    start = readme.index(SECTION)
-    end = readme.index("\n## ", start)
-    return re.findall(r"```sql\n(.*?)```", readme[start:end], re.DOTALL)
+def page_queries() -> list[str]:
+    """The SQL blocks of the SQL page's section on profiles and flows, in order."""
+    return [b.text for b in code_blocks(section("sql.md", SECTION)) if b.lang == "sql"]
 
 
 def for_dialect(url: str) -> list[str]:
     """The blocks that run on this database: the portable ones and its own."""
     own = "-- PostgreSQL" if url.startswith("postgresql") else "-- SQLite"
-    return [q for q in readme_queries() if not q.startswith("-- ") or q.startswith(own)]
+    return [q for q in page_queries() if not q.startswith("-- ") or q.startswith(own)]
 
 
 @pytest.fixture
@@ -90,18 +87,18 @@ def names(rows: list[dict[str, Any]], *columns: str) -> set[tuple[Any, ...]]:
     return {tuple(row[c] for c in columns) for row in rows}
 
 
-def test_the_readme_has_the_four_questions() -> None:
+def test_the_page_has_the_four_questions() -> None:
     """The section holds the four queries, the last one for each database."""
-    queries = readme_queries()
+    queries = page_queries()
     assert len(queries) == 5
     assert [q.splitlines()[0] for q in queries[3:]] == ["-- PostgreSQL", "-- SQLite"]
 
 
-def test_readme_flow_queries_answer_on_both_databases(
+def test_flow_queries_answer_on_both_databases(
     inventory_url: str, org: Organization, sim: Simulator, cli: Cli
 ) -> None:
     """Unused profiles, profiles used by active flows, flows whose profile is missing or
-    deleted, and this week's changes in a profile's flows, each as the README writes it."""
+    deleted, and this week's changes in a profile's flows, each as the page writes it."""
     run_story(inventory_url, org, sim, cli)
     unused, active, broken, changes = (fetch(inventory_url, q) for q in for_dialect(inventory_url))
 

@@ -6,8 +6,13 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import subprocess
 import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -17,7 +22,8 @@ import sqlalchemy as sa
 from collector._store import head_revision
 from collector.simulator import Organization, Simulator, generate_organization
 
-from ..support import ROOT, Cli, fetch, postgres_execute
+from ..docs import all_blocks
+from ..support import ROOT, Cli, CliResult, fetch, postgres_execute, run_args
 
 REGIONS = ("us-east-1", "eu-west-1")
 TABLES = {
@@ -124,7 +130,7 @@ def test_two_inventories_live_in_two_schemas_of_one_database(
         assert changes.code == 0, changes.err
         assert {r["connector_profile_arn"] for r in json.loads(changes.out)} == expected
 
-    # The README's SQL as written, for someone whose session sets search_path.
+    # The SQL page's query as written, for someone whose session sets search_path.
     for schema, expected in (("inventory_a", arns(org, "us-east-1")), ("inventory_b", arns(org))):
         rows = with_search_path(
             postgres_url,
@@ -211,3 +217,260 @@ def test_schema_is_refused_for_sqlite_and_bad_names(sqlite_url: str, cli: Cli) -
         assert result.code == 2
         assert message in result.err
         assert len(result.err.strip().splitlines()) == 1
+
+
+# --- a schema someone else owns -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Roles:
+    """Two login roles of the test database, neither a superuser: the collector's own, and
+    another that may also create schemas in the database."""
+
+    collector: str
+    other: str
+    admin_url: str
+
+    def url(self, role: str) -> str:
+        """The database URL, connecting as `role`."""
+        return sa.make_url(self.admin_url).set(username=role).render_as_string(False)
+
+    def as_role(self, role: str, *statements: str) -> None:
+        postgres_execute(self.url(role), *statements)
+
+
+@pytest.fixture
+def roles(postgres_url: str) -> Iterator[Roles]:
+    suffix = uuid.uuid4().hex[:8]
+    collector, other = f"inventory_{suffix}", f"other_{suffix}"
+    database = sa.make_url(postgres_url).database
+    postgres_execute(
+        postgres_url,
+        f"CREATE ROLE {collector} LOGIN",
+        f"CREATE ROLE {other} LOGIN",
+        f'GRANT CREATE ON DATABASE "{database}" TO {collector}, {other}',
+    )
+    try:
+        yield Roles(collector, other, postgres_url)
+    finally:
+        postgres_execute(
+            postgres_url,
+            f"DROP OWNED BY {collector}, {other} CASCADE",
+            f"DROP ROLE {collector}",
+            f"DROP ROLE {other}",
+        )
+
+
+def refused(result: CliResult, roles: Roles, reason: str) -> None:
+    assert result.code == 3, result.err
+    assert len(result.err.strip().splitlines()) == 1, result.err
+    assert "--schema inv:" in result.err
+    assert reason in result.err, result.err
+    assert "the collector uses only a schema that it owns" in result.err
+
+
+def test_a_schema_another_role_made_is_refused_by_every_command(
+    roles: Roles, sim: Simulator, cli: Cli, tmp_path: Path
+) -> None:
+    """A schema another role created and opened to the collector's role (USAGE, CREATE) is
+    refused by `run`, `db upgrade` and the read commands, whether the schema comes from the
+    flag, COLLECTOR_SCHEMA or the TOML file, and by alembic by hand, in one line, exit 3,
+    and nothing is created in it."""
+    roles.as_role(
+        roles.other,
+        "CREATE SCHEMA inv",
+        f"GRANT USAGE, CREATE ON SCHEMA inv TO {roles.collector}",
+    )
+    url = roles.url(roles.collector)
+    reason = f"schema inv is owned by role {roles.other}, not by {roles.collector}"
+    refused(cli.collect(url, sim, REGIONS, "--schema", "inv"), roles, reason)
+    refused(cli.run(["db", "upgrade", "--database-url", url, "--schema", "inv"]), roles, reason)
+    refused(cli.run(["show", "--database-url", url, "--schema", "inv"]), roles, reason)
+    env = {**sim.env(), "COLLECTOR_SCHEMA": "inv"}
+    refused(cli.run(run_args(url, REGIONS), env), roles, reason)
+    config = tmp_path / "collector.toml"
+    config.write_text(f'database_url = "{url}"\nschema = "inv"\n')
+    refused(cli.run(["export", "--config", str(config)]), roles, reason)
+    by_hand = subprocess.run(
+        [sys.executable, "-m", "alembic", "-x", "schema=inv", "upgrade", "head"],
+        cwd=ROOT,
+        env={**os.environ, "COLLECTOR_DATABASE_URL": url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert by_hand.returncode != 0
+    assert reason in by_hand.stderr
+    assert "inv" not in tables_by_schema(roles.admin_url)
+    # AWS is checked before the database (the caller's identity); nothing was listed.
+    assert {service for service, _ in sim.stats.operations} == {"sts"}
+
+
+def test_tables_another_role_built_with_a_trigger_never_run_as_the_collector(
+    roles: Roles, sim: Simulator, cli: Cli
+) -> None:
+    """Another role builds the inventory's tables at the current revision with a trigger on
+    `collection_runs` and grants the collector's role everything: the run is refused before
+    it writes, and the trigger never fires as the collector's role."""
+    other = roles.url(roles.other)
+    built = cli.run(["db", "upgrade", "--database-url", other, "--schema", "inv"])
+    assert built.code == 0, built.err
+    roles.as_role(
+        roles.other,
+        "CREATE TABLE inv.fired (who text)",
+        "CREATE FUNCTION inv.spy() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN INSERT INTO inv.fired VALUES (current_user); RETURN NEW; END $$",
+        "CREATE TRIGGER spy BEFORE INSERT ON inv.collection_runs "
+        "FOR EACH ROW EXECUTE FUNCTION inv.spy()",
+        f"GRANT USAGE ON SCHEMA inv TO {roles.collector}",
+        f"GRANT ALL ON ALL TABLES IN SCHEMA inv TO {roles.collector}",
+    )
+    result = cli.collect(roles.url(roles.collector), sim, REGIONS, "--schema", "inv")
+    refused(result, roles, f"schema inv is owned by role {roles.other}")
+    assert fetch(other, "SELECT who FROM inv.fired") == []
+    assert fetch(other, "SELECT run_id FROM inv.collection_runs") == []
+
+
+def test_a_table_of_another_role_in_the_collectors_schema_is_refused(
+    roles: Roles, sim: Simulator, cli: Cli
+) -> None:
+    """In a schema the collector's role made, one table handed to another role (or a
+    function of another role) is enough to refuse the schema."""
+    url = roles.url(roles.collector)
+    assert cli.collect(url, sim, REGIONS, "--schema", "inv").code == 0
+    postgres_execute(roles.admin_url, f"ALTER TABLE inv.accounts OWNER TO {roles.other}")
+    refused(
+        cli.collect(url, sim, REGIONS, "--schema", "inv"),
+        roles,
+        f"table inv.accounts is owned by role {roles.other}, not by {roles.collector}",
+    )
+    postgres_execute(
+        roles.admin_url,
+        f"ALTER TABLE inv.accounts OWNER TO {roles.collector}",
+        "CREATE FUNCTION inv.lower(text) RETURNS text LANGUAGE sql AS 'SELECT $1'",
+        f"ALTER FUNCTION inv.lower(text) OWNER TO {roles.other}",
+    )
+    refused(
+        cli.run(["show", "--database-url", url, "--schema", "inv"]),
+        roles,
+        f"function inv.lower is owned by role {roles.other}",
+    )
+
+
+def test_create_or_trigger_granted_to_another_role_is_refused(
+    roles: Roles, sim: Simulator, cli: Cli
+) -> None:
+    """The collector's own schema is refused while another role (or PUBLIC) may create
+    objects in it or triggers on its tables; the message names the REVOKE to run."""
+    url = roles.url(roles.collector)
+    assert cli.collect(url, sim, REGIONS, "--schema", "inv").code == 0
+    for grant, revoke, reason in (
+        (
+            f"GRANT CREATE ON SCHEMA inv TO {roles.other}",
+            f"REVOKE CREATE ON SCHEMA inv FROM {roles.other}",
+            f"REVOKE CREATE ON SCHEMA inv FROM {roles.other}",
+        ),
+        (
+            "GRANT CREATE ON SCHEMA inv TO PUBLIC",
+            "REVOKE CREATE ON SCHEMA inv FROM PUBLIC",
+            "role PUBLIC may create objects in schema inv",
+        ),
+        (
+            f"GRANT TRIGGER ON inv.collection_runs TO {roles.other}",
+            f"REVOKE TRIGGER ON inv.collection_runs FROM {roles.other}",
+            f"REVOKE TRIGGER ON inv.collection_runs FROM {roles.other}",
+        ),
+    ):
+        roles.as_role(roles.collector, grant)
+        refused(cli.collect(url, sim, REGIONS, "--schema", "inv"), roles, reason)
+        roles.as_role(roles.collector, revoke)
+    again = cli.collect(url, sim, REGIONS, "--schema", "inv")
+    assert again.code == 0, again.err
+
+
+def test_a_new_schema_belongs_to_the_connecting_role(
+    roles: Roles, sim: Simulator, cli: Cli
+) -> None:
+    """A schema the collector creates is its role's (`AUTHORIZATION CURRENT_USER`), with
+    every table in it and alembic's version table."""
+    url = roles.url(roles.collector)
+    result = cli.collect(url, sim, REGIONS, "--schema", "inv")
+    assert result.code == 0, result.err
+    owners = fetch(
+        roles.admin_url,
+        "SELECT pg_get_userbyid(nspowner) AS owner FROM pg_namespace WHERE nspname = 'inv' "
+        "UNION SELECT tableowner FROM pg_tables WHERE schemaname = 'inv'",
+    )
+    assert owners == [{"owner": roles.collector}]
+    assert tables_by_schema(roles.admin_url)["inv"] == TABLES
+
+
+def documented_grants(names: dict[str, str]) -> str:
+    """The Security page's statements that hand a schema to the collector's role, with its
+    role, database and schema names replaced by `names`."""
+    (block,) = [b for b in all_blocks("postgresql") if b.page == "security.md"]
+    assert set(names) <= set(re.findall(r"\w+", block.text)), block.text
+    return re.sub(r"\b(" + "|".join(names) + r")\b", lambda m: names[m.group(1)], block.text)
+
+
+def test_the_documented_grants_hand_a_schema_over_to_the_collector(
+    postgres_url: str, sim: Simulator, cli: Cli
+) -> None:
+    """The Security page's statements, run as written (with this test's names) on an empty
+    schema another role made and opened to everyone, leave a schema the collector uses, a
+    reader can read (tables the collector made afterwards included) but not change, and the
+    other role can no longer add to."""
+    suffix = uuid.uuid4().hex[:8]
+    database = sa.make_url(postgres_url).database
+    assert database is not None
+    names = {
+        "inventory": f"inventory_{suffix}",
+        "tools": f"tools_{suffix}",
+        "analysts": f"analysts_{suffix}",
+        "shared": database,
+        "appflow_inventory": f"appflow_inventory_{suffix}",
+    }
+    collector, tools, analysts, schema = (
+        names["inventory"],
+        names["tools"],
+        names["analysts"],
+        names["appflow_inventory"],
+    )
+
+    def url(role: str) -> str:
+        return sa.make_url(postgres_url).set(username=role).render_as_string(False)
+
+    try:
+        postgres_execute(
+            postgres_url,
+            f"CREATE ROLE {tools} LOGIN",
+            f"CREATE ROLE {analysts} LOGIN",
+            f'GRANT CREATE ON DATABASE "{database}" TO {tools}',
+        )
+        postgres_execute(
+            url(tools),
+            f"CREATE SCHEMA {schema}",
+            f"GRANT USAGE, CREATE ON SCHEMA {schema} TO PUBLIC",
+        )
+        postgres_execute(postgres_url, documented_grants(names))
+        result = cli.collect(url(collector), sim, REGIONS, "--schema", schema)
+        assert result.code == 0, result.err
+        runs = fetch(url(analysts), f"SELECT status FROM {schema}.collection_runs")
+        assert runs == [{"status": "succeeded"}]
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            postgres_execute(url(analysts), f"DELETE FROM {schema}.collection_runs")
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            postgres_execute(url(tools), f"CREATE TABLE {schema}.planted (a int)")
+        again = cli.collect(url(collector), sim, REGIONS, "--schema", schema)
+        assert again.code == 0, again.err
+    finally:
+        existing = {row["rolname"] for row in fetch(postgres_url, "SELECT rolname FROM pg_roles")}
+        made = [role for role in (collector, tools, analysts) if role in existing]
+        # One DROP OWNED per role: PostgreSQL 15 fails on a default ACL that two roles of
+        # one DROP OWNED share ("could not find tuple for default ACL").
+        postgres_execute(
+            postgres_url,
+            *(f"DROP OWNED BY {role} CASCADE" for role in made),
+            *(f"DROP ROLE {role}" for role in made),
+        )

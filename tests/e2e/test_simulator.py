@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -742,6 +743,79 @@ async def test_command_line_serves_and_controls() -> None:
                 assert (await reply.json())["total"] == 0
             async with http.post(f"{url}/_sim/reset-stats") as reply:
                 assert reply.status == 200
+    finally:
+        process.terminate()
+        assert await asyncio.wait_for(process.wait(), 10) == 0
+
+
+def test_command_line_refuses_a_host_beyond_loopback() -> None:
+    """`--host 0.0.0.0` without `--public` exits 2 with one line and serves nothing: the
+    simulator checks no signature and takes faults from whoever reaches it."""
+    done = subprocess.run(
+        [sys.executable, "-m", "collector.simulator", "--accounts", "2", "--host", "0.0.0.0"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert "not a loopback address" in done.stderr
+    assert "--public" in done.stderr
+
+
+async def test_public_command_line_guards_its_controls_with_a_printed_token(
+    session: Any,
+) -> None:
+    """With `--public` the simulator serves any address and prints a control token first;
+    `/_sim` answers 403 to a request without it (or with another), and only the token's
+    bearer can set faults: STS keeps answering until they do."""
+    process = await asyncio.create_subprocess_exec(
+        *[sys.executable, "-m", "collector.simulator", "--accounts", "2", "--host", "0.0.0.0"],
+        "--public",
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert process.stdout is not None
+        first = (await process.stdout.readline()).decode().split()
+        assert first[0] == "control-token"
+        token = first[1]
+        assert len(token) >= 40
+        listening = (await process.stdout.readline()).decode()
+        assert listening.startswith("listening http://0.0.0.0:")
+        url = f"http://127.0.0.1:{listening.strip().rsplit(':', 1)[1]}"
+        throttle = {"bursts": {"sts": {"kind": "throttle"}}}
+
+        async def caller_identity() -> str:
+            key, secret, _ = BASE
+            async with session.create_client(
+                "sts",
+                region_name="us-east-1",
+                endpoint_url=url,
+                aws_access_key_id=key,
+                aws_secret_access_key=secret,
+                config=AioConfig(retries={"mode": "standard", "total_max_attempts": 1}),
+            ) as sts:
+                return str((await sts.get_caller_identity())["Account"])
+
+        async with aiohttp.ClientSession() as http:
+            for headers in ({}, {"X-Sim-Token": "wrong"}, {"X-Sim-Token": token[:-1]}):
+                async with http.post(f"{url}/_sim/faults", json=throttle, headers=headers) as r:
+                    assert r.status == 403
+                async with http.get(f"{url}/_sim/stats", headers=headers) as r:
+                    assert r.status == 403
+            assert len(await caller_identity()) == 12
+            good = {"X-Sim-Token": token}
+            async with http.get(f"{url}/_sim/stats", headers=good) as r:
+                assert r.status == 200
+            async with http.post(f"{url}/_sim/faults", json=throttle, headers=good) as r:
+                assert r.status == 200
+            with pytest.raises(ClientError) as throttled:
+                await caller_identity()
+            assert throttled.value.response["Error"]["Code"] == "Throttling"
     finally:
         process.terminate()
         assert await asyncio.wait_for(process.wait(), 10) == 0

@@ -165,7 +165,7 @@ def profiles(draw: st.DrawFn) -> dict[str, Any]:
     return {key: profile[key] for key in keys}
 
 
-# --- expectations, written from the README rather than from the code ---------------------------
+# --- expectations, written from the docs rather than from the code -----------------------------
 
 
 def iso_utc(epoch: float) -> str:

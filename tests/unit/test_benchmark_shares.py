@@ -1,4 +1,4 @@
-"""`python -m benchmarks.shares`: py-spy samples summed into the README's parts."""
+"""`python -m benchmarks.shares`: py-spy samples summed into the Performance page's parts."""
 
 from __future__ import annotations
 

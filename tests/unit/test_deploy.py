@@ -1,5 +1,5 @@
 """The deployment kit as files: the Dockerfile, the IAM templates and the Kubernetes
-manifests say what the README and the collector say. (hadolint, cfn-lint and
+manifests say what the docs and the collector say. (hadolint, cfn-lint and
 kubernetes-validate check their syntax in `make test`; the e2e tests build and run them.)"""
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from ..support import (
     KUBERNETES,
     ROOT,
     TEMPLATES,
+    documented_policy_actions,
     kubernetes_documents,
     permission_actions,
-    readme_policy_actions,
     roles,
     template,
     trust_statements,
@@ -109,15 +109,15 @@ def test_the_build_context_holds_only_the_sources() -> None:
     }
 
 
-def test_template_permissions_are_the_readme_policies() -> None:
-    """Together the templates allow exactly the actions the README's policies list: the
+def test_template_permissions_are_the_documented_policies() -> None:
+    """Together the templates allow exactly the actions the documented policies list: the
     member role reads AppFlow (profiles and flows) and EC2 regions, the collector role
     assumes and lists."""
     assert permission_actions("member-role.yaml") == MEMBER_ACTIONS
     assert permission_actions("collector-role.yaml") == {"sts:AssumeRole"} | ORGANIZATION_ACTIONS
     assert permission_actions("organization-role.yaml") == ORGANIZATION_ACTIONS
     union = set().union(*(permission_actions(name) for name in TEMPLATES))
-    assert union == readme_policy_actions()
+    assert union == documented_policy_actions()
 
 
 def test_member_role_is_parameterized_for_a_stackset() -> None:
@@ -133,9 +133,13 @@ def test_member_role_is_parameterized_for_a_stackset() -> None:
     assert role["MaxSessionDuration"] >= 3600
     (trust,) = trust_statements("member-role.yaml")
     assert trust["Principal"] == {"AWS": {"Ref": "CollectorRoleArn"}}
-    condition = trust["Condition"]["Fn::If"]
+    condition = trust["Condition"]["StringEquals"]["Fn::If"]
     assert condition[0] == "HasExternalId"
-    assert condition[1] == {"StringEquals": {"sts:ExternalId": {"Ref": "ExternalId"}}}
+    assert condition[1] == {
+        "sts:ExternalId": {"Ref": "ExternalId"},
+        "aws:PrincipalOrgID": "${aws:ResourceOrgID}",
+    }
+    assert condition[2] == {"aws:PrincipalOrgID": "${aws:ResourceOrgID}"}
     text = (ROOT / "deploy" / "cloudformation" / "member-role.yaml").read_text()
     assert re.search(r"# Optional:[^\n]*\n(\s*#[^\n]*\n)*\s+- Sid: TellDisabledOptInRegions", text)
 
@@ -155,25 +159,140 @@ def test_collector_role_trusts_irsa_pod_identity_or_a_principal() -> None:
     }
     pod_identity = by_action[frozenset({"sts:AssumeRole", "sts:TagSession"})]
     assert pod_identity["Principal"] == {"Service": "pods.eks.amazonaws.com"}
+    assert pod_identity["Condition"] == {
+        "StringEquals": {
+            "aws:RequestTag/eks-cluster-arn": {"Ref": "EksClusterArn"},
+            "aws:RequestTag/kubernetes-namespace": {"Ref": "ServiceAccountNamespace"},
+            "aws:RequestTag/kubernetes-service-account": {"Ref": "ServiceAccountName"},
+        }
+    }
     principal = by_action[frozenset({"sts:AssumeRole"})]
     assert principal["Principal"] == {"AWS": {"Ref": "TrustedPrincipalArn"}}
+    assert principal["Condition"] == {
+        "StringEquals": {"aws:PrincipalOrgID": "${aws:ResourceOrgID}"}
+    }
+    rules = template("collector-role.yaml")["Rules"]
+    assert rules["PodIdentityNeedsTheCluster"]["RuleCondition"] == {
+        "Fn::Equals": [{"Ref": "TrustMode"}, "EksPodIdentity"]
+    }
     modes = template("collector-role.yaml")["Parameters"]["TrustMode"]["AllowedValues"]
     assert modes == ["EksIrsa", "EksPodIdentity", "Principal"]
 
 
 def test_collector_role_may_assume_only_the_member_role() -> None:
-    """The collector role assumes the member role by its name and path in any account, and
-    the organization role only when one is given."""
+    """The collector role assumes the member role by its name and path in an account of its
+    own organization only, and the organization role only when one is given."""
     (role,) = roles("collector-role.yaml").values()
     (policy,) = role["Policies"]
     statements = policy["PolicyDocument"]["Statement"]
     assert statements[0]["Resource"] == {
         "Fn::Sub": "arn:${AWS::Partition}:iam::*:role${MemberRolePath}${MemberRoleName}"
     }
+    inside_the_organization = {"StringEquals": {"aws:ResourceOrgID": "${aws:PrincipalOrgID}"}}
+    assert statements[0]["Condition"] == inside_the_organization
     _, itself, separate = statements[1]["Fn::If"]
     assert set(itself["Action"]) == ORGANIZATION_ACTIONS
     assert separate["Action"] == "sts:AssumeRole"
     assert separate["Resource"] == {"Ref": "OrganizationRoleArn"}
+    assert separate["Condition"] == inside_the_organization
+
+
+def _resolved(value: Any) -> list[Any]:
+    """Every plain form `value` can take, each `Fn::If` in it resolved both ways."""
+    if isinstance(value, dict):
+        if set(value) == {"Fn::If"}:
+            return [form for arm in value["Fn::If"][1:] for form in _resolved(arm)]
+        forms: list[dict[str, Any]] = [{}]
+        for key, item in value.items():
+            forms = [{**form, key: choice} for form in forms for choice in _resolved(item)]
+        return forms
+    if isinstance(value, list):
+        lists: list[list[Any]] = [[]]
+        for item in value:
+            lists = [[*done, choice] for done in lists for choice in _resolved(item)]
+        return lists
+    return [value]
+
+
+# What a trust statement must pin for each kind of principal: the keys of its condition.
+PINNED_BY_PRINCIPAL = {
+    "Service": {
+        "aws:RequestTag/eks-cluster-arn",
+        "aws:RequestTag/kubernetes-namespace",
+        "aws:RequestTag/kubernetes-service-account",
+    },
+    "Federated": {"${Issuer}:sub", "${Issuer}:aud"},
+    "AWS": {"aws:PrincipalOrgID"},
+}
+
+
+def unpinned(statement: dict[str, Any]) -> list[str]:
+    """What a trust statement leaves open, in any of its branches: a principal without a
+    condition, or with one that does not pin who it is (see `PINNED_BY_PRINCIPAL`)."""
+    problems = []
+    for form in _resolved(statement):
+        (kind,) = form["Principal"]
+        condition = form.get("Condition") or {}
+        if not condition:
+            problems.append(f"{kind} principal without a condition")
+            continue
+        pinned = set().union(*(set(keys) for keys in condition.values()))
+        if missing := PINNED_BY_PRINCIPAL[kind] - pinned:
+            problems.append(f"{kind} principal not pinned by {sorted(missing)}")
+        elif kind == "AWS" and (
+            condition.get("StringEquals", {}).get("aws:PrincipalOrgID") != "${aws:ResourceOrgID}"
+        ):
+            problems.append("AWS principal not pinned to the role's own organization")
+    return problems
+
+
+def test_every_trust_policy_pins_who_may_assume_the_role() -> None:
+    """No trust statement of any template, in any of its branches, lets a principal in
+    without a condition: a service (EKS Pod Identity) is pinned to one cluster, namespace
+    and service account, a web identity to one subject and audience, an AWS principal to
+    the role's own organization."""
+    statements = [(name, s) for name in TEMPLATES for s in trust_statements(name)]
+    # IRSA, Pod Identity and a named principal; the member role; the organization role.
+    assert len(statements) == 5
+    for name, statement in statements:
+        assert unpinned(statement) == [], (name, statement)
+
+
+def test_an_unpinned_trust_statement_is_caught() -> None:
+    """The check fails on a principal without a condition (as Pod Identity's trust once
+    was), on a condition that pins nothing about who assumes, and in either branch of a
+    condition that depends on a parameter."""
+    pod_identity = {"Service": "pods.eks.amazonaws.com"}
+    assert unpinned({"Principal": pod_identity, "Action": "sts:AssumeRole"}) == [
+        "Service principal without a condition"
+    ]
+    assert unpinned(
+        {
+            "Principal": pod_identity,
+            "Condition": {"StringEquals": {"aws:SourceAccount": "111122223333"}},
+        }
+    )
+    assert (
+        unpinned(
+            {
+                "Principal": {"AWS": "arn:aws:iam::111122223333:role/collector"},
+                "Condition": {
+                    "Fn::If": [
+                        "HasExternalId",
+                        {"StringEquals": {"sts:ExternalId": "x"}},
+                        {"Ref": "AWS::NoValue"},
+                    ]
+                },
+            }
+        )
+        == ["AWS principal not pinned by ['aws:PrincipalOrgID']"] * 2
+    )
+    assert unpinned(
+        {
+            "Principal": {"AWS": "arn:aws:iam::111122223333:role/collector"},
+            "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-someoneelse"}},
+        }
+    ) == ["AWS principal not pinned to the role's own organization"]
 
 
 def base(kind: str) -> dict[str, Any]:
@@ -245,16 +364,90 @@ def test_cronjob_runs_indexed_shards_with_a_deadline_and_json_logs() -> None:
     assert deadline < job["activeDeadlineSeconds"]
     env = {e["name"]: e for e in container["env"]}
     assert int(env["SHARD_COUNT"]["value"]) == job["completions"] == job["parallelism"]
-    assert env["COLLECTOR_DATABASE_URL"]["valueFrom"] == {
-        "secretKeyRef": {"name": "appflow-inventory-db", "key": "url"}
-    }
     assert job["template"]["spec"]["serviceAccountName"] == "appflow-inventory"
 
 
+def _database_url_from_a_file(pod: dict[str, Any]) -> None:
+    """The pod reads the database URL from the Secret mounted as a file of mode 0400 (its
+    group the pod's, so the unprivileged user can read it), never from the environment."""
+    (container,) = pod["containers"]
+    env = {e["name"]: e for e in container["env"]}
+    assert "COLLECTOR_DATABASE_URL" not in env
+    path = env["COLLECTOR_DATABASE_URL_FILE"]["value"]
+    (volume,) = [v for v in pod["volumes"] if "secret" in v]
+    assert volume["secret"] == {"secretName": "appflow-inventory-db", "defaultMode": 0o400}
+    (mount,) = [m for m in container["volumeMounts"] if m["name"] == volume["name"]]
+    assert mount["readOnly"] is True
+    assert path == mount["mountPath"] + "/url"
+    security = pod["securityContext"]
+    assert security["fsGroup"] == security["runAsGroup"] == 10001
+
+
+def test_pods_read_the_database_url_from_a_mounted_secret_file() -> None:
+    """The CronJob's and the migration Job's pods get the database URL as a 0400 file
+    through COLLECTOR_DATABASE_URL_FILE; no manifest passes a Secret as an environment
+    variable."""
+    _database_url_from_a_file(base("CronJob")["spec"]["jobTemplate"]["spec"]["template"]["spec"])
+    _database_url_from_a_file(base("Job")["spec"]["template"]["spec"])
+    for path in sorted((KUBERNETES / "base").glob("*.yaml")):
+        assert "secretKeyRef" not in path.read_text(), path.name
+
+
+def test_network_policy_allows_dns_the_database_the_pushgateway_and_https_only() -> None:
+    """The collector's pods accept no connection and may open only DNS (to the cluster's
+    resolver), PostgreSQL, the Pushgateway of the settings, and HTTPS."""
+    policy = base("NetworkPolicy")
+    spec = policy["spec"]
+    assert spec["policyTypes"] == ["Ingress", "Egress"]
+    assert spec["ingress"] == []
+    selected = spec["podSelector"]["matchLabels"].items()
+    kustomization = kubernetes_documents(KUBERNETES / "base" / "kustomization.yaml")[0]
+    cronjob = base("CronJob")["spec"]["jobTemplate"]["spec"]["template"]
+    for pod in (cronjob, base("Job")["spec"]["template"]):
+        # kustomize's `labels` reach no pod template: the pods carry the label themselves.
+        assert selected <= pod["metadata"]["labels"].items()
+    allowed = {
+        (port["protocol"], port["port"]) for rule in spec["egress"] for port in rule["ports"]
+    }
+    assert allowed == {("UDP", 53), ("TCP", 53), ("TCP", 5432), ("TCP", 9091), ("TCP", 443)}
+    for rule in spec["egress"]:
+        assert rule["to"], rule  # an empty `to` would allow every destination
+        ports = {port["port"] for port in rule["ports"]}
+        if ports == {53}:
+            assert rule["to"][0]["podSelector"]["matchLabels"] == {"k8s-app": "kube-dns"}
+        if ports == {9091}:
+            literals = dict(
+                literal.split("=", 1)
+                for literal in kustomization["configMapGenerator"][0]["literals"]
+            )
+            host = literals["COLLECTOR_PUSHGATEWAY_URL"].split("//")[1].split(".")
+            namespace = rule["to"][0]["namespaceSelector"]["matchLabels"]
+            assert namespace == {"kubernetes.io/metadata.name": host[1]}
+            assert rule["to"][0]["podSelector"]["matchLabels"] == {
+                "app.kubernetes.io/name": host[0]
+            }
+        if ports == {5432}:
+            assert rule["to"][0]["ipBlock"]["cidr"].endswith("/32")
+
+
+def test_the_base_image_is_pinned_by_digest_and_says_how_to_move_it() -> None:
+    """Both stages start from the Python image by digest (a tag can move), and the
+    Dockerfile says how to find today's digest."""
+    build, final = dockerfile_stages()
+    (argument,) = [line for line in build if line.startswith("ARG PYTHON_IMAGE=")]
+    assert re.fullmatch(
+        r"ARG PYTHON_IMAGE=python:3\.11-slim-bookworm@sha256:[0-9a-f]{64}", argument
+    ), argument
+    assert build[1] == "FROM ${PYTHON_IMAGE} AS build"
+    assert final[0] == "FROM ${PYTHON_IMAGE}"
+    text = (ROOT / "Dockerfile").read_text()
+    assert "docker buildx imagetools inspect python:3.11-slim-bookworm" in text
+    assert "crane digest python:3.11-slim-bookworm" in text
+
+
 def _collector_peaks() -> list[float]:
-    """The "peak RSS MB" column of every collector row of the README's Performance tables."""
-    readme = (ROOT / "README.md").read_text()
-    section = readme.split("\n## Performance\n", 1)[1].split("\n## ", 1)[0]
+    """The "peak RSS MB" column of every collector row of the Performance page's tables."""
+    section = (ROOT / "docs" / "performance.md").read_text()
     peaks: list[float] = []
     column: int | None = None
     for line in section.splitlines():
@@ -271,8 +464,8 @@ def _collector_peaks() -> list[float]:
 
 
 def test_cronjob_requests_memory_for_the_measured_peak() -> None:
-    """The collector's memory request covers every peak RSS of the collector the README's
-    Performance section reports, and its limit leaves twice that."""
+    """The collector's memory request covers every peak RSS of the collector the Performance
+    page reports, and its limit leaves twice that."""
     peak = max(_collector_peaks())
     (container,) = base("CronJob")["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
     resources = container["resources"]
@@ -304,36 +497,36 @@ def test_settings_in_the_manifests_are_real_options() -> None:
             assert name.removeprefix("COLLECTOR_").lower() in OPTIONS, name
 
 
-def test_migration_job_upgrades_the_database_as_the_collector() -> None:
-    """The one-off Job runs `collector db upgrade` with the same image, service account and
-    database Secret as the CronJob."""
+def test_migration_job_upgrades_the_database_without_an_iam_role() -> None:
+    """The one-off Job runs `collector db upgrade` with the CronJob's image and database
+    Secret, as a service account of its own that has no IAM role and no API token."""
     job = base("Job")
     spec = job["spec"]["template"]["spec"]
     (container,) = spec["containers"]
     assert container["args"] == ["db", "upgrade"]
     assert container["image"] == "appflow-inventory"
-    assert spec["serviceAccountName"] == "appflow-inventory"
-    env = {e["name"]: e for e in container["env"]}
-    assert (
-        env["COLLECTOR_DATABASE_URL"]["valueFrom"]["secretKeyRef"]["name"] == "appflow-inventory-db"
-    )
+    assert spec["serviceAccountName"] == "appflow-inventory-migrate"
+    assert spec["automountServiceAccountToken"] is False
+    account = service_accounts()["appflow-inventory-migrate"]
+    assert "annotations" not in account["metadata"]
+    assert account["automountServiceAccountToken"] is False
+    cronjob = base("CronJob")["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    assert spec["volumes"] == cronjob["volumes"]
+
+
+def service_accounts() -> dict[str, dict[str, Any]]:
+    """The service accounts of the kustomize base, by name."""
+    return {
+        doc["metadata"]["name"]: doc
+        for doc in kubernetes_documents(KUBERNETES / "base" / "serviceaccount.yaml")
+        if doc["kind"] == "ServiceAccount"
+    }
 
 
 def test_service_account_names_the_collector_role_for_irsa() -> None:
     """The service account carries the IRSA annotation with the collector role's default
     name from collector-role.yaml."""
-    account = base("ServiceAccount")
+    account = service_accounts()["appflow-inventory"]
     arn = account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]
     default = template("collector-role.yaml")["Parameters"]["RoleName"]["Default"]
     assert re.fullmatch(rf"arn:aws:iam::\d{{12}}:role/{default}", arn)
-
-
-def test_every_file_the_readme_names_exists() -> None:
-    """Each file of the repository the README tells a user to use (deploy/, requirements/,
-    the Dockerfile, scripts) exists."""
-    readme = (ROOT / "README.md").read_text()
-    named = set(re.findall(r"((?:deploy|requirements|scripts)/[\w./-]*[\w-])", readme))
-    named |= {"Dockerfile", ".dockerignore"}
-    assert any(n.startswith("deploy/cloudformation/") for n in named)
-    for name in sorted(named):
-        assert (ROOT / name).exists(), name

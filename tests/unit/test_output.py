@@ -185,7 +185,8 @@ def test_table_cells_escape_control_characters() -> None:
 
 @pytest.mark.parametrize("raw", [False, True])
 def test_csv_formula_cells(raw: bool) -> None:
-    """CSV cells starting with = + - @ tab or CR get a leading ' unless raw."""
+    """CSV cells starting with = + - @ get a leading ' unless raw; a leading tab or CR is
+    written as an escape, so no spreadsheet strips it to find a formula behind it."""
     out = io.StringIO()
     writer = CsvWriter(["v"], out, raw=raw)
     values = ["=1+2", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1", "safe", "a=b", "'quoted"]
@@ -193,9 +194,52 @@ def test_csv_formula_cells(raw: bool) -> None:
         writer.row({"v": value})
     writer.close()
     cells = [row[0] for row in csv.reader(io.StringIO(out.getvalue(), newline=""))]
-    assert cells[1:] == (values if raw else [neutralize_formula(v) for v in values])
+    expected = ["'=1+2", "'+1", "'-1", "'@SUM(A1)", "\\t=1", "\\r=1", "safe", "a=b", "'quoted"]
+    assert cells[1:] == (values if raw else expected)
     assert neutralize_formula("=1") == "'=1"
     assert neutralize_formula("a=b") == "a=b"
+    assert neutralize_formula("\t=1") == "'\t=1"
+
+
+def test_csv_cells_escape_control_characters() -> None:
+    """A CSV cell shows C0, C1 and bidirectional controls as escapes, so each row is one
+    line that cannot drive a terminal; a list or object stays JSON that decodes to the
+    value stored."""
+    out = io.StringIO()
+    writer = CsvWriter(["name", "properties"], out)
+    properties = {"note": HOSTILE + "\u202eevil\x7f", "scopes": ["a\u2066b"]}
+    writer.row({"name": HOSTILE + "\u202e", "properties": properties})
+    writer.close()
+    text = out.getvalue()
+    assert len(text.splitlines()) == 2
+    for char in ("\x1b", "\x07", "\x9b", "\u2028", "\u202e", "\u2066", "\x7f", "\r"):
+        assert char not in text, repr(char)
+    (row,) = csv.DictReader(io.StringIO(text))
+    assert row["name"] == escape_control(HOSTILE + "\u202e")
+    assert row["name"].startswith("denied\\x1b[2J")
+    assert json.loads(row["properties"]) == properties
+
+
+def test_summary_escapes_every_field() -> None:
+    """Every field of the summary passes the escaping function, not only AWS's messages: a
+    hostile account id or region cannot drive the terminal or add a line either."""
+    at = datetime(2026, 11, 27, tzinfo=UTC)
+    result = RunResult(run_id="r", started_at=at)
+    failed = ScopeOutcome(
+        Scope("12345678901\x1b[2J", "us-east-1\u202e\n"),
+        ScopeStatus.FAILED,
+        at,
+        at,
+        error_code=ErrorKind.ACCESS_DENIED,
+        error_message="denied",
+    )
+    result.tally(failed, {})
+    result.finish(at)
+    summary = format_summary(result, 1.0)
+    assert len(summary.splitlines()) == 2
+    assert "\x1b" not in summary
+    assert "\u202e" not in summary
+    assert "failed 12345678901\\x1b[2J us-east-1\\u202e\\n access_denied: denied" in summary
 
 
 def test_escape_control_leaves_printable_text_alone() -> None:

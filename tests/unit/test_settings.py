@@ -636,7 +636,14 @@ def test_organization_needs_a_role() -> None:
 
 @pytest.mark.parametrize(
     "url",
-    ["http://pushgateway:9091", "https://push.example.com/prefix", "http://127.0.0.1:9091/"],
+    [
+        "http://pushgateway:9091",
+        "https://push.example.com/prefix",
+        "http://127.0.0.1:9091/",
+        "http://[::1]:9091",
+        "https://push.example.com:443/a/b",
+        "http://prometheus-pushgateway.monitoring.svc:9091",
+    ],
 )
 def test_pushgateway_url_accepts_http_and_https(url: str) -> None:
     """A Pushgateway URL is http:// or https://, host, optional port and path."""
@@ -651,6 +658,70 @@ def test_bad_pushgateway_url_is_one_line_without_credentials(url: str) -> None:
     since URLs are logged."""
     message = config_error({"pushgateway_url": url})
     assert "--pushgateway-url" in message
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://gateway:abc", "port must be a number"),
+        ("http://gateway:99999", "port must be a number"),
+        ("http://gateway:0", "port must be a number"),
+        ("http://gateway:9091:1", "not a host name"),
+        ("http://gate way:9091", "printable ASCII"),
+        ("http://gateway:9091/\x00", "printable ASCII"),
+        ("http://gateway\r\nX-Injected: 1", "printable ASCII"),
+        ("http://gatewäy", "printable ASCII"),
+        ("http://gateway:9091?x=1", "no query or fragment"),
+        ("http://gateway:9091/#top", "no query or fragment"),
+        ("http://gateway_1:9091", "not a host name"),
+        ("http://:9091", "not a host name"),
+        ("http:gateway", "must be http://host"),
+        ("http://gateway/a b", "printable ASCII"),
+        ("http://gateway/<script>", "the path holds"),
+    ],
+)
+def test_pushgateway_url_is_checked_whole_at_configuration_time(url: str, reason: str) -> None:
+    """Scheme, host, a numeric port from 1 to 65535, a plain path and nothing else: what
+    would only fail at the push, at the end of a run, is refused at the start."""
+    message = config_error({"pushgateway_url": url})
+    assert "--pushgateway-url" in message
+    assert reason in message
+    assert all(c.isprintable() for c in message)
+
+
+def test_pushgateway_credentials_come_from_one_file_over_https(tmp_path: Path) -> None:
+    """A bearer token or USER:PASSWORD is read from a file, only for an https URL, one kind
+    at a time; a missing, empty or malformed file is refused before the run, without
+    showing what it holds."""
+    token = tmp_path / "token"
+    token.write_text("abc\n")
+    https = {"pushgateway_url": "https://gateway:9091"}
+    settings = load({**https, "pushgateway_token_file": str(token)})
+    assert settings.pushgateway_token_file == str(token)
+    assert "needs an https://" in config_error(
+        {"pushgateway_url": "http://gateway:9091", "pushgateway_token_file": str(token)}
+    )
+    assert "cannot be used together" in config_error(
+        {**https, "pushgateway_token_file": str(token), "pushgateway_basic_auth_file": str(token)}
+    )
+    assert "needs --pushgateway-url" in config_error({"pushgateway_token_file": str(token)})
+    empty = tmp_path / "empty"
+    empty.write_text("\n")
+    assert "is empty" in config_error({**https, "pushgateway_token_file": str(empty)})
+    two = tmp_path / "two"
+    two.write_text("secret-one\nsecret-two\n")
+    message = config_error({**https, "pushgateway_token_file": str(two)})
+    assert "one line" in message
+    assert "secret" not in message.replace(str(two), "")
+    no_colon = tmp_path / "pair"
+    no_colon.write_text("userpassword\n")
+    message = config_error({**https, "pushgateway_basic_auth_file": str(no_colon)})
+    assert "not USER:PASSWORD" in message
+    assert "userpassword" not in message.replace(str(no_colon), "")
+    from_env = load(
+        COLLECTOR_PUSHGATEWAY_URL="https://gateway", COLLECTOR_PUSHGATEWAY_TOKEN_FILE=str(token)
+    )
+    assert from_env.pushgateway_token_file == str(token)
 
 
 def test_schema_needs_postgresql_and_a_plain_name() -> None:

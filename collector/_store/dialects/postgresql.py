@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from ..._config.database_url import SSL_FILES, TLS_PARAMETERS
 from ..._errors import ConfigError, DatabaseError
+from .schema_owner import check_schema_owner, foreign_objects_query, refuse_foreign
 
 
 class PostgreSQL:
@@ -96,18 +97,27 @@ class PostgreSQL:
     def use_schema(self, engine: AsyncEngine, schema: str) -> None:
         def search_path(dbapi_connection: Any, _record: Any) -> None:
             # Outside a transaction, so no rollback undoes it. The name is checked by the
-            # settings ([a-z_][a-z0-9_]*), so quoting it is enough.
+            # settings ([a-z_][a-z0-9_]*), so quoting it is enough. Before any statement
+            # reads or writes the schema, on every connection: it must be the role's own.
             autocommit = dbapi_connection.autocommit
             dbapi_connection.autocommit = True
             cursor = dbapi_connection.cursor()
-            cursor.execute(f'SET SESSION search_path TO "{schema}"')
-            cursor.close()
-            dbapi_connection.autocommit = autocommit
+            try:
+                check_schema_owner(cursor, schema)
+                cursor.execute(f'SET SESSION search_path TO "{schema}"')
+            finally:
+                cursor.close()
+                dbapi_connection.autocommit = autocommit
 
         sa.event.listen(engine.sync_engine, "connect", search_path, insert=True)
 
     async def create_schema(self, conn: AsyncConnection, schema: str) -> None:
-        await conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+        # Another role may have made it since this connection checked: IF NOT EXISTS would
+        # then adopt theirs, so the owner is checked again in the same transaction.
+        await conn.execute(
+            sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}" AUTHORIZATION CURRENT_USER')
+        )
+        refuse_foreign(schema, (await conn.execute(sa.text(foreign_objects_query(schema)))).all())
 
     def refused_data(self, error: DBAPIError) -> bool:
         if isinstance(error, DataError | IntegrityError):

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import errno
 import fcntl
 import os
-import stat
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,6 +17,10 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from ..._errors import ConfigError, DatabaseError
+from ..._files import LinkedFileError, ensure_private, open_private, refuse_link
+
+SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
+"""The files SQLite keeps beside a database, named after it."""
 
 
 class SQLite:
@@ -80,7 +82,8 @@ def _create_private(engine: AsyncEngine) -> Any:
     """Before SQLite opens a database file that does not exist yet, create it mode 0600.
 
     The inventory maps an organization, so it is not for every user of the machine; SQLite
-    gives its -wal and -shm files the database file's mode. An existing file keeps its mode.
+    gives its -wal and -shm files the database file's mode (and opens them without following
+    links). An existing file keeps its mode; a link at the database's name is refused.
     """
 
     def create(*_: Any) -> None:
@@ -88,9 +91,14 @@ def _create_private(engine: AsyncEngine) -> Any:
         if path in ("", ":memory:") or "mode=ro" in str(engine.url.database):
             return
         try:
-            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600))
-        except FileExistsError:
-            pass  # SQLite opens it as it is
+            # SQLite follows a link at the database's name, and creates a dangling one's
+            # target: a link there is refused instead. It opens the files it keeps beside
+            # the database without following links, but refusing them here says why.
+            ensure_private(Path(path))
+            for suffix in SQLITE_COMPANIONS:
+                refuse_link(Path(path + suffix))
+        except LinkedFileError as exc:
+            raise DatabaseError(f"database file {exc.filename} {exc.strerror}") from None
         except OSError:
             pass  # SQLite reports why it cannot open it, in its own words
 
@@ -125,10 +133,7 @@ MIGRATION_LOCK_POLL = 0.1
 async def _wait_for_flock(path: Path, wait: float) -> int:
     """An open descriptor of `path` holding its exclusive flock, waited for (polling, so a
     signal still stops the wait) up to `wait` seconds."""
-    try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    except OSError as exc:
-        raise DatabaseError(f"cannot open lock file {path}: {exc.strerror}") from None
+    fd = _open_lock_file(path)
     deadline = time.monotonic() + wait
     try:
         while True:
@@ -144,6 +149,16 @@ async def _wait_for_flock(path: Path, wait: float) -> int:
     except BaseException:
         os.close(fd)
         raise
+
+
+def _open_lock_file(path: Path) -> int:
+    """The lock file, mode 0600, refused unless it is a plain file of its own."""
+    try:
+        return open_private(path)
+    except LinkedFileError as exc:
+        raise DatabaseError(f"lock file {path} {exc.strerror}") from None
+    except OSError as exc:
+        raise DatabaseError(f"cannot open lock file {path}: {exc.strerror}") from None
 
 
 class _FileLock:
@@ -165,27 +180,8 @@ class _FileLock:
         self._fd = fd
 
     def _open(self) -> int:
-        """The lock file, refused unless it is a plain file of its own (not a link to another).
-
-        O_NOFOLLOW: a symbolic link planted at its name would make the truncation below
-        empty whatever file the link points to.
-        """
-        flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
-        try:
-            fd = os.open(self._path, flags, 0o600)
-        except OSError as exc:
-            if exc.errno == errno.ELOOP:
-                raise DatabaseError(
-                    f"lock file {self._path} is a symbolic link; remove it"
-                ) from None
-            raise DatabaseError(f"cannot open lock file {self._path}: {exc.strerror}") from None
-        status = os.fstat(fd)
-        if not stat.S_ISREG(status.st_mode) or status.st_nlink != 1:
-            os.close(fd)
-            raise DatabaseError(
-                f"lock file {self._path} is not a plain file of its own (a link?); remove it"
-            )
-        return fd
+        # A link planted at its name would make the truncation below empty another file.
+        return _open_lock_file(self._path)
 
     def __exit__(self, *exc_info: object) -> None:
         if self._fd is not None:
