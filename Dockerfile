@@ -25,7 +25,7 @@ RUN python -m pip install --require-hashes -r requirements/pip.txt \
     && python -m venv --without-pip /opt/collector \
     && python -m pip --python /opt/collector/bin/python install --require-hashes \
         -r requirements/runtime.txt
-COPY pyproject.toml README.md ./
+COPY pyproject.toml setup.py README.md ./
 COPY collector/ collector/
 COPY migrations/ migrations/
 RUN python -m pip wheel --no-deps --no-build-isolation --wheel-dir /tmp/dist . \

@@ -1,4 +1,5 @@
-# The two commands a new user needs: `make demo` and `make test`.
+# The two commands a new user needs: `make demo` and `make test` (`make check` is the quick
+# part of it, to run before pushing; `make fmt` formats and fixes what ruff can).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -10,15 +11,15 @@ IMAGE ?= appflow-inventory
 # Where the image's source lives, for its label (say `make image SOURCE=https://...`).
 SOURCE ?= unknown
 
-.PHONY: demo test test-unit test-integration test-e2e lint lint-deploy typecheck docs bench soak \
-	lock audit image clean
+.PHONY: demo test check fmt test-unit test-integration test-e2e lint lint-deploy typecheck \
+	docs bench soak lock audit image clean
 
 $(VENV)/.pip: requirements/pip.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) --require-hashes -r requirements/pip.txt
 	touch $@
 
-$(BIN)/collector: $(VENV)/.pip requirements/runtime.txt requirements/build.txt pyproject.toml
+$(BIN)/collector: $(VENV)/.pip requirements/runtime.txt requirements/build.txt pyproject.toml setup.py
 	$(PIP) --require-hashes -r requirements/runtime.txt -r requirements/build.txt
 	$(PIP) --no-deps --no-build-isolation -e .
 	touch $@
@@ -30,9 +31,11 @@ $(VENV)/.test-deps: $(BIN)/collector requirements/test.txt
 demo: $(BIN)/collector
 	$(BIN)/collector demo
 
+PYTHON_SOURCES := collector migrations tests scripts $(wildcard benchmarks) setup.py
+
 lint: $(VENV)/.test-deps lint-deploy
-	$(BIN)/ruff check collector migrations tests $(wildcard benchmarks)
-	$(BIN)/ruff format --check collector migrations tests $(wildcard benchmarks)
+	$(BIN)/ruff check $(PYTHON_SOURCES)
+	$(BIN)/ruff format --check $(PYTHON_SOURCES)
 	$(BIN)/lint-imports
 
 # The deployment kit: the Dockerfile (hadolint), the IAM templates (cfn-lint) and the
@@ -40,7 +43,7 @@ lint: $(VENV)/.test-deps lint-deploy
 lint-deploy: $(VENV)/.test-deps
 	$(BIN)/hadolint Dockerfile
 	$(BIN)/cfn-lint deploy/cloudformation/*.yaml
-	$(BIN)/python scripts/validate-kubernetes deploy/kubernetes
+	$(BIN)/python scripts/validate_kubernetes.py deploy/kubernetes
 
 typecheck: $(VENV)/.test-deps
 	$(BIN)/mypy
@@ -51,20 +54,38 @@ typecheck: $(VENV)/.test-deps
 docs: $(VENV)/.test-deps
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
+# pytest's workers: the tests spend much of their time waiting on servers and subprocesses,
+# so one more worker than cores keeps both cores busy. Each test file runs on one worker
+# (`loadfile`), so a module's fixture (a built virtualenv, a stopped server, a stored
+# history) is made once rather than once per worker; files go out in the suite's order,
+# which puts the files with slow tests first (tests/conftest.py).
+WORKERS ?= 3
+PYTEST := $(BIN)/python -m pytest -q -n $(WORKERS) --dist loadfile --no-loadscope-reorder
+
+# Every test, on both databases, sealed from the caller's environment (which
+# scripts/poisoned-environment poisons, to prove it) and measured for coverage.
 test: lint typecheck docs
-	scripts/with-postgres $(BIN)/python -m pytest -q
+	scripts/with-postgres scripts/poisoned-environment $(PYTEST) --cov --cov-report=term:skip-covered
+
+# The quick part: lint, types, and the unit and integration tests on SQLite alone.
+check: lint typecheck
+	$(PYTEST) tests/unit tests/integration -m "not postgresql"
+
+fmt: $(VENV)/.test-deps
+	$(BIN)/ruff check --fix-only --quiet $(PYTHON_SOURCES)
+	$(BIN)/ruff format $(PYTHON_SOURCES)
 
 # One layer of tests at a time (`make test` runs all three). Unit tests need no database
 # server, no simulator and no subprocess; integration tests drive the store against SQLite
 # and PostgreSQL; end-to-end tests run the CLI against the simulator.
 test-unit: $(VENV)/.test-deps
-	$(BIN)/python -m pytest -q tests/unit
+	$(PYTEST) tests/unit
 
 test-integration: $(VENV)/.test-deps
-	scripts/with-postgres $(BIN)/python -m pytest -q tests/integration
+	scripts/with-postgres $(PYTEST) tests/integration
 
 test-e2e: $(VENV)/.test-deps
-	scripts/with-postgres $(BIN)/python -m pytest -q tests/e2e
+	scripts/with-postgres $(PYTEST) tests/e2e
 
 # The long soak: 50 runs with random faults and mutations, on SQLite and PostgreSQL.
 soak: $(VENV)/.test-deps
@@ -89,7 +110,7 @@ lock: $(VENV)/.test-deps
 # offline on purpose, `make audit AUDIT_ALLOW_OFFLINE=1` records a lock it could not audit at
 # all as not audited and passes (a partial audit or a vulnerability still fails).
 audit: $(VENV)/.test-deps
-	$(BIN)/python scripts/audit $(if $(AUDIT_ALLOW_OFFLINE),--allow-offline) \
+	$(BIN)/python scripts/audit.py $(if $(AUDIT_ALLOW_OFFLINE),--allow-offline) \
 		requirements/runtime.txt requirements/test.txt
 
 # Where a Docker engine runs: the image the Kubernetes manifests in deploy/ run.

@@ -22,6 +22,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +31,13 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
+from collector import upgrade
 from collector._cli import main
-from collector._store import create_engine
+from collector._model.resources import PROFILES
+from collector._model.resources.profiles import ProfileRecord
+from collector._model.run import RunResult, RunStatus
+from collector._model.scopes import Listing, Scope, ScopeOutcome, ScopeStatus
+from collector._store import Store, create_engine
 from collector.simulator import Simulator
 
 from .docs import all_blocks
@@ -77,11 +83,17 @@ def collector_command(*args: str) -> list[str]:
 
 
 def run_main(args: Sequence[str], env: Mapping[str, str]) -> int:
-    """`collector ARGS` in this process with `env` set, as cron would run it; the exit code."""
-    with pytest.MonkeyPatch.context() as patch:
-        for key, value in env.items():
-            patch.setenv(key, value)
+    """`collector ARGS` in this process with `env` set, as cron would run it; the exit code.
+
+    Whatever the command sets in the environment (the demo points it at its simulator) is
+    undone afterwards, as the end of a process would undo it."""
+    saved = dict(os.environ)
+    try:
+        os.environ.update(env)
         return main(list(args))
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 @dataclass(frozen=True)
@@ -170,22 +182,58 @@ def _database_name(url: str) -> str:
     return str(sa.make_url(url).database)
 
 
+def _require_server(variable: str = "COLLECTOR_TEST_POSTGRES_URL") -> str:
+    """The value of a variable `scripts/with-postgres` sets; without it the test is skipped,
+    or failed in CI."""
+    value = os.environ.get(variable)
+    if not value:
+        if os.environ.get("CI"):
+            pytest.fail(f"{variable} is not set: run the tests with `make test`")
+        pytest.skip("no PostgreSQL server: run the tests with `make test`")
+    return value
+
+
 def postgres_database(options: str = "") -> Iterator[str]:
     """A new, empty PostgreSQL database on the test server; dropped afterwards.
 
-    `options` go to CREATE DATABASE (a template, a collation). Without a server this skips
-    the test, or fails it in CI.
+    `options` go to CREATE DATABASE (a template, a collation, an owner). Without a server
+    this skips the test, or fails it in CI.
     """
-    if POSTGRES_URL is None:
-        if os.environ.get("CI"):
-            pytest.fail("COLLECTOR_TEST_POSTGRES_URL is not set: run the tests with `make test`")
-        pytest.skip("no PostgreSQL server: run the tests with `make test`")
+    server = _require_server()
     name = f"t_{uuid.uuid4().hex[:16]}"
     _admin(f'CREATE DATABASE "{name}" {options}')
     try:
-        yield sa.make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+        yield sa.make_url(server).set(database=name).render_as_string(hide_password=False)
     finally:
         _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def postgres_port() -> int:
+    """The port of the test server (on 127.0.0.1)."""
+    port = sa.make_url(_require_server()).port
+    assert port is not None
+    return port
+
+
+def postgres_ca() -> Path:
+    """The folder of the CA that signed the test server's certificate for 127.0.0.1: its
+    `ca.crt`, and its `ca.key` to sign client certificates with."""
+    return Path(_require_server("COLLECTOR_TEST_PG_CA"))
+
+
+def postgres_password_role(password: str) -> Iterator[str]:
+    """A new role that logs in to the test server over TCP with `password` (scram-sha-256),
+    owning a database of its own name; both dropped afterwards. Yields the name."""
+    _require_server()
+    name = f"r_{uuid.uuid4().hex[:16]}"
+    _admin(
+        f"CREATE ROLE \"{name}\" LOGIN IN ROLE password_users PASSWORD '{password}'",
+        f'CREATE DATABASE "{name}" OWNER "{name}"',
+    )
+    try:
+        yield name
+    finally:
+        _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'DROP ROLE IF EXISTS "{name}"')
 
 
 def copy_postgres_database(source: str, target: str) -> None:
@@ -197,19 +245,111 @@ def copy_postgres_database(source: str, target: str) -> None:
     )
 
 
+def migrate(url: str) -> None:
+    """Build the collector's schema in the database at `url` (`collector.upgrade`)."""
+
+    async def go() -> None:
+        engine = create_engine(url)
+        try:
+            await upgrade(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(go())
+
+
+class MigratedTemplates:
+    """A database of each kind migrated once (per pytest worker), copied for each test that
+    wants a migrated inventory: a file copy on SQLite, `CREATE DATABASE ... TEMPLATE` on
+    PostgreSQL. Migrating from scratch for every test costs far more than the copy."""
+
+    def __init__(self, directory: Path) -> None:
+        self._directory = directory
+        self._sqlite: Path | None = None
+        self._postgres: Iterator[str] | None = None
+        self._postgres_name = ""
+
+    def sqlite(self, path: Path) -> str:
+        """A migrated SQLite database at `path` (new, mode 0600 like the collector's own)."""
+        if self._sqlite is None:
+            template = self._directory / "template.db"
+            migrate(f"sqlite:///{template}")
+            self._sqlite = template
+        with self._sqlite.open("rb") as source:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "wb") as target:
+                shutil.copyfileobj(source, target)
+        return f"sqlite:///{path}"
+
+    def postgres(self) -> Iterator[str]:
+        """A migrated PostgreSQL database of its own on the test server; dropped afterwards."""
+        if self._postgres is None:
+            self._postgres = postgres_database()
+            url = next(self._postgres)
+            migrate(url)
+            self._postgres_name = _database_name(url)
+        yield from postgres_database(f'TEMPLATE "{self._postgres_name}"')
+
+    def close(self) -> None:
+        if self._postgres is not None:
+            next(self._postgres, None)
+
+
 @dataclass(frozen=True)
 class PostgresCluster:
-    """A PostgreSQL server of a test's own, on 127.0.0.1 (see `postgres_cluster`)."""
+    """A PostgreSQL server of a test's own, on 127.0.0.1 (see `postgres_cluster`), for the
+    tests that stop the server itself; the others share the run's (`postgres_database`)."""
 
     port: int
     data: Path
     """The data directory; the server's Unix socket is in it too."""
+    pg_bin: Path
+    options: str
+    """The server's command-line settings, to start it again as it was."""
+
+    @property
+    def url(self) -> str:
+        """The URL of the `postgres` database as the superuser `collector`, over TCP."""
+        return f"postgresql://collector@127.0.0.1:{self.port}/postgres"
 
     def admin(self, *statements: str, database: str = "postgres") -> None:
         """Run `statements` as the superuser `collector`, through the trusted Unix socket."""
         _postgres_run(
             statements, host=str(self.data), port=self.port, user="collector", database=database
         )
+
+    def pg_ctl(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """`pg_ctl ARGS` on this server, as the user that owns it."""
+        command = [str(self.pg_bin / "pg_ctl"), "-D", str(self.data), *args]
+        return subprocess.run(
+            [*_server_owner(), *command],
+            cwd=self.data.parent,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    def start(self) -> None:
+        """Start the server (again) with its settings; returns once it accepts connections."""
+        log = self.data.parent / "server.log"
+        done = self.pg_ctl("-l", str(log), "-w", "-t", "60", "-o", self.options, "start")
+        if done.returncode != 0:
+            raise RuntimeError(f"pg_ctl start failed: {done.stdout}{done.stderr}")
+
+    def stop(self) -> None:
+        """Stop the server at once, as a crash would (`-m immediate`)."""
+        done = self.pg_ctl("-m", "immediate", "stop")
+        if done.returncode != 0:
+            raise RuntimeError(f"pg_ctl stop failed: {done.stdout}{done.stderr}")
+
+    def running(self) -> bool:
+        return self.pg_ctl("status").returncode == 0
+
+
+def _server_owner() -> list[str]:
+    """PostgreSQL refuses to run as root: then its commands run as the `postgres` user."""
+    return ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
 
 
 def _free_port() -> int:
@@ -219,24 +359,14 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def postgres_cluster(
-    hba: Sequence[str],
-    settings: Mapping[str, str] | None = None,
-    files: Mapping[str, Path] | None = None,
-) -> Iterator[PostgresCluster]:
-    """A new PostgreSQL server with its own `pg_hba.conf` lines and settings; removed after.
+def postgres_cluster(hba: Sequence[str]) -> Iterator[PostgresCluster]:
+    """A new PostgreSQL server with its own `pg_hba.conf` lines; removed after.
 
-    `files` are copied into the data directory (a server certificate and key, say) before
-    the server starts; settings can name them relative to it. The superuser `collector`
-    is trusted on the Unix socket. Without server binaries this skips the test (fails in CI).
+    The superuser `collector` is trusted on the Unix socket. Without server binaries this
+    skips the test (fails in CI).
     """
-    pg_bin = os.environ.get("COLLECTOR_TEST_PG_BIN")
-    if not pg_bin:
-        if os.environ.get("CI"):
-            pytest.fail("COLLECTOR_TEST_PG_BIN is not set: run the tests with `make test`")
-        pytest.skip("no PostgreSQL server binaries: run the tests with `make test`")
-    # PostgreSQL refuses to run as root: then the server runs as the `postgres` user.
-    as_owner = ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
+    pg_bin = Path(_require_server("COLLECTOR_TEST_PG_BIN"))
+    as_owner = _server_owner()
     top = Path(tempfile.mkdtemp(prefix="collector-pgtest."))
     top.chmod(0o755)
     data = top / "db"
@@ -244,43 +374,81 @@ def postgres_cluster(
         shutil.chown(top, "postgres")
 
     def run(*command: str) -> None:
-        done = subprocess.run([*as_owner, *command], capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            [*as_owner, *command], cwd=top, capture_output=True, text=True, check=False
+        )
         if done.returncode != 0:
             raise RuntimeError(f"{command[0]} failed: {done.stdout}{done.stderr}")
 
     port = _free_port()
+    options = {
+        "listen_addresses": "127.0.0.1",
+        "port": str(port),
+        "fsync": "off",
+        "unix_socket_directories": str(data),
+    }
+    cluster = PostgresCluster(
+        port, data, pg_bin, " ".join(f"-c {key}={value}" for key, value in options.items())
+    )
     try:
-        run(f"{pg_bin}/initdb", "-D", str(data), "-U", "collector", "--auth=trust", "-E", "UTF8")
-        (data / "pg_hba.conf").write_text("local all all trust\n" + "\n".join(hba) + "\n")
-        for name, source in (files or {}).items():
-            shutil.copy(source, data / name)
-            (data / name).chmod(0o600)
-        if as_owner:
-            for path in data.iterdir():
-                shutil.chown(path, "postgres")
-        options = {"listen_addresses": "127.0.0.1", "port": str(port), "fsync": "off"}
-        options.update(settings or {})
-        options["unix_socket_directories"] = str(data)
-        flags = " ".join(f"-c {key}={value}" for key, value in options.items())
         run(
-            f"{pg_bin}/pg_ctl",
-            "-D",
-            str(data),
-            "-l",
-            str(top / "server.log"),
-            "-w",
-            "-o",
-            flags,
-            "start",
+            str(pg_bin / "initdb"), "-D", str(data), "-U", "collector", "--auth=trust", "-E", "UTF8"
         )
-        yield PostgresCluster(port, data)
+        (data / "pg_hba.conf").write_text("local all all trust\n" + "\n".join(hba) + "\n")
+        if as_owner:
+            shutil.chown(data / "pg_hba.conf", "postgres")
+        cluster.start()
+        yield cluster
     finally:
-        subprocess.run(
-            [*as_owner, f"{pg_bin}/pg_ctl", "-D", str(data), "-m", "immediate", "stop"],
-            capture_output=True,
-            check=False,
-        )
+        cluster.pg_ctl("-m", "immediate", "stop")
         shutil.rmtree(top, ignore_errors=True)
+
+
+# --- the store alone: scope outcomes built by hand ---------------------------------------------
+
+
+def scope_outcome(
+    scope: Scope,
+    at: datetime,
+    profiles: Sequence[ProfileRecord] = (),
+    *,
+    complete: bool = True,
+    status: ScopeStatus = ScopeStatus.SUCCEEDED,
+    error_code: str | None = None,
+    pages: int = 1,
+    started: datetime | None = None,
+) -> ScopeOutcome:
+    """What listing one scope's connector profiles produced, as the store receives it, for
+    tests of the store alone. The one place tests assemble a scope outcome, so that a change
+    of the model's types is a change here."""
+    listing = Listing(
+        status,
+        records=list(profiles),
+        complete=complete,
+        pages=pages,
+        attempts=pages,
+        error_code=error_code,
+    )
+    return ScopeOutcome.of(scope, at if started is None else started, at, {PROFILES: listing})
+
+
+def store_run(url: str, run_id: str, at: datetime, outcomes: Sequence[ScopeOutcome]) -> None:
+    """One run written through the store alone: begun at `at`, its outcomes written in one
+    batch, finished as succeeded."""
+
+    async def go() -> None:
+        engine = create_engine(url)
+        try:
+            store = Store(engine)
+            await store.begin_run(RunResult(run_id, at), filtered=False, run_label=None, shard=None)
+            await store.write_scopes(run_id, outcomes)
+            await store.finish_run(
+                RunResult(run_id, at, status=RunStatus.SUCCEEDED, finished_at=at)
+            )
+        finally:
+            await engine.dispose()
+
+    asyncio.run(go())
 
 
 # --- simulated AWS ---------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import pytest
 
 from ..support import ROOT
 
-AUDIT = ROOT / "scripts" / "audit"
+AUDIT = ROOT / "scripts" / "audit.py"
 RUNTIME = "requirements/runtime.txt"
 
 
@@ -184,11 +184,11 @@ def test_make_audit_passes_the_offline_flag_only_when_asked() -> None:
         text=True,
         check=True,
     ).stdout
-    assert "scripts/audit" in strict
+    assert "scripts/audit.py" in strict
     assert "--allow-offline" not in strict
-    assert "scripts/audit --allow-offline" in offline
+    assert "scripts/audit.py --allow-offline" in offline
     assert "make audit AUDIT_ALLOW_OFFLINE=1" in (ROOT / ".ci" / "run").read_text()
     make_test = subprocess.run(
         ["make", "-n", "test"], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout
-    assert "scripts/audit" not in make_test
+    assert "scripts/audit.py" not in make_test

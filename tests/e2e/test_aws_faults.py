@@ -246,6 +246,7 @@ def collect_at_error_rate(
 
 
 @pytest.mark.parametrize(("rate", "attempts"), [(0.05, 10), (0.5, 15)])
+@pytest.mark.slow
 def test_server_errors_and_throttling_at_rate(
     rate: float, attempts: int, sqlite_url: str, baseline_db: Baselines, sim: Simulator, cli: Cli
 ) -> None:

@@ -6,6 +6,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from ..support import ROOT
 
 
@@ -28,6 +30,7 @@ def _simulated_profiles(output: str) -> int:
     return int(match[1].replace(",", ""))
 
 
+@pytest.mark.slow
 def test_the_benchmark_compares_the_baseline_and_the_collector() -> None:
     output = _bench()
     profiles = _simulated_profiles(output)
@@ -48,6 +51,7 @@ def test_the_benchmark_compares_the_baseline_and_the_collector() -> None:
     assert "DescribeFlow" not in rerun[1]
 
 
+@pytest.mark.slow
 def test_the_concurrency_sweep_stores_every_profile_at_each_setting() -> None:
     output = _bench("--concurrency", "1,8")
     profiles = _simulated_profiles(output)

@@ -45,6 +45,7 @@ def finish(processes: list[subprocess.Popen[str]]) -> list[tuple[int, str]]:
     return results
 
 
+@pytest.mark.slow
 def test_shards_started_together_on_an_empty_database_all_succeed(
     postgres_url: str, org: Organization, sim: Simulator
 ) -> None:

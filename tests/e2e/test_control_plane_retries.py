@@ -99,6 +99,7 @@ def test_throttled_list_accounts_resumes_from_its_own_token(sqlite_url: str, cli
     assert (run["status"], run["retries"]) == ("succeeded", 2)
 
 
+@pytest.mark.slow
 def test_transient_assume_role_failure_is_not_remembered(
     sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

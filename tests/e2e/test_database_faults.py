@@ -1,22 +1,20 @@
 """The database failing under a run: a stopped PostgreSQL, a read-only or full SQLite file,
 and a schema newer than the code.
 
-The PostgreSQL case stops the shared throwaway server (started by `scripts/with-postgres`)
-in the middle of a run and starts it again with the script's own options, always, in a
-`finally`. Without that server the module fails in CI and is skipped elsewhere, like every
-PostgreSQL test.
+The PostgreSQL case stops a server of its own (the server is what is under test there, and
+every other test shares the run's) in the middle of a run and starts it again. Without the
+PostgreSQL binaries that case fails in CI and is skipped elsewhere, like every PostgreSQL test.
 """
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import os
-import shutil
 import sqlite3
 import stat
 import subprocess
 import sys
-import tempfile
 import traceback
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -31,18 +29,17 @@ from collector.simulator import PROFILES, Faults, Organization, Simulator, gener
 
 from ..support import (
     Cli,
+    PostgresCluster,
     assert_history_consistent,
     collector_command,
-    copy_postgres_database,
     fetch,
-    postgres_database,
+    postgres_cluster,
     postgres_execute,
     run_args,
     wait_for,
 )
 
 REGIONS = ("us-east-1", "eu-west-1")
-NOBODY = 65534
 
 
 def truth_by_scope(org: Organization) -> dict[tuple[str, str], set[str]]:
@@ -120,45 +117,6 @@ def assert_recovered(url: str, org: Organization, interrupted_run_id: str) -> No
 # --- PostgreSQL stopped in the middle of a run ------------------------------------------
 
 
-def _server_settings() -> tuple[str, str, str]:
-    """(bin dir, data dir, server URL) of the throwaway server, or fail/skip without one."""
-    names = ("COLLECTOR_TEST_PG_BIN", "COLLECTOR_TEST_PG_DATA", "COLLECTOR_TEST_POSTGRES_URL")
-    values = [os.environ.get(name) for name in names]
-    if not all(values):
-        if os.environ.get("CI"):
-            pytest.fail("the PostgreSQL server is not set up: run the tests with `make test`")
-        pytest.skip("no PostgreSQL server: run the tests with `make test`")
-    pg_bin, data, url = (str(v) for v in values)
-    return pg_bin, data, url
-
-
-def pg_ctl(*args: str) -> subprocess.CompletedProcess[str]:
-    pg_bin, data, _ = _server_settings()
-    command = [str(Path(pg_bin) / "pg_ctl"), "-D", data, *args]
-    if os.geteuid() == 0:  # PostgreSQL refuses to run as root; the script runs it as postgres
-        command = ["runuser", "-u", "postgres", "--", *command]
-    return subprocess.run(command, capture_output=True, text=True, timeout=90, check=False)
-
-
-def stop_server() -> None:
-    done = pg_ctl("-m", "immediate", "stop")
-    assert done.returncode == 0, done.stderr
-
-
-def ensure_server_running() -> None:
-    """Start the server with the options of `scripts/with-postgres`, unless it is running."""
-    if pg_ctl("status").returncode == 0:
-        return
-    _, data, url = _server_settings()
-    home = str(Path(data).parent)
-    port = sa.make_url(url).port
-    options = (
-        f"-c listen_addresses=127.0.0.1 -p {port} -k {home} -c fsync=off -c max_connections=200"
-    )
-    done = pg_ctl("-l", f"{home}/server.log", "-w", "-t", "60", "-o", options, "start")
-    assert done.returncode == 0, done.stdout + done.stderr
-
-
 @dataclass(frozen=True)
 class StoppedServerRun:
     """A run whose PostgreSQL server was stopped mid-way, and the clean run after it."""
@@ -173,10 +131,16 @@ class StoppedServerRun:
 
 @pytest.fixture(scope="module")
 def stopped_server_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StoppedServerRun]:
-    _server_settings()
-    databases = postgres_database()
-    copies = postgres_database()
-    url, copy_url = next(databases), next(copies)
+    with postgres_cluster(["host all collector 127.0.0.1/32 trust"]) as server:
+        server.admin("CREATE DATABASE inventory")
+        url = sa.make_url(server.url).set(database="inventory").render_as_string()
+        copy_url = sa.make_url(server.url).set(database="after_crash").render_as_string()
+        yield stopped_server_run_on(server, url, copy_url, tmp_path_factory.mktemp("stopped"))
+
+
+def stopped_server_run_on(
+    server: PostgresCluster, url: str, copy_url: str, cwd: Path
+) -> StoppedServerRun:
     org = generate_organization(
         seed=31,
         accounts=10,
@@ -185,56 +149,52 @@ def stopped_server_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sto
         regions=REGIONS,
         short_page_fraction=0.0,
     )
-    cwd = tmp_path_factory.mktemp("stopped-server")
-    try:
-        # 0.2 s per request, two scopes at a time: the run lasts several seconds.
-        with Simulator(org, Faults(latency=0.2)) as sim:
-            env = {**os.environ, **sim.env()}
-            process = subprocess.Popen(
-                collector_command(*run_args(url, REGIONS, "--concurrency", "2")),
-                env=env,
-                cwd=cwd,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            try:
+    # 0.2 s per request, two scopes at a time: the run lasts several seconds.
+    with Simulator(org, Faults(latency=0.2)) as sim:
+        env = {**os.environ, **sim.env()}
+        process = subprocess.Popen(
+            collector_command(*run_args(url, REGIONS, "--concurrency", "2")),
+            env=env,
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
 
-                def some_scopes_committed() -> bool:
-                    assert process.poll() is None, "the run ended before the server was stopped"
-                    try:
-                        rows = fetch(url, "SELECT count(*) AS n FROM collection_scopes")
-                    except sa.exc.ProgrammingError:  # the run has not created its tables yet
-                        return False
-                    return bool(rows[0]["n"] >= 4)
+            def some_scopes_committed() -> bool:
+                assert process.poll() is None, "the run ended before the server was stopped"
+                try:
+                    rows = fetch(url, "SELECT count(*) AS n FROM collection_scopes")
+                except sa.exc.ProgrammingError:  # the run has not created its tables yet
+                    return False
+                return bool(rows[0]["n"] >= 4)
 
-                wait_for(some_scopes_committed, "the first scopes to be committed")
-                stop_server()
-                out, err = process.communicate(timeout=120)
-            finally:
-                if process.poll() is None:
-                    process.kill()
-                    process.wait()
-                ensure_server_running()
-            crashed = subprocess.CompletedProcess(process.args, process.returncode, out, err)
-            copy_postgres_database(url, copy_url)
-            sim.faults.latency = 0.0
-            second = subprocess.run(
-                collector_command(*run_args(url, REGIONS)),
-                env=env,
-                cwd=cwd,
-                capture_output=True,
-                text=True,
-                timeout=180,
-                check=False,
-            )
-        yield StoppedServerRun(org, url, crashed, copy_url, second)
-    finally:
-        ensure_server_running()
-        next(databases, None)
-        next(copies, None)
+            wait_for(some_scopes_committed, "the first scopes to be committed")
+            server.stop()
+            out, err = process.communicate(timeout=120)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            if not server.running():
+                server.start()
+        crashed = subprocess.CompletedProcess(process.args, process.returncode, out, err)
+        server.admin("CREATE DATABASE after_crash TEMPLATE inventory")
+        sim.faults.latency = 0.0
+        second = subprocess.run(
+            collector_command(*run_args(url, REGIONS)),
+            env=env,
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+    return StoppedServerRun(org, url, crashed, copy_url, second)
 
 
+@pytest.mark.slow
 def test_stopped_postgres_exits_3_with_one_line(stopped_server_run: StoppedServerRun) -> None:
     """A run whose PostgreSQL server goes away exits 3 with a one-line error, no traceback."""
     crashed = stopped_server_run.crashed
@@ -262,24 +222,48 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@pytest.fixture
-def shared_dir() -> Iterator[Path]:
-    """A directory every user can reach (pytest's own tmp dirs are private to their owner)."""
-    base = Path(tempfile.mkdtemp(prefix="collector-ro-"))
-    base.chmod(0o755)
-    try:
-        yield base
-    finally:
-        for path in (base, *base.rglob("*")):
-            path.chmod(0o755 if path.is_dir() else 0o644)
-        shutil.rmtree(base)
+# Linux capabilities (linux/capability.h) that let root ignore a file's mode.
+_CAP_DAC_OVERRIDE, _CAP_DAC_READ_SEARCH, _CAP_FOWNER = 1, 2, 3
+_CAPABILITY_VERSION_3 = 0x20080522
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [
+        ("effective", ctypes.c_uint32),
+        ("permitted", ctypes.c_uint32),
+        ("inheritable", ctypes.c_uint32),
+    ]
+
+
+def drop_file_mode_overrides() -> None:
+    """Give up root's power to ignore file modes, and only that: this process keeps root's
+    identity, so it still reads everything root owns (the virtualenv, botocore's data, in a
+    checkout that may sit in a 0700 folder) but, like any user, cannot write a file or folder
+    whose mode denies it to its owner."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    header = _CapHeader(_CAPABILITY_VERSION_3, 0)
+    data = (_CapData * 2)()
+    if libc.capget(ctypes.byref(header), data) != 0:
+        raise OSError(ctypes.get_errno(), "capget failed")
+    kept = ~((1 << _CAP_DAC_OVERRIDE) | (1 << _CAP_DAC_READ_SEARCH) | (1 << _CAP_FOWNER))
+    for half in data:
+        half.effective &= kept
+        half.permitted &= kept
+        half.inheritable &= kept
+    if libc.capset(ctypes.byref(header), data) != 0:
+        raise OSError(ctypes.get_errno(), "capset failed")
 
 
 def run_unprivileged(args: Sequence[str]) -> tuple[int, str]:
     """`collector ARGS` in a forked process without root's power to ignore file modes.
 
-    As root, the child drops to `nobody` first: root writes through any chmod. Returns the
-    exit code and stderr.
+    As root the child drops that power (`drop_file_mode_overrides`) rather than becoming
+    another user: another user could not read the virtualenv when the checkout is in a private
+    folder, and botocore loads its data lazily. Returns the exit code and stderr.
     """
     read_end, write_end = os.pipe()
     pid = os.fork()
@@ -290,9 +274,7 @@ def run_unprivileged(args: Sequence[str]) -> tuple[int, str]:
             sys.stderr = os.fdopen(write_end, "w")
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - the child exits below
             if os.geteuid() == 0:
-                os.setgroups([])
-                os.setgid(NOBODY)
-                os.setuid(NOBODY)
+                drop_file_mode_overrides()
             code = main(list(args))
         except BaseException:
             traceback.print_exc()
@@ -307,9 +289,9 @@ def run_unprivileged(args: Sequence[str]) -> tuple[int, str]:
 
 
 @pytest.mark.parametrize("layout", ["file and directory 0444", "file 0444 in a 0555 directory"])
-def test_read_only_sqlite_file_exits_3(layout: str, shared_dir: Path, cli: Cli) -> None:
+def test_read_only_sqlite_file_exits_3(layout: str, tmp_path: Path, cli: Cli) -> None:
     """A SQLite file its user cannot write exits 3 with one line and is left unchanged."""
-    directory = shared_dir / "inventory"
+    directory = tmp_path / "inventory"
     directory.mkdir()
     db = directory / "inventory.db"
     url = f"sqlite:///{db}"
@@ -371,7 +353,10 @@ def test_full_disk_sqlite_exits_3_and_keeps_whole_scopes(tmp_path: Path, cli: Cl
         regions=REGIONS,
         short_page_fraction=0.0,
     )
-    with Simulator(org) as sim:
+    # 50 ms per request, two scopes at a time: scopes finish one by one, so the writer's first
+    # batch is one or two scopes even on a busy machine (a writer that fell behind would find
+    # every scope done and write the whole run as its first batch, past the limit).
+    with Simulator(org, Faults(latency=0.05)) as sim:
         env = {**os.environ, **sim.env()}
         # Room for the schema and the first batch of scopes (profiles and flows), no more.
         limit = str(256 * 1024)

@@ -1,41 +1,45 @@
 """Database secrets: the URL from a file or the environment, PG* variables, refused leaks.
 
-The password-protected server is one of the tests' own: `scram-sha-256` for the role
-`inventory` on 127.0.0.1, so a wrong or missing password is refused as in production.
+The password-protected server is the run's own (`scripts/with-postgres`): `scram-sha-256`
+on 127.0.0.1 for the roles of `password_users`, such as the one this module makes, so a
+wrong or missing password is refused as in production.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from ..docs import all_blocks
-from ..support import Cli, PostgresCluster, fetch, postgres_cluster
+from ..support import Cli, fetch, postgres_password_role, postgres_port
 
 PASSWORD = "s3cret-Pa55"
 URL_WITH_PASSWORD = re.compile(r"\w+://[^\s:/@]+:[^\s/@]+@")
 
 
+@dataclass(frozen=True)
+class Server:
+    """The run's server, and this module's password-protected role, owner of a database of
+    its own name."""
+
+    port: int
+    role: str
+
+
 @pytest.fixture(scope="module")
-def cluster() -> Iterator[PostgresCluster]:
-    """A server that asks the role `inventory` for its password over TCP."""
-    with postgres_cluster(
-        ["host all inventory 127.0.0.1/32 scram-sha-256"],
-        {"password_encryption": "scram-sha-256"},
-    ) as server:
-        server.admin(
-            f"CREATE ROLE inventory LOGIN PASSWORD '{PASSWORD}'",
-            "CREATE DATABASE inventory OWNER inventory",
-        )
-        yield server
+def cluster() -> Iterator[Server]:
+    """A role the server asks for its password over TCP."""
+    for role in postgres_password_role(PASSWORD):
+        yield Server(postgres_port(), role)
 
 
-def _url(cluster: PostgresCluster, password: str | None = None) -> str:
-    user = "inventory" if password is None else f"inventory:{password}"
-    return f"postgresql://{user}@127.0.0.1:{cluster.port}/inventory"
+def _url(cluster: Server, password: str | None = None) -> str:
+    user = cluster.role if password is None else f"{cluster.role}:{password}"
+    return f"postgresql://{user}@127.0.0.1:{cluster.port}/{cluster.role}"
 
 
 def _private_file(path: Path, text: str) -> Path:
@@ -49,7 +53,7 @@ def _assert_one_line(err: str) -> None:
     assert "Traceback" not in err
 
 
-def test_url_from_a_file(cluster: PostgresCluster, tmp_path: Path, cli: Cli) -> None:
+def test_url_from_a_file(cluster: Server, tmp_path: Path, cli: Cli) -> None:
     """`--database-url-file`, `COLLECTOR_DATABASE_URL_FILE` and the TOML key read the URL
     (trailing newline and all) from a file, as a mounted Kubernetes Secret holds it."""
     secret = _private_file(tmp_path / "url", _url(cluster, PASSWORD) + "\n")
@@ -84,7 +88,7 @@ def test_url_file_and_url_are_one_setting(tmp_path: Path, cli: Cli) -> None:
     assert "does not exist" in missing.err
 
 
-def test_pgpassword_and_pgpassfile(cluster: PostgresCluster, tmp_path: Path, cli: Cli) -> None:
+def test_pgpassword_and_pgpassfile(cluster: Server, tmp_path: Path, cli: Cli) -> None:
     """Without a password in the URL, asyncpg takes it from PGPASSWORD or a 0600 PGPASSFILE."""
     url = _url(cluster)
     refused = cli.run(["db", "upgrade", "--database-url", url], {"PGPASSFILE": "/nonexistent"})
@@ -93,14 +97,14 @@ def test_pgpassword_and_pgpassfile(cluster: PostgresCluster, tmp_path: Path, cli
     by_variable = cli.run(["db", "upgrade", "--database-url", url], {"PGPASSWORD": PASSWORD})
     assert by_variable.code == 0, by_variable.err
     passfile = _private_file(
-        tmp_path / "pgpass", f"127.0.0.1:{cluster.port}:inventory:inventory:{PASSWORD}\n"
+        tmp_path / "pgpass", f"127.0.0.1:{cluster.port}:{cluster.role}:{cluster.role}:{PASSWORD}\n"
     )
     by_file = cli.run(["show", "--database-url", url], {"PGPASSFILE": str(passfile)})
     assert by_file.code == 0, by_file.err
     assert PASSWORD not in by_variable.out + by_variable.err + by_file.out + by_file.err
 
 
-def test_wrong_password_is_not_shown(cluster: PostgresCluster, tmp_path: Path, cli: Cli) -> None:
+def test_wrong_password_is_not_shown(cluster: Server, tmp_path: Path, cli: Cli) -> None:
     """A refused password exits 3 with one line that does not hold it."""
     secret = _private_file(tmp_path / "url", _url(cluster, "wrong-Pa55"))
     result = cli.run(["-v", "db", "upgrade", "--database-url-file", str(secret)])

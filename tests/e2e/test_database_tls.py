@@ -1,8 +1,9 @@
 """TLS to PostgreSQL: libpq's `sslmode`, `sslrootcert`, `sslcert` and `sslkey` in the URL.
 
-The server is one of the tests' own, accepting only TLS connections on 127.0.0.1 (no
-`host` line in pg_hba.conf, so `sslmode=disable` is refused), with a certificate for
-127.0.0.1 signed by a CA made here; the role `certuser` logs in with a client certificate.
+The server is the run's own (`scripts/with-postgres`), with a certificate for 127.0.0.1
+signed by a CA made there. The role `tls_only` may log in over TLS only (no `host` line for
+it in pg_hba.conf, so `sslmode=disable` is refused); the role `certuser` logs in with a
+client certificate, which this module signs with that CA.
 """
 
 from __future__ import annotations
@@ -13,16 +14,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
-from ..support import Cli, PostgresCluster, postgres_cluster
+from ..support import Cli, postgres_ca, postgres_database, postgres_port
 
 
 @dataclass(frozen=True)
 class Pki:
     ca: Path
     other_ca: Path
-    server_cert: Path
-    server_key: Path
     client_cert: Path
     client_key: Path
 
@@ -63,41 +63,36 @@ def _signed(
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     directory = tmp_path_factory.mktemp("pki")
-    ca = _ca(directory, "inventory-test-ca")
+    shared = postgres_ca()
+    ca = (shared / "ca.crt", shared / "ca.key")
     other_ca = _ca(directory, "someone-else-ca")
-    server = _signed(
-        directory,
-        "127.0.0.1",
-        ca,
-        "basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1\n",
-    )
     client = _signed(
         directory, "certuser", ca, "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n"
     )
-    return Pki(ca[0], other_ca[0], *server, *client)
+    return Pki(ca[0], other_ca[0], *client)
+
+
+@dataclass(frozen=True)
+class Server:
+    """The run's server, and this module's databases on it."""
+
+    port: int
+    inventory: str
+    """A database owned by `tls_only`."""
+    certs: str
+    """A database owned by `certuser`."""
 
 
 @pytest.fixture(scope="module")
-def cluster(pki: Pki) -> Iterator[PostgresCluster]:
-    with postgres_cluster(
-        [
-            "hostssl all certuser 127.0.0.1/32 cert",
-            "hostssl all collector 127.0.0.1/32 trust",
-        ],
-        {
-            "ssl": "on",
-            "ssl_cert_file": "server.crt",
-            "ssl_key_file": "server.key",
-            "ssl_ca_file": "ca.crt",
-        },
-        files={"server.crt": pki.server_cert, "server.key": pki.server_key, "ca.crt": pki.ca},
-    ) as server:
-        server.admin(
-            "CREATE DATABASE inventory",
-            "CREATE ROLE certuser LOGIN",
-            "CREATE DATABASE certs OWNER certuser",
-        )
-        yield server
+def cluster() -> Iterator[Server]:
+    inventory = postgres_database("OWNER tls_only")
+    certs = postgres_database("OWNER certuser")
+    try:
+        names = (sa.make_url(next(url)).database for url in (inventory, certs))
+        yield Server(postgres_port(), *(str(name) for name in names))
+    finally:
+        next(inventory, None)
+        next(certs, None)
 
 
 def _upgrade(cli: Cli, url: str, env: dict[str, str] | None = None) -> tuple[int, str]:
@@ -105,8 +100,8 @@ def _upgrade(cli: Cli, url: str, env: dict[str, str] | None = None) -> tuple[int
     return result.code, result.err
 
 
-def _url(cluster: PostgresCluster, query: str, host: str = "127.0.0.1") -> str:
-    return f"postgresql://collector@{host}:{cluster.port}/inventory?{query}"
+def _url(cluster: Server, query: str, host: str = "127.0.0.1") -> str:
+    return f"postgresql://tls_only@{host}:{cluster.port}/{cluster.inventory}?{query}"
 
 
 def _assert_refused(code: int, err: str, reason: str) -> None:
@@ -116,19 +111,19 @@ def _assert_refused(code: int, err: str, reason: str) -> None:
     assert reason in err
 
 
-def test_verify_full_refuses_an_unknown_ca(cluster: PostgresCluster, pki: Pki, cli: Cli) -> None:
+def test_verify_full_refuses_an_unknown_ca(cluster: Server, pki: Pki, cli: Cli) -> None:
     """`sslmode=verify-full` with a root certificate that did not sign the server's: exit 3."""
     code, err = _upgrade(cli, _url(cluster, f"sslmode=verify-full&sslrootcert={pki.other_ca}"))
     _assert_refused(code, err, "certificate verify failed")
 
 
-def test_verify_full_accepts_the_right_ca(cluster: PostgresCluster, pki: Pki, cli: Cli) -> None:
+def test_verify_full_accepts_the_right_ca(cluster: Server, pki: Pki, cli: Cli) -> None:
     """`sslmode=verify-full` with the CA that signed the server's certificate connects."""
     code, err = _upgrade(cli, _url(cluster, f"sslmode=verify-full&sslrootcert={pki.ca}"))
     assert code == 0, err
 
 
-def test_verify_full_checks_the_host_name(cluster: PostgresCluster, pki: Pki, cli: Cli) -> None:
+def test_verify_full_checks_the_host_name(cluster: Server, pki: Pki, cli: Cli) -> None:
     """The certificate names 127.0.0.1, not localhost: verify-full refuses, verify-ca does not."""
     full = _url(cluster, f"sslmode=verify-full&sslrootcert={pki.ca}", host="localhost")
     code, err = _upgrade(cli, full)
@@ -138,7 +133,7 @@ def test_verify_full_checks_the_host_name(cluster: PostgresCluster, pki: Pki, cl
 
 
 def test_verify_full_without_a_root_certificate(
-    cluster: PostgresCluster, pki: Pki, tmp_path: Path, cli: Cli
+    cluster: Server, pki: Pki, tmp_path: Path, cli: Cli
 ) -> None:
     """Without `sslrootcert`, libpq's defaults: PGSSLROOTCERT, else ~/.postgresql/root.crt;
     with neither, exit 3 with one line (not an internal error)."""
@@ -148,20 +143,20 @@ def test_verify_full_without_a_root_certificate(
     assert _upgrade(cli, url, {**home, "PGSSLROOTCERT": str(pki.ca)})[0] == 0
 
 
-def test_require_encrypts_without_verifying(cluster: PostgresCluster, cli: Cli) -> None:
+def test_require_encrypts_without_verifying(cluster: Server, cli: Cli) -> None:
     """`sslmode=require` connects over TLS without checking the certificate."""
     code, err = _upgrade(cli, _url(cluster, "sslmode=require"))
     assert code == 0, err
 
 
-def test_disable_is_refused_by_a_tls_only_server(cluster: PostgresCluster, cli: Cli) -> None:
+def test_disable_is_refused_by_a_tls_only_server(cluster: Server, cli: Cli) -> None:
     """`sslmode=disable` connects in plain text, which this server refuses."""
     _assert_refused(*_upgrade(cli, _url(cluster, "sslmode=disable")), "no encryption")
 
 
-def test_client_certificate(cluster: PostgresCluster, pki: Pki, cli: Cli) -> None:
+def test_client_certificate(cluster: Server, pki: Pki, cli: Cli) -> None:
     """`sslcert` and `sslkey` log in a role that authenticates by certificate."""
-    base = f"postgresql://certuser@127.0.0.1:{cluster.port}/certs?sslmode=verify-full"
+    base = f"postgresql://certuser@127.0.0.1:{cluster.port}/{cluster.certs}?sslmode=verify-full"
     with_cert = f"{base}&sslrootcert={pki.ca}&sslcert={pki.client_cert}&sslkey={pki.client_key}"
     code, err = _upgrade(cli, with_cert)
     assert code == 0, err

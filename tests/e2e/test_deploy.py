@@ -70,6 +70,7 @@ def called_actions(sim: Simulator) -> set[str]:
     return {f"{service}:{operation}" for service, operation in sim.stats.operations}
 
 
+@pytest.mark.slow
 def test_templates_allow_exactly_the_calls_a_run_makes(
     org: Organization, sim: Simulator, cli: Cli, sqlite_url: str
 ) -> None:

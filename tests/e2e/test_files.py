@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
-import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +18,7 @@ import pytest
 
 from collector.simulator import Organization, Simulator, generate_organization
 
-from ..support import ROLE, Cli, collector_command, fetch
+from ..support import ROLE, Cli, CliResult, fetch
 
 REGIONS = ("us-east-1",)
 VICTIM_TEXT = "an operator's file\n"
@@ -131,43 +130,43 @@ def test_existing_database_keeps_its_mode(tmp_path: Path, sim: Simulator, cli: C
     assert _mode(database) == 0o640
 
 
-def _demo(database: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        collector_command("demo", "--accounts", "2", "--database-url", f"sqlite:///{database}"),
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-        env={k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
-    )
+def _demo(cli: Cli, database: Path) -> CliResult:
+    """`collector demo` into `database`, in this process: what is under test is which file
+    the demo replaces, not its process."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    with pytest.MonkeyPatch.context() as patch:
+        for name in set(os.environ) - set(env):
+            patch.delenv(name)
+        return cli.run(["demo", "--accounts", "2", "--database-url", f"sqlite:///{database}"])
 
 
+@pytest.mark.slow
 def test_demo_replaces_only_its_own_database(tmp_path: Path, sim: Simulator, cli: Cli) -> None:
     """The demo starts afresh over a database it made (every run labelled `demo`), and
     refuses (exit 2, one line) to remove any other file: not SQLite, or a real inventory."""
     demo = tmp_path / "demo.db"
-    first = _demo(demo)
-    assert first.returncode == 0, first.stderr
+    first = _demo(cli, demo)
+    assert first.code == 0, first.err
     assert {
         r["run_label"] for r in fetch(f"sqlite:///{demo}", "SELECT run_label FROM collection_runs")
     } == {"demo"}
-    again = _demo(demo)
-    assert again.returncode == 0, again.stderr
+    again = _demo(cli, demo)
+    assert again.code == 0, again.err
     assert len(fetch(f"sqlite:///{demo}", "SELECT run_id FROM collection_runs")) == 2
 
     notes = tmp_path / "notes.txt"
     notes.write_text(VICTIM_TEXT)
-    refused = _demo(notes)
-    assert refused.returncode == 2
-    assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
-    assert "not a database made by `collector demo`" in refused.stderr
+    refused = _demo(cli, notes)
+    assert refused.code == 2
+    assert len(refused.err.strip().splitlines()) == 1, refused.err
+    assert "not a database made by `collector demo`" in refused.err
     assert notes.read_text() == VICTIM_TEXT
 
     url = _collected(tmp_path, sim, cli)
     inventory = tmp_path / "inventory.db"
     before = inventory.read_bytes()
-    refused = _demo(inventory)
-    assert refused.returncode == 2
+    refused = _demo(cli, inventory)
+    assert refused.code == 2
     assert inventory.read_bytes() == before
     assert len(fetch(url, "SELECT run_id FROM collection_runs")) == 1
 

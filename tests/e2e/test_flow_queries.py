@@ -97,12 +97,12 @@ def test_the_page_has_the_four_questions() -> None:
 
 
 def test_flow_queries_answer_on_both_databases(
-    database_url: str, org: Organization, sim: Simulator, cli: Cli
+    inventory_url: str, org: Organization, sim: Simulator, cli: Cli
 ) -> None:
     """Unused profiles, profiles used by active flows, flows whose profile is missing or
     deleted, and this week's changes in a profile's flows, each as the page writes it."""
-    run_story(database_url, org, sim, cli)
-    unused, active, broken, changes = (fetch(database_url, q) for q in for_dialect(database_url))
+    run_story(inventory_url, org, sim, cli)
+    unused, active, broken, changes = (fetch(inventory_url, q) for q in for_dialect(inventory_url))
 
     live = {
         (account.id, region, str(p["connectorProfileName"]))

@@ -165,17 +165,17 @@ def plant_flow(
 
 
 def test_flows_are_listed_and_linked_to_their_profiles(
-    database_url: str, org: Organization, sim: Simulator, cli: Cli
+    inventory_url: str, org: Organization, sim: Simulator, cli: Cli
 ) -> None:
     """A first run stores every flow once, with its columns and a `created` version, and
     links each profile it names to the live profile of that name in its scope, or to NULL."""
-    result = cli.collect(database_url, sim, REGIONS)
+    result = cli.collect(inventory_url, sim, REGIONS)
     assert result.code == 0, result.err
     truth = flow_truth(org)
     assert len(truth) > 10
-    assert live_flows(database_url) == set(truth)
-    assert versions(database_url) == {arn: ["created"] for arn in truth}
-    for row in fetch(database_url, "SELECT * FROM flows"):
+    assert live_flows(inventory_url) == set(truth)
+    assert versions(inventory_url) == {arn: ["created"] for arn in truth}
+    for row in fetch(inventory_url, "SELECT * FROM flows"):
         flow = truth[row["flow_arn"]]
         assert row["flow_name"] == flow["flowName"]
         assert row["flow_status"] == flow["flowStatus"]
@@ -189,10 +189,10 @@ def test_flows_are_listed_and_linked_to_their_profiles(
         assert details["sourceFlowConfig"] == flow["sourceFlowConfig"]
         assert "lastRunExecutionDetails" not in details
     links = link_truth(org)
-    assert stored_links(database_url) == links
+    assert stored_links(inventory_url) == links
     assert any(link[4] is None for link in links)  # a profile that does not exist
     assert any(link[4] is not None for link in links)
-    run = fetch(database_url, "SELECT * FROM collection_runs")[0]
+    run = fetch(inventory_url, "SELECT * FROM collection_runs")[0]
     assert (run["flows_seen"], run["flows_created"], run["resources"]) == (
         len(truth),
         len(truth),
@@ -202,14 +202,14 @@ def test_flows_are_listed_and_linked_to_their_profiles(
 
 
 def test_show_export_and_history_read_flows(
-    database_url: str, org: Organization, sim: Simulator, cli: Cli
+    inventory_url: str, org: Organization, sim: Simulator, cli: Cli
 ) -> None:
     """`show --resource flows` (now, at a moment, for an account), `export --resource flows`
     and `history FLOW_ARN` read the flows a run stored."""
     before = datetime.now(UTC)
-    assert cli.collect(database_url, sim, REGIONS).code == 0
+    assert cli.collect(inventory_url, sim, REGIONS).code == 0
     truth = flow_truth(org)
-    show = ["show", "--database-url", database_url, "--resource", "flows", "--format", "json"]
+    show = ["show", "--database-url", inventory_url, "--resource", "flows", "--format", "json"]
     earlier = cli.run([*show, "--as-of", before.isoformat()])
     assert (earlier.code, json.loads(earlier.out)) == (0, [])
     account = org.account_list()[1].id
@@ -218,19 +218,19 @@ def test_show_export_and_history_read_flows(
         arn for arn in truth if arn.split(":")[4] == account
     }
     shown = cli.run(
-        ["show", "--database-url", database_url, "--resource", "flows", "--format", "json"]
+        ["show", "--database-url", inventory_url, "--resource", "flows", "--format", "json"]
     )
     assert shown.code == 0, shown.err
     rows = json.loads(shown.out)
     assert {r["flow_arn"] for r in rows} == set(truth)
     assert all(r["version"] == 1 and r["snapshot"]["flowName"] for r in rows)
-    exported = cli.run(["export", "--database-url", database_url, "--resource", "flows"])
+    exported = cli.run(["export", "--database-url", inventory_url, "--resource", "flows"])
     assert exported.code == 0, exported.err
     lines = [json.loads(line) for line in exported.out.splitlines()]
     assert {line["flow_arn"] for line in lines} == set(truth)
     assert {"tags", "details", "last_run_at", "definition_hash"} <= lines[0].keys()
     arn = sorted(truth)[0]
-    history = cli.run(["history", "--database-url", database_url, arn, "--format", "json"])
+    history = cli.run(["history", "--database-url", inventory_url, arn, "--format", "json"])
     assert history.code == 0, history.err
     (version,) = json.loads(history.out)
     assert (version["version"], version["change_type"]) == (1, "created")
@@ -241,34 +241,34 @@ def test_show_export_and_history_read_flows(
 
 
 def test_an_unchanged_rerun_lists_one_page_per_scope_and_describes_nothing(
-    database_url: str, org: Organization, sim: Simulator, cli: Cli
+    inventory_url: str, org: Organization, sim: Simulator, cli: Cli
 ) -> None:
     """Over an unchanged fleet a rerun makes one ListFlows call per scope and no DescribeFlow,
     writes no version, and still moves every flow's `last_seen_at`."""
-    assert cli.collect(database_url, sim, REGIONS).code == 0
+    assert cli.collect(inventory_url, sim, REGIONS).code == 0
     first_seen = {
-        r["flow_arn"]: r["last_seen_at"] for r in fetch(database_url, "SELECT * FROM flows")
+        r["flow_arn"]: r["last_seen_at"] for r in fetch(inventory_url, "SELECT * FROM flows")
     }
     assert sim.stats.count("appflow", "DescribeFlow") == len(flow_truth(org))
     sim.stats.reset()
-    assert cli.collect(database_url, sim, REGIONS).code == 0
+    assert cli.collect(inventory_url, sim, REGIONS).code == 0
     assert sim.stats.count("appflow", "ListFlows") == len(scopes_of(org))
     for scope in scopes_of(org):
         assert sim.stats.scope_count(scope, "ListFlows") == 1
     assert sim.stats.count("appflow", "DescribeFlow") == 0
-    assert all(chain == ["created"] for chain in versions(database_url).values())
-    for row in fetch(database_url, "SELECT * FROM flows"):
+    assert all(chain == ["created"] for chain in versions(inventory_url).values())
+    for row in fetch(inventory_url, "SELECT * FROM flows"):
         assert row["last_seen_at"] > first_seen[row["flow_arn"]]
-    assert {r["complete"] for r in flow_resources(database_url)} == {True}
+    assert {r["complete"] for r in flow_resources(inventory_url)} == {True}
 
 
 def test_only_new_and_changed_flows_are_described(
-    database_url: str, org: Organization, sim: Simulator, cli: Cli
+    inventory_url: str, org: Organization, sim: Simulator, cli: Cli
 ) -> None:
     """A flow updated (new `lastUpdatedAt`), one suspended without an update and one new
     are described, each once; a flow that only ran is not, and makes no version, but its
     last run is stored."""
-    assert cli.collect(database_url, sim, REGIONS).code == 0
+    assert cli.collect(inventory_url, sim, REGIONS).code == 0
     (key, updated), (key2, suspended), (key3, ran) = org.all_items(FLOWS)[:3]
     org.put(FLOWS, *key, revise_flow(updated, random.Random(1), 1_900_000_000.0))
     org.put(FLOWS, *key2, {**suspended, "flowStatus": "Suspended"})
@@ -276,35 +276,35 @@ def test_only_new_and_changed_flows_are_described(
     org.put(FLOWS, *key3, {**ran, "lastRunExecutionDetails": run})
     new = plant_flow(org, key, "brand-new-flow", "nobody", None)
     sim.stats.reset()
-    assert cli.collect(database_url, sim, REGIONS).code == 0
+    assert cli.collect(inventory_url, sim, REGIONS).code == 0
     assert sim.stats.count("appflow", "DescribeFlow") == 3
-    chains = versions(database_url)
+    chains = versions(inventory_url)
     assert chains[updated["flowArn"]] == ["created", "updated"]
     assert chains[suspended["flowArn"]] == ["created", "updated"]
     assert chains[ran["flowArn"]] == ["created"]
     assert chains[new["flowArn"]] == ["created"]
     changed = fetch(
-        database_url,
+        inventory_url,
         "SELECT flow_arn, changed_fields FROM flow_versions WHERE change_type = 'updated'",
     )
     fields = {r["flow_arn"]: as_json(r["changed_fields"]) for r in changed}
     assert fields[suspended["flowArn"]] == ["flowStatus"]
     assert "lastUpdatedAt" in fields[updated["flowArn"]]
-    row = fetch(database_url, "SELECT * FROM flows WHERE flow_arn = :a", a=ran["flowArn"])[0]
+    row = fetch(inventory_url, "SELECT * FROM flows WHERE flow_arn = :a", a=ran["flowArn"])[0]
     assert row["last_run_status"] == "Error"
     assert as_time(row["last_run_at"]) == datetime.fromtimestamp(1_900_000_500.0, UTC)
     status = fetch(
-        database_url, "SELECT flow_status FROM flows WHERE flow_arn = :a", a=suspended["flowArn"]
+        inventory_url, "SELECT flow_status FROM flows WHERE flow_arn = :a", a=suspended["flowArn"]
     )
     assert status == [{"flow_status": "Suspended"}]
-    assert_flow_history_consistent(database_url)
+    assert_flow_history_consistent(inventory_url)
 
 
 # --- links over time ------------------------------------------------------------------------------
 
 
 def test_links_follow_profiles_created_after_and_deleted_before(
-    database_url: str, org: Organization, sim: Simulator, cli: Cli
+    inventory_url: str, org: Organization, sim: Simulator, cli: Cli
 ) -> None:
     """A flow naming a profile that does not exist yet is linked once the profile appears,
     without being described again; a deleted profile's links go NULL."""
@@ -315,89 +315,89 @@ def test_links_follow_profiles_created_after_and_deleted_before(
     arn = str(flow["flowArn"])
 
     def links() -> dict[str, str | None]:
-        return {link[3]: link[4] for link in stored_links(database_url) if link[0] == arn}
+        return {link[3]: link[4] for link in stored_links(inventory_url) if link[0] == arn}
 
-    assert cli.collect(database_url, sim, REGIONS).code == 0
+    assert cli.collect(inventory_url, sim, REGIONS).code == 0
     assert links() == {"later-crm": None, kept["connectorProfileName"]: kept["connectorProfileArn"]}
     later = make_profile("Salesforce", "later-crm", account, region, random.Random(2))
     org.put(PROFILES, account, region, later)
     sim.stats.reset()
-    assert cli.collect(database_url, sim, REGIONS).code == 0
+    assert cli.collect(inventory_url, sim, REGIONS).code == 0
     assert sim.stats.count("appflow", "DescribeFlow") == 0
     assert links() == {
         "later-crm": later["connectorProfileArn"],
         kept["connectorProfileName"]: kept["connectorProfileArn"],
     }
     org.delete(PROFILES, account, region, str(kept["connectorProfileName"]))
-    assert cli.collect(database_url, sim, REGIONS).code == 0
+    assert cli.collect(inventory_url, sim, REGIONS).code == 0
     assert links() == {
         "later-crm": later["connectorProfileArn"],
         kept["connectorProfileName"]: None,
     }
-    assert stored_links(database_url) == link_truth(org)
+    assert stored_links(inventory_url) == link_truth(org)
 
 
 # --- deletions only from complete listings --------------------------------------------------------
 
 
 def test_a_failed_flow_listing_deletes_no_flow(
-    database_url: str, org: Organization, sim: Simulator, cli: Cli
+    inventory_url: str, org: Organization, sim: Simulator, cli: Cli
 ) -> None:
     """While ListFlows fails, a flow gone from AWS is not marked deleted, and the scope's
     profiles are still listed (and deleted) on their own; the next complete listing deletes
     the flow."""
-    assert cli.collect(database_url, sim, REGIONS).code == 0
+    assert cli.collect(inventory_url, sim, REGIONS).code == 0
     (account, region), gone = org.all_items(FLOWS)[0]
     org.delete(FLOWS, account, region, str(gone["flowName"]))
     profile = org.items(PROFILES, account, region)[-1]
     org.delete(PROFILES, account, region, str(profile["connectorProfileName"]))
     sim.faults.bursts["appflow:ListFlows"] = Burst("server_error")
-    failed = cli.collect(database_url, sim, REGIONS, "--max-attempts", "2")
+    failed = cli.collect(inventory_url, sim, REGIONS, "--max-attempts", "2")
     assert failed.code == 1
-    assert gone["flowArn"] in live_flows(database_url)
-    resources = flow_resources(database_url)
+    assert gone["flowArn"] in live_flows(inventory_url)
+    resources = flow_resources(inventory_url)
     assert {(r["status"], r["complete"], r["error_code"]) for r in resources} == {
         ("failed", False, "server_error")
     }
     deleted = fetch(
-        database_url,
+        inventory_url,
         "SELECT deleted_at FROM connector_profiles WHERE connector_profile_arn = :a",
         a=profile["connectorProfileArn"],
     )
     assert deleted[0]["deleted_at"] is not None
     scopes = fetch(
-        database_url,
+        inventory_url,
         "SELECT status, complete FROM collection_scopes WHERE run_id = "
         "(SELECT run_id FROM collection_runs ORDER BY started_at DESC LIMIT 1)",
     )
     assert {(s["status"], s["complete"]) for s in scopes} == {("failed", False)}
     del sim.faults.bursts["appflow:ListFlows"]
-    assert cli.collect(database_url, sim, REGIONS).code == 0
-    assert live_flows(database_url) == set(flow_truth(org))
-    assert versions(database_url)[gone["flowArn"]] == ["created", "deleted"]
+    assert cli.collect(inventory_url, sim, REGIONS).code == 0
+    assert live_flows(inventory_url) == set(flow_truth(org))
+    assert versions(inventory_url)[gone["flowArn"]] == ["created", "deleted"]
 
 
 def test_a_flow_that_vanishes_before_it_is_described_deletes_nothing(
-    database_url: str, org: Organization, sim: Simulator, cli: Cli
+    inventory_url: str, org: Organization, sim: Simulator, cli: Cli
 ) -> None:
     """A flow listed but gone by the time DescribeFlow asks is left out, and its scope's flow
     listing is incomplete: a flow deleted from AWS there is not marked deleted that run."""
-    assert cli.collect(database_url, sim, REGIONS).code == 0
+    assert cli.collect(inventory_url, sim, REGIONS).code == 0
     key, gone = org.all_items(FLOWS)[0]
     org.delete(FLOWS, *key, str(gone["flowName"]))
     vanishing = plant_flow(org, key, "short-lived", "nobody", None)
     sim.faults.vanishing.add(str(vanishing["flowArn"]))
-    result = cli.collect(database_url, sim, REGIONS)
+    result = cli.collect(inventory_url, sim, REGIONS)
     assert result.code == 0, result.err
-    live = live_flows(database_url)
+    live = live_flows(inventory_url)
     assert gone["flowArn"] in live
     assert vanishing["flowArn"] not in live
-    rows = {(r["account_id"], r["region"]): r for r in flow_resources(database_url)}
+    rows = {(r["account_id"], r["region"]): r for r in flow_resources(inventory_url)}
     assert (rows[key]["status"], rows[key]["complete"]) == ("succeeded", False)
     assert all(r["complete"] for k, r in rows.items() if k != key)
     sim.faults.vanishing.clear()
-    assert cli.collect(database_url, sim, REGIONS).code == 0
-    assert live_flows(database_url) == set(flow_truth(org))
+    assert cli.collect(inventory_url, sim, REGIONS).code == 0
+    assert live_flows(inventory_url) == set(flow_truth(org))
 
 
 def test_a_flow_that_cannot_be_described_fails_only_the_flow_listing(
@@ -432,41 +432,41 @@ def test_a_flow_that_cannot_be_described_fails_only_the_flow_listing(
 
 
 def test_flow_history_records_every_change(
-    database_url: str, org: Organization, sim: Simulator, cli: Cli
+    inventory_url: str, org: Organization, sim: Simulator, cli: Cli
 ) -> None:
     """A flow updated, deleted and restored gets `created`, `updated`, `deleted` and
     `restored` versions, which `history` and `changes --resource flows` show; a flow that
     only ran gets none."""
     before = datetime.now(UTC)
-    assert cli.collect(database_url, sim, REGIONS).code == 0
+    assert cli.collect(inventory_url, sim, REGIONS).code == 0
     (key, flow), (key2, runner) = org.all_items(FLOWS)[:2]
     arn = str(flow["flowArn"])
     org.put(FLOWS, *key, revise_flow(flow, random.Random(5), 1_900_000_000.0))
-    assert cli.collect(database_url, sim, REGIONS).code == 0
+    assert cli.collect(inventory_url, sim, REGIONS).code == 0
     org.delete(FLOWS, *key, str(flow["flowName"]))
     org.put(
         FLOWS,
         *key2,
         {**runner, "lastRunExecutionDetails": {"mostRecentExecutionStatus": "InProgress"}},
     )
-    assert cli.collect(database_url, sim, REGIONS).code == 0
+    assert cli.collect(inventory_url, sim, REGIONS).code == 0
     org.put(FLOWS, *key, revise_flow(flow, random.Random(5), 1_900_000_000.0))
-    assert cli.collect(database_url, sim, REGIONS).code == 0
-    history = cli.run(["history", "--database-url", database_url, arn, "--format", "json"])
+    assert cli.collect(inventory_url, sim, REGIONS).code == 0
+    history = cli.run(["history", "--database-url", inventory_url, arn, "--format", "json"])
     assert history.code == 0, history.err
     shown = json.loads(history.out)
     assert [v["change_type"] for v in shown] == ["created", "updated", "deleted", "restored"]
     assert shown[2]["snapshot"] == shown[1]["snapshot"]  # a deletion keeps the last state
     assert shown[3]["snapshot"] == shown[1]["snapshot"]
-    assert versions(database_url)[runner["flowArn"]] == ["created"]
-    assert_flow_history_consistent(database_url)
+    assert versions(inventory_url)[runner["flowArn"]] == ["created"]
+    assert_flow_history_consistent(inventory_url)
     runs = fetch(
-        database_url,
+        inventory_url,
         "SELECT flows_created, flows_updated, flows_deleted, flows_restored "
         "FROM collection_runs ORDER BY started_at",
     )
     assert [tuple(r.values()) for r in runs][1:] == [(0, 1, 0, 0), (0, 0, 1, 0), (0, 0, 0, 1)]
-    changes = ["changes", "--database-url", database_url, "--since", before.isoformat()]
+    changes = ["changes", "--database-url", inventory_url, "--since", before.isoformat()]
     listed = cli.run([*changes, "--resource", "flows", "--format", "json"])
     assert listed.code == 0, listed.err
     rows = json.loads(listed.out)
@@ -474,7 +474,7 @@ def test_flow_history_records_every_change(
     assert [r["change_type"] for r in mine] == ["restored", "deleted", "updated", "created"]
     assert mine[0]["flow_name"] == flow["flowName"]
     assert mine[2]["changed_fields"]  # the revision names what it changed
-    assert {r["flow_arn"] for r in rows} == set(versions(database_url))
+    assert {r["flow_arn"] for r in rows} == set(versions(inventory_url))
     one = cli.run([*changes, "--resource", "flows", "--account", key2[0], "--format", "json"])
     assert {r["account_id"] for r in json.loads(one.out)} == {key2[0]}
     profiles = cli.run([*changes, "--format", "json"])  # profiles by default
@@ -485,15 +485,15 @@ def test_flow_history_records_every_change(
 
 
 def test_resources_profiles_makes_only_the_profile_calls(
-    database_url: str, org: Organization, sim: Simulator, cli: Cli
+    inventory_url: str, org: Organization, sim: Simulator, cli: Cli
 ) -> None:
     """`--resources profiles` makes exactly the calls of a profiles-only inventory (one
     DescribeConnectorProfiles page per scope, no flow call) and stores no flow."""
-    result = cli.collect(database_url, sim, REGIONS, "--resources", "profiles")
+    result = cli.collect(inventory_url, sim, REGIONS, "--resources", "profiles")
     assert result.code == 0, result.err
     appflow = {op: n for (service, op), n in sim.stats.operations.items() if service == "appflow"}
     assert appflow == {"DescribeConnectorProfiles": len(scopes_of(org))}
-    run = fetch(database_url, "SELECT requests, resources, flows_seen FROM collection_runs")[0]
+    run = fetch(inventory_url, "SELECT requests, resources, flows_seen FROM collection_runs")[0]
     accounts = len(org.account_list())
     # GetCallerIdentity, one ListAccounts page, an AssumeRole per account, a page per scope.
     assert run == {
@@ -501,8 +501,8 @@ def test_resources_profiles_makes_only_the_profile_calls(
         "resources": "profiles",
         "flows_seen": 0,
     }
-    assert fetch(database_url, "SELECT count(*) AS n FROM flows") == [{"n": 0}]
-    resources = fetch(database_url, "SELECT DISTINCT resource FROM collection_scope_resources")
+    assert fetch(inventory_url, "SELECT count(*) AS n FROM flows") == [{"n": 0}]
+    resources = fetch(inventory_url, "SELECT DISTINCT resource FROM collection_scope_resources")
     assert resources == [{"resource": "profiles"}]
     assert "flows:" not in result.out
 

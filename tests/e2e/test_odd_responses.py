@@ -11,6 +11,7 @@ import os
 import random
 import subprocess
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ import pytest
 from collector._aws import RetryPolicy
 from collector.simulator import (
     PROFILES,
+    Faults,
     Organization,
     Simulator,
     generate_organization,
@@ -174,43 +176,59 @@ def test_a_body_of_the_wrong_shape_fails_only_its_scope(
 # --- bounded input -------------------------------------------------------------------------
 
 
-def test_deep_json_fails_only_its_scope(sqlite_url: str, cli: Cli) -> None:
-    """A page nested 100,000 levels deep fails its scope as `invalid_response`, once (it is
-    no weather to retry), instead of ending the run with a RecursionError."""
-    org = small_org()
-    with Simulator(org) as sim:
-        sim.faults.deep_json_scopes[target(org)] = 100_000
-        result = cli.collect(sqlite_url, sim, REGIONS)
-        calls = sim.stats.scope_count(target(org), PROFILE_LISTING)
-    assert result.code == 1, result.err
-    assert "internal error" not in result.err
-    assert_only_target_failed(sqlite_url, org, "invalid_response", "InvalidResponse")
-    assert calls == 1
+def _deep(levels: int) -> Callable[[Organization, Faults], None]:
+    def fault(org: Organization, faults: Faults) -> None:
+        faults.deep_json_scopes[target(org)] = levels
+
+    return fault
 
 
-def test_moderately_deep_json_fails_only_its_scope(sqlite_url: str, cli: Cli) -> None:
-    """JSON that Python can parse but nests beyond the bound (200 levels) is refused too."""
-    org = small_org()
-    with Simulator(org) as sim:
-        sim.faults.deep_json_scopes[target(org)] = 200
-        result = cli.collect(sqlite_url, sim, REGIONS)
-    assert result.code == 1, result.err
-    assert_only_target_failed(sqlite_url, org, "invalid_response", "InvalidResponse")
-
-
-def test_page_with_more_profiles_than_asked_fails_its_scope(sqlite_url: str, cli: Cli) -> None:
-    """A page holding more profiles than `maxResults` (120 for 100) fails its scope as
-    `invalid_response` and stores nothing of it."""
-    org = small_org()
+def _overfull(org: Organization, faults: Faults) -> None:
     account, region = target(org)
     rng = random.Random(6)
     for n in range(120):
         org.put(PROFILES, account, region, make_profile("S3", f"bulk-{n}", account, region, rng))
+    faults.overfull_page_scopes.add((account, region))
+
+
+def _huge(*, chunked: bool) -> Callable[[Organization, Faults], None]:
+    def fault(org: Organization, faults: Faults) -> None:
+        faults.huge_body_scopes[target(org)] = 50 * 1024 * 1024
+        faults.chunked_bodies = chunked
+
+    return fault
+
+
+@pytest.mark.parametrize(
+    ("fault", "aws_code"),
+    [
+        # Nested 100,000 levels deep: no RecursionError ends the run.
+        pytest.param(_deep(100_000), "InvalidResponse", id="json nested 100,000 deep"),
+        # JSON that Python can parse but nests beyond the bound (200 levels).
+        pytest.param(_deep(200), "InvalidResponse", id="json nested 200 deep"),
+        # More profiles than `maxResults` (120 for 100).
+        pytest.param(_overfull, "TooManyProfiles", id="page with 120 profiles for 100 asked"),
+        # 50 MB announced by Content-Length: refused without being read.
+        pytest.param(_huge(chunked=False), "ResponseTooLarge", id="body declared 50 MB"),
+        # 50 MB sent chunked, without a length: cut off at the bound.
+        pytest.param(_huge(chunked=True), "ResponseTooLarge", id="body chunked 50 MB"),
+    ],
+)
+def test_input_past_a_bound_fails_only_its_scope(
+    fault: Callable[[Organization, Faults], None], aws_code: str, sqlite_url: str, cli: Cli
+) -> None:
+    """A page past one of the collector's bounds fails its scope as `invalid_response`, once
+    (it is no weather to retry), storing nothing of it, without an internal error."""
+    org = small_org()
     with Simulator(org) as sim:
-        sim.faults.overfull_page_scopes.add((account, region))
+        fault(org, sim.faults)
         result = cli.collect(sqlite_url, sim, REGIONS)
+        calls = sim.stats.scope_count(target(org), PROFILE_LISTING)
     assert result.code == 1, result.err
-    assert_only_target_failed(sqlite_url, org, "invalid_response", "TooManyProfiles")
+    assert "internal error" not in result.err
+    assert_only_target_failed(sqlite_url, org, "invalid_response", aws_code)
+    assert calls == 1
+    account, region = target(org)
     stored = fetch(
         sqlite_url,
         "SELECT count(*) AS n FROM connector_profiles WHERE account_id = :a AND region = :r",
@@ -218,31 +236,6 @@ def test_page_with_more_profiles_than_asked_fails_its_scope(sqlite_url: str, cli
         r=region,
     )
     assert stored == [{"n": 0}]
-
-
-def test_body_declared_too_large_fails_its_scope(sqlite_url: str, cli: Cli) -> None:
-    """A 50 MB body announced by its Content-Length fails its scope as `invalid_response`
-    (`ResponseTooLarge`) without being read, and is not retried."""
-    org = small_org()
-    with Simulator(org) as sim:
-        sim.faults.huge_body_scopes[target(org)] = 50 * 1024 * 1024
-        result = cli.collect(sqlite_url, sim, REGIONS)
-        calls = sim.stats.scope_count(target(org), PROFILE_LISTING)
-    assert result.code == 1, result.err
-    assert_only_target_failed(sqlite_url, org, "invalid_response", "ResponseTooLarge")
-    assert calls == 1
-
-
-def test_chunked_body_too_large_fails_its_scope(sqlite_url: str, cli: Cli) -> None:
-    """A 50 MB body sent chunked, without a length, is cut off at the bound and fails its
-    scope as `invalid_response` (`ResponseTooLarge`)."""
-    org = small_org()
-    with Simulator(org) as sim:
-        sim.faults.huge_body_scopes[target(org)] = 50 * 1024 * 1024
-        sim.faults.chunked_bodies = True
-        result = cli.collect(sqlite_url, sim, REGIONS)
-    assert result.code == 1, result.err
-    assert_only_target_failed(sqlite_url, org, "invalid_response", "ResponseTooLarge")
 
 
 # The collector in a child process, reporting the child's peak RSS in kilobytes.
@@ -274,6 +267,7 @@ def test_huge_chunked_body_never_reaches_memory(sqlite_url: str) -> None:
     assert_only_target_failed(sqlite_url, org, "invalid_response", "ResponseTooLarge")
 
 
+@pytest.mark.slow
 def test_endless_organizations_paging_is_a_clear_discovery_error(sqlite_url: str, cli: Cli) -> None:
     """`ListAccounts` that never stops paging (empty pages, each with a new NextToken) ends the
     discovery after the documented bound, with one clear error; the run is recorded as failed

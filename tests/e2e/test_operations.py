@@ -79,65 +79,67 @@ def live(url: str) -> set[str]:
     return {r["connector_profile_arn"] for r in rows}
 
 
+@pytest.mark.slow
 def test_second_run_is_refused_while_the_first_holds_the_lock(
-    database_url: str, sim: Simulator
+    inventory_url: str, sim: Simulator
 ) -> None:
     """A second run exits 3 at once while another holds the lock; the first finishes fine."""
     sim.faults.latency = 0.05
-    first = start(database_url, sim, "--concurrency", "2")
-    try:
-        wait_for(lambda: scopes_written(database_url) > 0, "a first scope")
-        began = time.monotonic()
-        second = run_to_the_end(database_url, sim, timeout=60)
-        assert second.returncode == 3
-        assert "another collector run holds the lock" in second.stderr
-        assert len(second.stderr.strip().splitlines()) == 1
-        assert time.monotonic() - began < 30
-        sim.faults.latency = 0.0
-        assert first.wait(timeout=120) == 0
-    finally:
-        first.kill()
-        first.wait()
+    with start(inventory_url, sim, "--concurrency", "2") as first:
+        try:
+            wait_for(lambda: scopes_written(inventory_url) > 0, "a first scope")
+            began = time.monotonic()
+            second = run_to_the_end(inventory_url, sim, timeout=60)
+            assert second.returncode == 3
+            assert "another collector run holds the lock" in second.stderr
+            assert len(second.stderr.strip().splitlines()) == 1
+            assert time.monotonic() - began < 30
+            sim.faults.latency = 0.0
+            assert first.wait(timeout=120) == 0
+        finally:
+            first.kill()
+            first.wait()
 
 
-def test_a_killed_run_does_not_block_the_next(database_url: str, sim: Simulator) -> None:
+@pytest.mark.slow
+def test_a_killed_run_does_not_block_the_next(inventory_url: str, sim: Simulator) -> None:
     """After SIGKILL the lock is gone: the next run succeeds and marks the dead run."""
     sim.faults.latency = 0.05
-    victim = start(database_url, sim, "--concurrency", "2")
-    wait_for(lambda: scopes_written(database_url) > 0, "a first scope")
-    victim.kill()
-    victim.wait(timeout=30)
+    with start(inventory_url, sim, "--concurrency", "2") as victim:
+        wait_for(lambda: scopes_written(inventory_url) > 0, "a first scope")
+        victim.kill()
+        victim.wait(timeout=30)
     sim.faults.latency = 0.0
-    code = run_to_the_end(database_url, sim, timeout=120).returncode
+    code = run_to_the_end(inventory_url, sim, timeout=120).returncode
     assert code == 0
     statuses = [
         r["status"]
-        for r in fetch(database_url, "SELECT status FROM collection_runs ORDER BY started_at")
+        for r in fetch(inventory_url, "SELECT status FROM collection_runs ORDER BY started_at")
     ]
     assert statuses == ["interrupted", "succeeded"]
 
 
 def test_sigterm_interrupts_cleanly(
-    database_url: str, org: Organization, sim: Simulator, cli: Cli
+    inventory_url: str, org: Organization, sim: Simulator, cli: Cli
 ) -> None:
     """SIGTERM ends a run within seconds, exit 4, recorded interrupted, no scope half-done."""
-    assert cli.collect(database_url, sim, REGIONS).code == 0
+    assert cli.collect(inventory_url, sim, REGIONS).code == 0
     for (account, region), profile in org.all_items(PROFILES):
         org.delete(PROFILES, account, region, str(profile["connectorProfileName"]))
     sim.faults.latency = 0.05
-    before = scopes_written(database_url)
-    process = start(database_url, sim, "--concurrency", "2")
-    try:
-        wait_for(lambda: scopes_written(database_url) > before + 3, "four more scopes")
-        process.send_signal(signal.SIGTERM)
-        began = time.monotonic()
-        assert process.wait(timeout=30) == 4
-        assert time.monotonic() - began < 10
-    finally:
-        process.kill()
-        process.wait()
+    before = scopes_written(inventory_url)
+    with start(inventory_url, sim, "--concurrency", "2") as process:
+        try:
+            wait_for(lambda: scopes_written(inventory_url) > before + 3, "four more scopes")
+            process.send_signal(signal.SIGTERM)
+            began = time.monotonic()
+            assert process.wait(timeout=30) == 4
+            assert time.monotonic() - began < 10
+        finally:
+            process.kill()
+            process.wait()
     run = fetch(
-        database_url,
+        inventory_url,
         "SELECT run_id, status, error_message FROM collection_runs ORDER BY started_at",
     )[-1]
     assert run["status"] == "interrupted"
@@ -145,7 +147,7 @@ def test_sigterm_interrupts_cleanly(
     listed = {
         (r["account_id"], r["region"])
         for r in fetch(
-            database_url,
+            inventory_url,
             "SELECT account_id, region FROM collection_scopes WHERE run_id = :r "
             "AND status = 'succeeded'",
             r=run["run_id"],
@@ -153,7 +155,7 @@ def test_sigterm_interrupts_cleanly(
     }
     assert 0 < len(listed) < before
     deleted = fetch(
-        database_url,
+        inventory_url,
         "SELECT account_id, region FROM connector_profiles WHERE deleted_at IS NOT NULL",
     )
     # Deletions come only from scopes this run listed to the end.
@@ -191,11 +193,11 @@ def test_deadline_counts_from_the_start_of_the_run(
 
 
 def test_metrics_file_parses_back(
-    database_url: str, org: Organization, sim: Simulator, tmp_path: Path, cli: Cli
+    inventory_url: str, org: Organization, sim: Simulator, tmp_path: Path, cli: Cli
 ) -> None:
     """--metrics-file writes Prometheus text whose values match the recorded run."""
     metrics = tmp_path / "textfile" / "appflow_inventory.prom"
-    assert cli.collect(database_url, sim, REGIONS, "--metrics-file", str(metrics)).code == 0
+    assert cli.collect(inventory_url, sim, REGIONS, "--metrics-file", str(metrics)).code == 0
     samples: dict[str, float] = {}
     for line in metrics.read_text().splitlines():
         if line.startswith("#"):
@@ -203,7 +205,7 @@ def test_metrics_file_parses_back(
             continue
         name, value = line.rsplit(" ", 1)
         samples[name] = float(value)
-    run = fetch(database_url, "SELECT * FROM collection_runs")[0]
+    run = fetch(inventory_url, "SELECT * FROM collection_runs")[0]
     assert samples['appflow_inventory_run_status{status="succeeded"}'] == 1
     assert samples['appflow_inventory_scopes{status="succeeded"}'] == run["scopes_succeeded"]
     assert samples["appflow_inventory_profiles_seen"] == len(truth(org))
@@ -231,21 +233,21 @@ def test_json_logs_carry_scope_events_and_no_secrets(
 
 
 def test_shards_split_accounts_and_never_delete_across(
-    database_url: str, org: Organization, sim: Simulator, cli: Cli
+    inventory_url: str, org: Organization, sim: Simulator, cli: Cli
 ) -> None:
     """Two shards under one label cover everything once; a shard never deletes another's."""
     for index in (0, 1):
         args = ("--shard", f"{index}/2", "--run-label", "nightly-1")
-        assert cli.collect(database_url, sim, REGIONS, *args).code == 0
-    assert live(database_url) == truth(org)
+        assert cli.collect(inventory_url, sim, REGIONS, *args).code == 0
+    assert live(inventory_url) == truth(org)
     scopes = fetch(
-        database_url,
+        inventory_url,
         "SELECT account_id, region, count(*) AS n "
         "FROM collection_scopes GROUP BY account_id, region",
     )
     assert len(scopes) == len(org.account_list()) * len(REGIONS)
     assert {s["n"] for s in scopes} == {1}
-    runs = fetch(database_url, "SELECT shard, run_label FROM collection_runs ORDER BY shard")
+    runs = fetch(inventory_url, "SELECT shard, run_label FROM collection_runs ORDER BY shard")
     assert runs == [
         {"shard": "0/2", "run_label": "nightly-1"},
         {"shard": "1/2", "run_label": "nightly-1"},
@@ -253,7 +255,7 @@ def test_shards_split_accounts_and_never_delete_across(
     shard0 = {
         r["account_id"]
         for r in fetch(
-            database_url,
+            inventory_url,
             "SELECT DISTINCT s.account_id FROM collection_scopes s "
             "JOIN collection_runs r USING (run_id) WHERE r.shard = '0/2'",
         )
@@ -262,8 +264,8 @@ def test_shards_split_accounts_and_never_delete_across(
         if account not in shard0:
             org.delete(PROFILES, account, region, str(profile["connectorProfileName"]))
     args = ("--shard", "0/2", "--run-label", "nightly-2")
-    assert cli.collect(database_url, sim, REGIONS, *args).code == 0
+    assert cli.collect(inventory_url, sim, REGIONS, *args).code == 0
     deleted = fetch(
-        database_url, "SELECT count(*) AS n FROM connector_profiles WHERE deleted_at IS NOT NULL"
+        inventory_url, "SELECT count(*) AS n FROM connector_profiles WHERE deleted_at IS NOT NULL"
     )
     assert deleted == [{"n": 0}]

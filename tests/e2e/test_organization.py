@@ -327,6 +327,7 @@ def test_unknown_organizational_unit_exits_2(sqlite_url: str, sim: Simulator, cl
     assert not listed(sim)
 
 
+@pytest.mark.slow
 def test_organization_of_a_thousand_accounts(sqlite_url: str, cli: Cli) -> None:
     """1,000 accounts, 20 of them inactive, are all recorded and the 980 active ones listed."""
     org = generate_organization(

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -52,6 +54,7 @@ def tables(url: str) -> set[str]:
     return {r["name"] for r in rows}
 
 
+@pytest.mark.slow
 def test_alembic_upgrade_from_the_repository_root(database_url: str) -> None:
     """`alembic upgrade head`, `current` and `history` work from the root with the URL in
     COLLECTOR_DATABASE_URL, and build the collector's tables."""
@@ -102,15 +105,22 @@ def test_alembic_without_a_url_says_how_to_give_one() -> None:
     assert "Traceback" not in result.stderr
 
 
-@pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh virtualenv built as the image builds its own: the project's wheel, and only
-    the pinned runtime lock (requirements/runtime.txt, hashes required) for its dependencies.
+# What the image's build copies of the checkout (see the Dockerfile).
+BUILD_CONTEXT = ("pyproject.toml", "setup.py", "README.md", "collector", "migrations")
 
-    The virtualenv has no pip of its own, like the image's; this environment's pinned pip
-    installs into it. Nothing of the checkout or of this environment is visible from it.
-    """
-    work = tmp_path_factory.mktemp("wheel")
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project's wheel, built as the image builds it: from a copy of the files the image
+    copies, so that the build writes nothing into the checkout."""
+    source, dist = tmp_path_factory.mktemp("source"), tmp_path_factory.mktemp("dist")
+    for name in BUILD_CONTEXT:
+        if (ROOT / name).is_dir():
+            shutil.copytree(
+                ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__")
+            )
+        else:
+            shutil.copy2(ROOT / name, source / name)
     built = subprocess.run(
         [
             sys.executable,
@@ -121,8 +131,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "--no-build-isolation",
             "-q",
             "-w",
-            str(work / "dist"),
-            str(ROOT),
+            str(dist),
+            str(source),
         ],
         capture_output=True,
         text=True,
@@ -130,8 +140,41 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
         check=False,
     )
     assert built.returncode == 0, built.stderr
-    (wheel,) = (work / "dist").glob("appflow_inventory-*.whl")
-    venv = work / "venv"
+    (found,) = dist.glob("appflow_inventory-*.whl")
+    return found
+
+
+def test_the_wheel_holds_every_module(wheel: Path) -> None:
+    """Every module and package of collector/, and every migration as
+    `collector.migrations`, is in the wheel, with the migration template: a new subpackage
+    cannot be left out."""
+    sources = {
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "collector").rglob("*.py")
+        if "__pycache__" not in path.parts
+    }
+    sources |= {
+        str(Path("collector") / path.relative_to(ROOT))
+        for path in (ROOT / "migrations").rglob("*")
+        if path.is_file() and path.suffix in (".py", ".mako") and "__pycache__" not in path.parts
+    }
+    assert "collector/migrations/script.py.mako" in sources
+    assert any(name.startswith("collector/migrations/versions/0001") for name in sources)
+    with zipfile.ZipFile(wheel) as archive:
+        packaged = {name for name in archive.namelist() if name.startswith("collector/")}
+    assert sources - packaged == set()
+    assert {name for name in packaged if name.endswith(".py")} <= sources
+
+
+@pytest.fixture(scope="module")
+def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh virtualenv built as the image builds its own: the project's wheel, and only
+    the pinned runtime lock (requirements/runtime.txt, hashes required) for its dependencies.
+
+    The virtualenv has no pip of its own, like the image's; this environment's pinned pip
+    installs into it. Nothing of the checkout or of this environment is visible from it.
+    """
+    venv = tmp_path_factory.mktemp("wheel") / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     pip = [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install"]
     for step in (
@@ -162,6 +205,7 @@ def installed_run(
     )
 
 
+@pytest.mark.slow
 def test_installed_environment_holds_only_the_runtime_lock(installed: Path) -> None:
     """The installed copy's environment is the wheel plus exactly the runtime lock's
     packages: no test tool, no pip, and `pip check` finds every dependency satisfied."""

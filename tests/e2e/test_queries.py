@@ -473,6 +473,7 @@ def test_settings_come_from_environment_and_config_file(
     assert (from_file.code, from_file.out) == (0, expected)
 
 
+@pytest.mark.slow
 def test_reads_change_nothing_in_the_database(story: Story, reader: Reader) -> None:
     """Every read command leaves every table exactly as it was."""
 

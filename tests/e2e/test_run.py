@@ -20,6 +20,8 @@ from collector.simulator import (
 from ..support import Cli, as_json, fetch
 
 REGIONS = ("us-east-1", "eu-west-1")
+ON_SQLITE = pytest.mark.parametrize("inventory_url", ["sqlite"], indirect=True)
+"""The CLI's end of a store behaviour, on SQLite (the store's tests cover both databases)."""
 SPECIAL_NAMES = ("team/sales+crm=prod", "ops@eu#1", "a.b-c_d!e/f+g=h@i#j")
 
 
@@ -76,19 +78,19 @@ def stored(url: str, *, live: bool = True) -> set[str]:
 
 
 def test_clean_run_stores_every_profile(
-    database_url: str, org: Organization, sim: Simulator, cli: Cli
+    inventory_url: str, org: Organization, sim: Simulator, cli: Cli
 ) -> None:
     """A clean run exits 0 and stores exactly the organization's profiles, as version 1."""
-    assert cli.collect(database_url, sim, REGIONS).code == 0
+    assert cli.collect(inventory_url, sim, REGIONS).code == 0
     expected = truth(org)
-    assert stored(database_url) == set(expected)
-    versions = fetch(database_url, "SELECT change_type, version FROM connector_profile_versions")
+    assert stored(inventory_url) == set(expected)
+    versions = fetch(inventory_url, "SELECT change_type, version FROM connector_profile_versions")
     assert len(versions) == len(expected)
     assert {(v["change_type"], v["version"]) for v in versions} == {("created", 1)}
-    scopes = fetch(database_url, "SELECT status, attempts, pages FROM collection_scopes")
+    scopes = fetch(inventory_url, "SELECT status, attempts, pages FROM collection_scopes")
     assert len(scopes) == len(org.account_list()) * len(REGIONS)
     assert {s["status"] for s in scopes} == {"succeeded"}
-    run = fetch(database_url, "SELECT * FROM collection_runs")
+    run = fetch(inventory_url, "SELECT * FROM collection_runs")
     assert [r["status"] for r in run] == ["succeeded"]
     assert run[0]["profiles_created"] == len(expected)
 
@@ -106,13 +108,13 @@ def test_a_run_leaves_the_garbage_collector_as_it_found_it(
 
 
 def test_columns_match_what_the_api_returned(
-    database_url: str, org: Organization, sim: Simulator, cli: Cli
+    inventory_url: str, org: Organization, sim: Simulator, cli: Cli
 ) -> None:
     """Each row's columns, properties and snapshot carry what the API said, times in UTC."""
-    assert cli.collect(database_url, sim, REGIONS).code == 0
+    assert cli.collect(inventory_url, sim, REGIONS).code == 0
     rows = {
         r["connector_profile_arn"]: r
-        for r in fetch(database_url, "SELECT * FROM connector_profiles")
+        for r in fetch(inventory_url, "SELECT * FROM connector_profiles")
     }
     for arn, profile in truth(org).items():
         row = rows[arn]
@@ -137,23 +139,23 @@ def test_columns_match_what_the_api_returned(
 
 
 def test_special_names_and_unknown_types_are_stored(
-    database_url: str, org: Organization, sim: Simulator, cli: Cli
+    inventory_url: str, org: Organization, sim: Simulator, cli: Cli
 ) -> None:
     """Names with / + = @ # round-trip, and an unlisted connector type is stored, not dropped."""
-    assert cli.collect(database_url, sim, REGIONS).code == 0
+    assert cli.collect(inventory_url, sim, REGIONS).code == 0
     names = {
         r["connector_profile_name"]
-        for r in fetch(database_url, "SELECT connector_profile_name FROM connector_profiles")
+        for r in fetch(inventory_url, "SELECT connector_profile_name FROM connector_profiles")
     }
     assert set(SPECIAL_NAMES) <= names
     glue = fetch(
-        database_url, "SELECT properties FROM connector_profiles WHERE connector_type = 'Glue'"
+        inventory_url, "SELECT properties FROM connector_profiles WHERE connector_type = 'Glue'"
     )
     assert [as_json(r["properties"]) for r in glue] == [
         {"Glue": {"catalogId": "123", "nested": {"k": [1, 2]}}}
     ]
     leaves = fetch(
-        database_url,
+        inventory_url,
         "SELECT path, value FROM connector_profile_properties "
         "WHERE connector = 'Glue' ORDER BY path",
     )
@@ -163,29 +165,33 @@ def test_special_names_and_unknown_types_are_stored(
     ]
 
 
+# The store end of it, on both databases: tests/integration/test_history.py.
+@ON_SQLITE
 def test_rerun_without_change_writes_no_versions(
-    database_url: str, sim: Simulator, cli: Cli
+    inventory_url: str, sim: Simulator, cli: Cli
 ) -> None:
     """A second run with nothing changed in AWS adds no version rows but moves last_seen_at."""
-    assert cli.collect(database_url, sim, REGIONS).code == 0
+    assert cli.collect(inventory_url, sim, REGIONS).code == 0
     before = fetch(
-        database_url, "SELECT count(*) AS n, max(last_seen_at) AS seen FROM connector_profiles"
+        inventory_url, "SELECT count(*) AS n, max(last_seen_at) AS seen FROM connector_profiles"
     )
-    versions = fetch(database_url, "SELECT count(*) AS n FROM connector_profile_versions")
-    assert cli.collect(database_url, sim, REGIONS).code == 0
+    versions = fetch(inventory_url, "SELECT count(*) AS n FROM connector_profile_versions")
+    assert cli.collect(inventory_url, sim, REGIONS).code == 0
     after = fetch(
-        database_url, "SELECT count(*) AS n, max(last_seen_at) AS seen FROM connector_profiles"
+        inventory_url, "SELECT count(*) AS n, max(last_seen_at) AS seen FROM connector_profiles"
     )
-    assert fetch(database_url, "SELECT count(*) AS n FROM connector_profile_versions") == versions
+    assert fetch(inventory_url, "SELECT count(*) AS n FROM connector_profile_versions") == versions
     assert after[0]["n"] == before[0]["n"]
     assert str(after[0]["seen"]) > str(before[0]["seen"])
 
 
+# The store end of it, on both databases: tests/integration/test_history.py.
+@ON_SQLITE
 def test_create_update_delete_restore_across_runs(
-    database_url: str, org: Organization, sim: Simulator, cli: Cli
+    inventory_url: str, org: Organization, sim: Simulator, cli: Cli
 ) -> None:
     """Changes in AWS become created, updated, deleted and restored versions, chained."""
-    assert cli.collect(database_url, sim, REGIONS).code == 0
+    assert cli.collect(inventory_url, sim, REGIONS).code == 0
     account = org.account_list()[1].id
     victim, changed = org.items(PROFILES, account, "us-east-1")[:2]
     org.delete(PROFILES, account, "us-east-1", str(victim["connectorProfileName"]))
@@ -197,13 +203,13 @@ def test_create_update_delete_restore_across_runs(
     )
     fresh = make_profile("Slack", "brand-new", account, "eu-west-1", random.Random(1))
     org.put(PROFILES, account, "eu-west-1", fresh)
-    assert cli.collect(database_url, sim, REGIONS).code == 0
+    assert cli.collect(inventory_url, sim, REGIONS).code == 0
     org.put(PROFILES, account, "us-east-1", victim)
-    assert cli.collect(database_url, sim, REGIONS).code == 0
+    assert cli.collect(inventory_url, sim, REGIONS).code == 0
 
     def history(arn: object) -> list[dict[str, object]]:
         return fetch(
-            database_url,
+            inventory_url,
             "SELECT version, change_type, valid_to, changed_fields "
             "FROM connector_profile_versions WHERE connector_profile_arn = :arn "
             "ORDER BY version",
@@ -225,37 +231,38 @@ def test_create_update_delete_restore_across_runs(
         else {"lastUpdatedAt"}
     )
     assert [v["change_type"] for v in history(fresh["connectorProfileArn"])] == ["created"]
-    assert stored(database_url) == set(truth(org))
+    assert stored(inventory_url) == set(truth(org))
     row = fetch(
-        database_url,
+        inventory_url,
         "SELECT deleted_at FROM connector_profiles WHERE connector_profile_arn = :arn",
         arn=victim["connectorProfileArn"],
     )
     assert row == [{"deleted_at": None}]
 
 
+@pytest.mark.slow
 def test_transient_faults_lose_nothing(
-    database_url: str, org: Organization, faults: Faults, sim: Simulator, cli: Cli
+    inventory_url: str, org: Organization, faults: Faults, sim: Simulator, cli: Cli
 ) -> None:
     """With 500s, 429s and dropped connections, retries still store every profile once."""
     faults.error_rate_500 = 0.1
     faults.error_rate_429 = 0.1
     faults.drop_rate = 0.05
-    assert cli.collect(database_url, sim, REGIONS, "--max-attempts", "12").code == 0
-    assert stored(database_url) == set(truth(org))
-    runs = fetch(database_url, "SELECT retries, requests FROM collection_runs")
+    assert cli.collect(inventory_url, sim, REGIONS, "--max-attempts", "12").code == 0
+    assert stored(inventory_url) == set(truth(org))
+    runs = fetch(inventory_url, "SELECT retries, requests FROM collection_runs")
     assert runs[0]["retries"] > 0
     attempts = fetch(
-        database_url, "SELECT sum(attempts) AS a, sum(pages) AS p FROM collection_scopes"
+        inventory_url, "SELECT sum(attempts) AS a, sum(pages) AS p FROM collection_scopes"
     )
     assert attempts[0]["a"] > attempts[0]["p"]
 
 
 def test_failing_scope_and_denied_account_are_recorded_not_deleted(
-    database_url: str, org: Organization, faults: Faults, sim: Simulator, cli: Cli
+    inventory_url: str, org: Organization, faults: Faults, sim: Simulator, cli: Cli
 ) -> None:
     """Failed scopes exit 1, are recorded with their class, and delete nothing."""
-    assert cli.collect(database_url, sim, REGIONS).code == 0
+    assert cli.collect(inventory_url, sim, REGIONS).code == 0
     accounts = [a.id for a in org.account_list()]
     throttled, denied = accounts[1], accounts[2]
     for account in (throttled, denied):
@@ -266,10 +273,10 @@ def test_failing_scope_and_denied_account_are_recorded_not_deleted(
     faults.failing_scopes[(throttled, "eu-west-1")] = "InternalServerException"
     faults.deny_assume_role.add(denied)
 
-    assert cli.collect(database_url, sim, REGIONS, "--max-attempts", "2").code == 1
+    assert cli.collect(inventory_url, sim, REGIONS, "--max-attempts", "2").code == 1
 
     scopes = fetch(
-        database_url,
+        inventory_url,
         "SELECT s.account_id, s.region, s.status, s.error_code, "
         "s.aws_error_code, s.attempts FROM collection_scopes s "
         "JOIN collection_runs r USING (run_id) WHERE r.status = 'partial'",
@@ -281,22 +288,22 @@ def test_failing_scope_and_denied_account_are_recorded_not_deleted(
     assert failed[(throttled, "eu-west-1")]["error_code"] == "server_error"
     assert {failed[(denied, r)]["error_code"] for r in REGIONS} == {"assume_role_failed"}
     deleted = fetch(
-        database_url, "SELECT count(*) AS n FROM connector_profiles WHERE deleted_at IS NOT NULL"
+        inventory_url, "SELECT count(*) AS n FROM connector_profiles WHERE deleted_at IS NOT NULL"
     )
     assert deleted == [{"n": 0}]
 
 
 def test_targeted_refresh_never_deletes(
-    database_url: str, org: Organization, sim: Simulator, cli: Cli
+    inventory_url: str, org: Organization, sim: Simulator, cli: Cli
 ) -> None:
     """A --profile-name or --connector-type run updates what it sees and deletes nothing."""
-    assert cli.collect(database_url, sim, REGIONS).code == 0
+    assert cli.collect(inventory_url, sim, REGIONS).code == 0
     account = org.account_list()[1].id
     gone = org.items(PROFILES, account, "us-east-1")[0]
     org.delete(PROFILES, account, "us-east-1", str(gone["connectorProfileName"]))
     assert (
         cli.collect(
-            database_url,
+            inventory_url,
             sim,
             REGIONS,
             "--profile-name",
@@ -306,9 +313,9 @@ def test_targeted_refresh_never_deletes(
         ).code
         == 0
     )
-    assert cli.collect(database_url, sim, REGIONS, "--connector-type", "Salesforce").code == 0
-    assert gone["connectorProfileArn"] in stored(database_url)
-    runs = fetch(database_url, "SELECT filtered FROM collection_runs ORDER BY started_at")
+    assert cli.collect(inventory_url, sim, REGIONS, "--connector-type", "Salesforce").code == 0
+    assert gone["connectorProfileArn"] in stored(inventory_url)
+    runs = fetch(inventory_url, "SELECT filtered FROM collection_runs ORDER BY started_at")
     assert [bool(r["filtered"]) for r in runs] == [False, True, True]
-    assert cli.collect(database_url, sim, REGIONS).code == 0
-    assert gone["connectorProfileArn"] not in stored(database_url)
+    assert cli.collect(inventory_url, sim, REGIONS).code == 0
+    assert gone["connectorProfileArn"] not in stored(inventory_url)

@@ -91,6 +91,7 @@ def arns(org: Organization, region: str | None = None) -> set[str]:
     }
 
 
+@pytest.mark.slow
 def test_two_inventories_live_in_two_schemas_of_one_database(
     postgres_url: str, org: Organization, sim: Simulator, cli: Cli
 ) -> None:

@@ -263,36 +263,37 @@ def sim(sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> Simulator:
     return sim
 
 
+@pytest.mark.slow
 def test_soak_ends_equal_to_the_simulator(
-    database_url: str, org: Organization, sim: Simulator
+    inventory_url: str, org: Organization, sim: Simulator
 ) -> None:
     """Runs with random faults and changes in between end, after a calm run, equal to AWS."""
     rng = random.Random(SEED)
     removed: list[tuple[ScopeKey, Profile]] = []
     outcomes: list[str] = []
-    assert collect(database_url).exit_code == 0  # the inventory starts from a calm run
+    assert collect(inventory_url).exit_code == 0  # the inventory starts from a calm run
     for _ in range(RUNS):
         change(rng, org, removed)
         weather = draw_weather(rng, sim.faults, org)
-        before = live_by_scope(database_url)
-        flows_before = live_flows_by_scope(database_url)
-        result = collect(database_url, **weather.flags)
+        before = live_by_scope(inventory_url)
+        flows_before = live_flows_by_scope(inventory_url)
+        result = collect(inventory_url, **weather.flags)
         outcomes.append(result.status)
-        assert_run_kept_its_promises(database_url, org, result, before, flows_before)
+        assert_run_kept_its_promises(inventory_url, org, result, before, flows_before)
     # The weather must actually have failed some scopes, or the soak proved little.
     assert {"partial", "failed"} & set(outcomes)
 
     change(rng, org, removed)
     calm(sim.faults)
-    final = collect(database_url)
+    final = collect(inventory_url)
     assert final.exit_code == 0, final.failures
 
     expected = truth(org)
-    chains = assert_history_consistent(database_url)
+    chains = assert_history_consistent(inventory_url)
     rows = {
         r["connector_profile_arn"]: r
         for r in fetch(
-            database_url,
+            inventory_url,
             "SELECT connector_profile_arn, content_hash, deleted_at FROM connector_profiles",
         )
     }
@@ -306,10 +307,10 @@ def test_soak_ends_equal_to_the_simulator(
     kinds = {v["change_type"] for chain in chains.values() for v in chain}
     assert {"created", "updated", "deleted"} <= kinds
     flows = {str(f["flowArn"]) for _, f in org.all_items(FLOWS)}
-    stored = fetch(database_url, "SELECT flow_arn FROM flows WHERE deleted_at IS NULL")
+    stored = fetch(inventory_url, "SELECT flow_arn FROM flows WHERE deleted_at IS NULL")
     assert {r["flow_arn"] for r in stored} == flows
     links = fetch(
-        database_url,
+        inventory_url,
         "SELECT flow_arn, connector_profile_name, connector_profile_arn "
         "FROM flow_connector_profiles "
         "WHERE flow_arn IN (SELECT flow_arn FROM flows WHERE deleted_at IS NULL)",

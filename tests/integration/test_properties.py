@@ -28,8 +28,6 @@ from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from collector import upgrade
-from collector._model import scopes
-from collector._model.resources import PROFILES
 from collector._model.resources.profiles import normalize_profile
 from collector._model.scopes import Scope, ScopeOutcome, ScopeStatus
 from collector._model.wire import UnstorableRecord
@@ -41,6 +39,8 @@ from collector._store.schema import (
     connector_profiles,
 )
 from collector.simulator import APPFLOW_REGIONS, CONNECTOR_TYPES, PROPERTY_BLOCK_KEYS
+
+from ..support import scope_outcome
 
 T = TypeVar("T")
 
@@ -280,15 +280,21 @@ def outcome(
     status: ScopeStatus = ScopeStatus.SUCCEEDED,
 ) -> ScopeOutcome:
     error_code = None if status is ScopeStatus.SUCCEEDED else "throttled"
-    listing = scopes.Listing(
-        status, records=records, complete=complete, pages=1, attempts=1, error_code=error_code
+    return scope_outcome(
+        scope,
+        at,
+        records,
+        complete=complete,
+        status=status,
+        error_code=error_code,
+        started=at - timedelta(seconds=1),
     )
-    return ScopeOutcome.of(scope, at - timedelta(seconds=1), at, {PROFILES: listing})
 
 
 # --- (a) any profile normalizes and round-trips ----------------------------------------------
 
 
+@pytest.mark.slow
 def test_any_profile_round_trips_through_storage(tmp_path: Path) -> None:
     """Any profile the API model allows normalizes and reads back from SQLite exactly as sent."""
     with inventory(tmp_path / "inventory.db") as db:
@@ -497,6 +503,7 @@ def apply_listing(
     return present[: listing.keep], False, ScopeStatus.FAILED
 
 
+@pytest.mark.slow
 def test_any_history_of_changes_is_versioned_exactly(tmp_path: Path) -> None:
     """Any sequence of runs yields exactly the model's versions; incomplete runs never delete."""
     exercised: set[str] = set()

@@ -6,17 +6,17 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from collector import upgrade
-from collector._model.resources import PROFILES
 from collector._model.run import RunResult, RunStatus
-from collector._model.scopes import Listing, Scope, ScopeOutcome
+from collector._model.scopes import Scope, ScopeOutcome
 from collector._store import Store, create_engine
+
+from ..support import scope_outcome
 
 AT = datetime(2026, 11, 30, 2, 15, tzinfo=UTC)
 
 
 def outcome(account: str, region: str, pages: int) -> ScopeOutcome:
-    listing = Listing(complete=True, pages=pages)
-    return ScopeOutcome.of(Scope(account, region), AT, AT, {PROFILES: listing})
+    return scope_outcome(Scope(account, region), AT, pages=pages)
 
 
 def test_paged_scopes_come_from_the_latest_finished_run_of_the_shard(database_url: str) -> None:

@@ -7,7 +7,7 @@ schemas kubernetes-validate ships, for the oldest and the newest Kubernetes the 
 support. A kind without a schema is an error, except the custom resources listed below,
 which tests/unit/test_deploy.py checks instead.
 
-    scripts/validate-kubernetes deploy/kubernetes
+    scripts/validate_kubernetes.py deploy/kubernetes
 """
 
 from __future__ import annotations
@@ -68,7 +68,9 @@ def main(root: str) -> int:
                     failed += 1
                     print(f"{folder}: {resource.get('kind')} {name} ({version}): {problem}")
         verdict = "valid" if failed == before else "checked, with the errors above,"
-        print(f"{folder}: {len(resources)} resources {verdict} for Kubernetes {', '.join(VERSIONS)}")
+        print(
+            f"{folder}: {len(resources)} resources {verdict} for Kubernetes {', '.join(VERSIONS)}"
+        )
     return 1 if failed else 0
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Known vulnerabilities in the pinned dependencies: pip-audit over each lock file.
 
-    scripts/audit [--allow-offline] requirements/runtime.txt ... [-- PIP-AUDIT OPTIONS]
+    scripts/audit.py [--allow-offline] requirements/runtime.txt ... [-- PIP-AUDIT OPTIONS]
 
 Each lock is read as it is (hashes required, nothing resolved or installed) and every pinned
 release is looked up in the advisory database (PyPI's by default; `-- -s osv` for OSV).
@@ -52,6 +52,22 @@ def audit(lock: str, extra: list[str]) -> tuple[int, int, list[str]]:
 NOT_AUDITED = 3
 
 
+def report(lock: str, checked: int, unchecked: int, found: list[str]) -> None:
+    """One lock's lines: each vulnerability, then what could and could not be checked."""
+    for line in found:
+        print(f"audit: {lock}: {line}")
+    if unchecked > 0:
+        print(
+            f"audit: {lock}: the advisory database could not be reached for {unchecked} "
+            f"of {checked + unchecked} packages; those were not audited"
+        )
+    if checked:
+        verdict = f"{len(found)} known vulnerabilities" if found else "no known vulnerability"
+        print(f"audit: {lock}: {checked} packages checked, {verdict}")
+    else:
+        print(f"audit: {lock}: nothing could be audited")
+
+
 def main(argv: list[str]) -> int:
     split = argv.index("--") if "--" in argv else len(argv)
     locks, extra = argv[:split], argv[split + 1 :]
@@ -64,22 +80,11 @@ def main(argv: list[str]) -> int:
     not_audited: list[str] = []
     for lock in locks:
         checked, unchecked, found = audit(lock, extra)
-        for line in found:
-            print(f"audit: {lock}: {line}")
+        report(lock, checked, unchecked, found)
         vulnerable = vulnerable or bool(found)
         checked_in_all += checked
         if unchecked:
             not_audited.append(lock)
-        if unchecked > 0:
-            print(
-                f"audit: {lock}: the advisory database could not be reached for {unchecked} "
-                f"of {checked + unchecked} packages; those were not audited"
-            )
-        if checked:
-            verdict = f"{len(found)} known vulnerabilities" if found else "no known vulnerability"
-            print(f"audit: {lock}: {checked} packages checked, {verdict}")
-        else:
-            print(f"audit: {lock}: nothing could be audited")
     if vulnerable:
         return 1
     if not_audited and allow_offline and checked_in_all == 0:
