@@ -24,6 +24,7 @@ from ._dead import DeadEndpoint
 from ._faults import Burst, Faults
 from ._flows import FLOWS, End, Flow, flow_definition, flow_description, make_flow
 from ._generate import MutationSummary, generate_organization, mutate, revise_flow
+from ._governance import ExplicitDeny, region_deny
 from ._model import Account, Kind, Organization, OrganizationalUnit, ScopeKey
 from ._profiles import PROFILES, Profile, make_profile
 from ._simulator import BASE_ACCESS_KEY_ID, BASE_SECRET_ACCESS_KEY, Simulator
@@ -47,6 +48,7 @@ __all__ = [
     "Connector",
     "DeadEndpoint",
     "End",
+    "ExplicitDeny",
     "Faults",
     "Flow",
     "Kind",
@@ -64,5 +66,6 @@ __all__ = [
     "make_flow",
     "make_profile",
     "mutate",
+    "region_deny",
     "revise_flow",
 ]

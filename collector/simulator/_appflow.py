@@ -17,6 +17,7 @@ from functools import partial
 from ._auth import Identity, invalid_token_error
 from ._catalog import APPFLOW_REGIONS, DEFAULT_REGIONS
 from ._context import Call, ServerState
+from ._governance import missing_permission
 from ._kinds import KINDS
 from ._listing import (
     TOKEN,
@@ -52,8 +53,10 @@ _FAILURE_MESSAGES = {
 
 def _check_reachable(state: ServerState, key: ScopeKey) -> None:
     account_id, region = key
-    if region not in _APPFLOW_REGIONS:
-        raise DropConnection  # no AppFlow endpoint there: the closest a server gets to DNS
+    if region not in _APPFLOW_REGIONS and region not in state.org.regions:
+        # No AppFlow endpoint there (an organization may name a region newer than the
+        # SDK's data): the closest a server gets to a name that does not resolve.
+        raise DropConnection
     if region in _DEFAULT_REGIONS:
         return
     account = state.org.accounts.get(account_id)
@@ -67,6 +70,8 @@ def _inject_errors(state: ServerState, key: ScopeKey, identity: Identity, operat
     if faults.roll(faults.drop_rate):
         raise DropConnection
     code = faults.failing_scopes.get(key)
+    if code == "AccessDeniedException":
+        raise missing_permission(APPFLOW, identity.arn, f"appflow:{operation}")
     if code is not None:
         message = _FAILURE_MESSAGES.get(code) or (
             f"User: {identity.arn} is not authorized to perform: appflow:{operation} ({code})"

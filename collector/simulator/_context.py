@@ -42,6 +42,8 @@ class ServerState:
     pages: PageCache
     stats: Stats
     credential_lifetime_cap: float | None = None
+    buckets: dict[tuple[str, str], tuple[float, float]] = field(default_factory=dict)
+    """(account, rate-limit key) -> (tokens left, when counted), for `Faults.rate_limits`."""
     control_token: str | None = None
     """When set, `/_sim` requests must carry it in `X-Sim-Token` (a simulator serving more
     than loopback); None: loopback only, open."""

@@ -79,7 +79,14 @@ class Faults:
     repeat_token_scopes: dict[ScopeKey, int] = field(default_factory=dict)
     """Scope -> page number N (1-based) from which the same nextToken comes back forever."""
     invalid_token_after_pages: dict[ScopeKey, int] = field(default_factory=dict)
+    expiring_token_scopes: dict[ScopeKey, int] = field(default_factory=dict)
+    """Scope -> K: the token for page K+1 is rejected as expired the first time only (the
+    scope then leaves this table); a listing started again goes through."""
     """Scope -> K: the token for page K+1 is rejected as invalid."""
+    rate_limits: dict[str, tuple[float, float]] = field(default_factory=dict)
+    """"service" or "service:Operation" -> (requests per second, burst): each account's own
+    token bucket, as AWS throttles each account's calls; past it, the service's throttling
+    error (simulator clock)."""
     bursts: dict[str, Burst] = field(default_factory=dict)
     """"service" or "service:Operation" (e.g. "organizations:ListAccounts", "sts", "ec2")
     -> a burst of errors in that service's own words."""

@@ -123,8 +123,13 @@ def cursor_of(
 ) -> Cursor:
     """Where the request starts; ValidationException for a bad or fault-expired token."""
     cursor = Cursor(0, 1) if token is None else state.tokens.read(token, binding)
-    limit = state.faults.invalid_token_after_pages.get(key) if faulty else None
+    faults = state.faults
+    limit = faults.invalid_token_after_pages.get(key) if faulty else None
     if cursor is None or (limit is not None and cursor.page > limit):
+        raise appflow_error("ValidationException", _INVALID_TOKEN)
+    expiring = faults.expiring_token_scopes.get(key) if faulty else None
+    if expiring is not None and cursor.page > expiring:
+        del faults.expiring_token_scopes[key]
         raise appflow_error("ValidationException", _INVALID_TOKEN)
     return cursor
 

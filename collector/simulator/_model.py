@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._catalog import APPFLOW_REGIONS, CONNECTOR_TYPES, DEFAULT_REGIONS, OPT_IN_REGIONS
+from ._governance import ExplicitDeny
 
 ScopeKey = tuple[str, str]
 """(account id, region)."""
@@ -58,6 +59,9 @@ class Account:
     joined_method: str = "CREATED"
     joined_timestamp: float = 1_577_836_800.0
     enabled_opt_in_regions: set[str] = field(default_factory=set)
+    member_role: bool = True
+    """Whether the member role exists here (a service-managed StackSet skips the management
+    account: it has none)."""
 
     @property
     def status(self) -> str:
@@ -119,6 +123,8 @@ class Organization:
     accounts: dict[str, Account] = field(default_factory=dict)
     short_page_sizes: dict[ScopeKey, int] = field(default_factory=dict)
     """Scopes whose pages hold at most this many profiles, whatever `maxResults` asks."""
+    policies: list[ExplicitDeny] = field(default_factory=list)
+    """The organization's guardrails: explicit denies of its SCPs and RCPs."""
     _scopes: dict[ScopeKey, _Scope] = field(default_factory=dict, init=False, repr=False)
     _known_types: set[str] = field(
         default_factory=lambda: set(CONNECTOR_TYPES), init=False, repr=False
@@ -138,6 +144,11 @@ class Organization:
         with self._lock:
             self.accounts[account.id] = account
 
+    def remove_account(self, account_id: str) -> Account | None:
+        """An account leaves the organization (its resources stay where they are)."""
+        with self._lock:
+            return self.accounts.pop(account_id, None)
+
     def account_list(self) -> list[Account]:
         """The accounts, in the order they were added."""
         with self._lock:
@@ -147,6 +158,15 @@ class Organization:
         """The OUs, parents before children."""
         with self._lock:
             return list(self.organizational_units.values())
+
+    def denying(self, account_id: str, action: str, region: str) -> ExplicitDeny | None:
+        """The guardrail that denies `action` (`appflow:ListFlows`) to `account_id` in
+        `region`, if any; the management account is never denied, as AWS exempts it."""
+        if account_id == self.management_account_id:
+            return None
+        with self._lock:
+            policies = list(self.policies)
+        return next((p for p in policies if p.denies(account_id, action, region)), None)
 
     def put(self, kind: Kind, account_id: str, region: str, item: dict[str, Any]) -> None:
         """Create an item, or replace the one with the same name keeping its position; its

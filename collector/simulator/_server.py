@@ -21,6 +21,7 @@ from ._auth import Identity, missing_authentication_error, parse_authorization
 from ._context import Call, ServerState
 from ._control import handle_control
 from ._ec2 import handle_ec2
+from ._governance import denial
 from ._organizations import handle_organizations
 from ._protocols import (
     APPFLOW,
@@ -100,10 +101,31 @@ async def _dispatch(state: ServerState, call: Call, signed: bool) -> Reply:
     identity = state.credentials.identify(
         state.org, call.service, call.access_key, call.session_token, state.clock()
     )
+    action = f"{call.service}:{call.operation}"
+    guardrail = state.org.denying(identity.account_id, action, call.region)
+    if guardrail is not None:
+        raise denial(call.service, identity.arn, action, guardrail.resource_policy)
+    _rate_limit(state, call, identity.account_id)
     reply = handler(state, call, identity)
     if inspect.isawaitable(reply):
         return await reply
     return reply
+
+
+def _rate_limit(state: ServerState, call: Call, account_id: str) -> None:
+    """Raise the service's throttling error if the account's bucket for the call is empty."""
+    limits = state.faults.rate_limits
+    key = next((k for k in (f"{call.service}:{call.operation}", call.service) if k in limits), None)
+    if key is None:
+        return
+    rate, burst = limits[key]
+    now = state.clock()
+    tokens, then = state.buckets.get((account_id, key), (burst, now))
+    tokens = min(burst, tokens + (now - then) * rate)
+    if tokens < 1:
+        state.buckets[(account_id, key)] = (tokens, now)
+        raise fault_error(call.service, "throttle", None)
+    state.buckets[(account_id, key)] = (tokens - 1, now)
 
 
 def _burst(state: ServerState, call: Call) -> None:

@@ -70,6 +70,7 @@ def _check_access(
     refused = (
         target is None
         or target.state != "ACTIVE"
+        or not target.member_role
         or account in state.faults.deny_assume_role
         or quota.get(account, 0) < 0
         or partition != org.partition
