@@ -5,7 +5,8 @@ Hierarchy::
     CollectorError
     ├── ConfigError        bad flags, environment or config file (exit 2)
     ├── DatabaseError      database unreachable, locked or unusable (exit 3)
-    │   └── RefusedDataError   the database refused a scope's values (that scope fails)
+    │   ├── RefusedDataError   the database refused a scope's values (that scope fails)
+    │   └── DatabaseUnavailableError   connection refused or lost (ridden out for a while)
     └── AwsError           one failed AWS call, classified for `collection_scopes.error_code`
 
 Each adapter translates its own library's exceptions into these, in one place:
@@ -34,6 +35,11 @@ class RefusedDataError(DatabaseError):
     """The database refused the values written (too long, invalid), not the connection."""
 
 
+class DatabaseUnavailableError(DatabaseError):
+    """The database could not be reached, or the connection to it was lost: it restarts, or
+    fails over to a standby. A run rides this out for a while (`--database-patience`)."""
+
+
 class ErrorKind(StrEnum):
     """Stable classification stored in `collection_scopes.error_code`."""
 
@@ -49,8 +55,18 @@ class ErrorKind(StrEnum):
     INVALID_RESPONSE = "invalid_response"
     TOO_LARGE = "too_large"
     """The scope's responses went over its byte budget (`--scope-budget-mib`)."""
+    GUARDRAIL_DENY = "guardrail_deny"
+    """An explicit deny in a service or resource control policy (a region-deny guardrail):
+    what the organization chose, so the scope is skipped, not failed."""
+    REGION_UNREACHABLE = "region_unreachable"
+    """A region botocore's endpoint data does not list, whose endpoint did not answer."""
     INTERNAL_ERROR = "internal_error"
     UNKNOWN = "unknown"
+
+
+# A scope that ends with one of these was skipped on purpose (the account never enabled the
+# region, the organization denies it), not failed: it does not make the run partial.
+SKIPPING_KINDS = frozenset({ErrorKind.REGION_NOT_ENABLED, ErrorKind.GUARDRAIL_DENY})
 
 
 # Retrying these can succeed; everything else fails the same way every time.

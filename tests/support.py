@@ -141,6 +141,20 @@ def fetch(url: str, sql: str, **params: Any) -> list[dict[str, Any]]:
     return asyncio.run(go())
 
 
+def execute(url: str, sql: str, **params: Any) -> None:
+    """Run one statement, committed, in a user's database (SQLite or PostgreSQL)."""
+
+    async def go() -> None:
+        engine = create_engine(url)
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(sa.text(sql), params)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(go())
+
+
 def as_json(value: Any) -> Any:
     """JSON columns come back as text on SQLite and decoded on PostgreSQL."""
     return json.loads(value) if isinstance(value, str) else value

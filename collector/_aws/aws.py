@@ -73,7 +73,12 @@ async def open_aws(options: AwsOptions, retry: RetryPolicy) -> AsyncIterator[Aws
             clients=clients,
             identity=identity,
             catalog=await AwsCatalog.load(clients.base, identity.partition, identity.fips),
-            credentials=AccountCredentials(clients.base, roles, AccountPacer(options.account_rate)),
+            credentials=AccountCredentials(
+                clients.base,
+                roles,
+                AccountPacer(options.account_rate),
+                identity.account_id if options.caller_credentials else None,
+            ),
             opt_in=RegionStatus(ec2, retry, counter),
             retry=retry,
             control_retry=control_retry,

@@ -10,6 +10,7 @@ caller's own credentials (STS, Organizations), the acting one with the task's ac
 
 from __future__ import annotations
 
+import logging
 import math
 from contextlib import AbstractContextManager, AsyncExitStack
 from dataclasses import dataclass
@@ -23,6 +24,9 @@ from .bounded import DEFAULT_SCOPE_BUDGET, BoundedHttpSession, ByteBudget, charg
 from .credentials import acting_resolver
 from .lean import RawBodyParserFactory, sharing_ssl_contexts, user_agent
 from .pacing import DEFAULT_ACCOUNT_RATE
+from .partitions import has_fips_endpoint
+
+log = logging.getLogger("collector")
 
 # Connections per client of the services called a few times per run (STS, Organizations).
 CONTROL_POOL = 10
@@ -41,6 +45,9 @@ class AwsOptions:
     account_rate: float = DEFAULT_ACCOUNT_RATE
     """Requests per second per account, at most (see `pacing`)."""
     scope_budget: int = DEFAULT_SCOPE_BUDGET
+    caller_credentials: bool = True
+    """Whether the caller's own account is collected with the caller's credentials when its
+    member role cannot be assumed."""
     """Bytes of responses one scope may read (see `bounded`)."""
 
 
@@ -70,6 +77,7 @@ class AwsClients:
         self._http_session_cls = sharing_ssl_contexts(BoundedHttpSession)
         self._user_agent = user_agent()
         self._clients: dict[tuple[str, str], Any] = {}
+        self._without_fips: set[tuple[str, str]] = set()
         self._lock = anyio.Lock()
         self.home_region = "us-east-1"
         """Where STS, Organizations and EC2 are asked (set once the caller is known)."""
@@ -94,6 +102,27 @@ class AwsClients:
             user_agent=self._user_agent,
         )
 
+    def _service_config(self, service: str, region: str, config: AioConfig) -> AioConfig:
+        """`config`, without FIPS where the AWS config asks for FIPS but `service` has no
+        FIPS endpoint in `region`: botocore would build a host name that does not exist
+        (STS's are in four US regions only)."""
+        if not self.base.get_config_variable("use_fips_endpoint"):
+            return config
+        endpoints = self.base.get_component("data_loader").load_data("endpoints")
+        if has_fips_endpoint(endpoints, service, region):
+            return config
+        if (service, region) not in self._without_fips:
+            self._without_fips.add((service, region))
+            log.warning(
+                "%s has no FIPS endpoint in %s: its calls go to the standard endpoint there "
+                "(set AWS_REGION to a US region for FIPS %s)",
+                service,
+                region,
+                service,
+                extra={"event": "no_fips_endpoint", "service": service, "region": region},
+            )
+        return config.merge(AioConfig(use_fips_endpoint=False))
+
     async def base_client(self, service: str, region: str | None = None, **keys: str) -> Any:
         """A client on the base credentials (or on `keys`, a session's keys), closed with
         the run."""
@@ -101,7 +130,9 @@ class AwsClients:
             self.base.create_client(
                 service,
                 region_name=region or self.home_region,
-                config=self.config(CONTROL_POOL),
+                config=self._service_config(
+                    service, region or self.home_region, self.config(CONTROL_POOL)
+                ),
                 **keys,
             )
         )
@@ -129,6 +160,8 @@ class AwsClients:
             async with self._lock:
                 if key not in self._clients:
                     config = self.config(max_pool, *(timeouts or ()))
+                    if service != "appflow":  # AppFlow's regions are checked up front
+                        config = self._service_config(service, region, config)
                     client = await self._stack.enter_async_context(
                         self._acting.create_client(service, region_name=region, config=config)
                     )

@@ -9,10 +9,11 @@ context variable: each task has its own).
 from __future__ import annotations
 
 import contextvars
+import logging
 import math
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -25,8 +26,10 @@ from aiobotocore.credentials import (
 )
 
 from .._errors import AwsError, ErrorKind
-from .pacing import AccountPacer
+from .pacing import AccountPacer, pacing
 from .retry import Attempts, RetryPolicy, call_with_retries
+
+log = logging.getLogger("collector")
 
 _acting_credentials: contextvars.ContextVar[Any] = contextvars.ContextVar(
     "collector_acting_credentials"
@@ -65,10 +68,17 @@ def _current() -> Any:
 
 @contextmanager
 def acting_as(credentials: Any) -> Iterator[None]:
-    """Make calls from this task use `credentials` (task-local: each task has its own)."""
+    """Make calls from this task use `credentials` (task-local: each task has its own); an
+    account's credentials also pace its calls, slowing down while AWS throttles them."""
     token = _acting_credentials.set(credentials)
+    paced = (
+        pacing(credentials.pacer, credentials.account_id)
+        if isinstance(credentials, ActingAccount)
+        else nullcontext()
+    )
     try:
-        yield
+        with paced:
+            yield
     finally:
         _acting_credentials.reset(token)
 
@@ -95,14 +105,14 @@ class ActingAccount:
     ) -> None:
         self.account_id = account_id
         self.credentials = credentials
-        self._pacer = pacer
+        self.pacer = pacer
         self._clock = clock
         self._frozen: Any = None
         self._until = 0.0
 
     async def get_frozen_credentials(self) -> Any:
         # Called by the signer once per request, retries included.
-        await self._pacer.wait(self.account_id)
+        await self.pacer.wait(self.account_id)
         now = self._clock()
         if self._frozen is None or now >= self._until:
             self._frozen = await self.credentials.get_frozen_credentials()
@@ -128,7 +138,12 @@ ROLE_SESSION_SECONDS = 3600
 # Failures that will not change within a run; anything else (throttling, a 5xx, a timeout)
 # is not remembered, so the account's next scope tries again.
 _PERMANENT = frozenset(
-    {ErrorKind.ASSUME_ROLE_FAILED, ErrorKind.ACCESS_DENIED, ErrorKind.VALIDATION_ERROR}
+    {
+        ErrorKind.ASSUME_ROLE_FAILED,
+        ErrorKind.ACCESS_DENIED,
+        ErrorKind.VALIDATION_ERROR,
+        ErrorKind.GUARDRAIL_DENY,
+    }
 )
 
 
@@ -240,20 +255,33 @@ class AssumedRoles:
 
 class AccountCredentials:
     """Each account's credentials in a run: its role, assumed once, or the base ones; paced
-    and frozen for a minute at a time (`ActingAccount`)."""
+    and frozen for a minute at a time (`ActingAccount`).
 
-    def __init__(self, base: Any, roles: AssumedRoles | None, pacer: AccountPacer) -> None:
+    `caller` is the account of the base credentials when they may stand in for its member
+    role: the management (or delegated administrator) account where the collector runs
+    usually has none, as a service-managed StackSet does not deploy there.
+    """
+
+    def __init__(
+        self,
+        base: Any,
+        roles: AssumedRoles | None,
+        pacer: AccountPacer,
+        caller: str | None = None,
+    ) -> None:
         self._base = base
         self._roles = roles
         self._pacer = pacer
+        self._caller = caller
         self._acting: dict[str, ActingAccount] = {}
+        self._stood_in = False
 
     async def for_account(self, account_id: str) -> ActingAccount:
         """Credentials for `account_id`; raises `AwsError`."""
         if self._roles is None:
             credentials = await self._base.get_credentials()
         else:
-            credentials = await self._roles.credentials(account_id)
+            credentials = await self._role_or_caller(self._roles, account_id)
         acting = self._acting.get(account_id)
         if acting is None or acting.credentials is not credentials:
             acting = ActingAccount(account_id, credentials, self._pacer)
@@ -264,3 +292,20 @@ class AccountCredentials:
         """Whether the account's credentials in this run came from a regional AssumeRole
         (and so are valid in every region the account has enabled)."""
         return self._roles is not None and self._roles.assumed(account_id)
+
+    async def _role_or_caller(self, roles: AssumedRoles, account_id: str) -> Any:
+        try:
+            return await roles.credentials(account_id)
+        except AwsError as error:
+            if account_id != self._caller or error.kind is not ErrorKind.ASSUME_ROLE_FAILED:
+                raise
+            if not self._stood_in:
+                self._stood_in = True
+                log.warning(
+                    "account %s: %s; collecting it with the collector's own credentials, "
+                    "which need the member role's read permissions there",
+                    account_id,
+                    error.message,
+                    extra={"event": "caller_credentials_used", "account": account_id},
+                )
+            return await self._base.get_credentials()

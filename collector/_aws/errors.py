@@ -8,6 +8,7 @@ chain that cannot give credentials at all into one `ConfigError` line naming the
 from __future__ import annotations
 
 import email.utils
+import re
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -69,6 +70,12 @@ _SERVER_CODES = frozenset(
         "Unavailable",
     }
 )
+# How AWS says an organization policy denied a call on purpose ("... with an explicit deny
+# in a service control policy"), as opposed to a role lacking a permission ("... because no
+# identity-based policy allows ...").
+_EXPLICIT_POLICY_DENY = re.compile(
+    r"with an explicit deny in an? (service|resource) control policy", re.IGNORECASE
+)
 _VALIDATION_CODES = frozenset(
     {"ValidationException", "ValidationError", "InvalidParameterValue", "InvalidInputException"}
 )
@@ -104,16 +111,22 @@ def translate(exc: BaseException) -> AwsError | None:
     return error.with_message(redact_secrets(error.message))
 
 
+def _client_error(exc: boto.ClientError) -> AwsError:
+    """An error AWS answered: its code, our kind, its message, when to retry."""
+    error = exc.response.get("Error", {})
+    code = str(error.get("Code") or "Unknown")
+    status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+    message = str(error.get("Message") or "")
+    headers = exc.response.get("ResponseMetadata", {}).get("HTTPHeaders") or {}
+    kind = classify_client_error(code, status)
+    if kind is ErrorKind.ACCESS_DENIED and _EXPLICIT_POLICY_DENY.search(message):
+        kind = ErrorKind.GUARDRAIL_DENY
+    return AwsError(kind, code, message, retry_after=retry_after(headers))
+
+
 def _translate(exc: BaseException) -> AwsError | None:
     if isinstance(exc, boto.ClientError):
-        error = exc.response.get("Error", {})
-        code = str(error.get("Code") or "Unknown")
-        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
-        message = str(error.get("Message") or "")
-        headers = exc.response.get("ResponseMetadata", {}).get("HTTPHeaders") or {}
-        return AwsError(
-            classify_client_error(code, status), code, message, retry_after=retry_after(headers)
-        )
+        return _client_error(exc)
     if isinstance(exc, RecursionError):
         # botocore's parser met JSON or XML nested beyond Python's recursion limit.
         return AwsError(

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import partial
 from typing import Any
 
 from botocore import xform_name
 
 from .._errors import AwsError, ErrorKind
-from .._model.resource import Describe, Known, ListingFilter, Resource, Sighting
+from .._model.resource import Describe, Known, ListingFilter, Resource, Sighting, stale
 from .._model.scopes import Listing, Scope, ScopeStatus
 from .._model.wire import UnstorableRecord
 from .body import json_body, page_items
@@ -40,6 +41,9 @@ class ListingPlan:
     selection: ListingFilter = field(default_factory=ListingFilter)
     """The targeted refresh's filters (for a `filterable` resource)."""
     known: KnownRecords = field(default_factory=dict)
+    now: datetime | None = None
+    """When the run started: a description older than `describe_max_age` then is stale."""
+    describe_max_age: float = 86400.0
 
     @property
     def filtered(self) -> bool:
@@ -104,7 +108,14 @@ class _ScopeListing:
         pager = Pager(
             self.plan.policy, self.counter, self.listing, self.resource.title, f"TooMany{noun}s"
         )
-        await pager.follow(fetch, params, on_page)
+        # A restart lists this request's items again: what it handed over is forgotten.
+        kept = len(self.listing.records)
+
+        def forget() -> None:
+            del self.listing.records[kept:]
+            self.summaries.clear()
+
+        await pager.follow(fetch, params, on_page, forget)
 
     def _normalized(self, items: list[dict[str, Any]]) -> None:
         bad_data: list[str] = []
@@ -132,8 +143,11 @@ class _ScopeListing:
 
     def _known(self, describe: Describe, key: str, summary: Mapping[str, Any]) -> Known | None:
         """What the store holds of this record, if its summary is the stored one."""
-        stored = self.plan.known.get((self.scope.account_id, self.scope.region, key))
+        plan = self.plan
+        stored = plan.known.get((self.scope.account_id, self.scope.region, key))
         if stored is None or stored.summary_hash != describe.summary_hash(summary):
+            return None
+        if plan.now is not None and stale(stored, stored.arn, plan.now, plan.describe_max_age):
             return None
         return stored
 

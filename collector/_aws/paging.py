@@ -6,6 +6,7 @@ token; a listing is never restarted from page one.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
@@ -21,6 +22,12 @@ MAX_PAGES = 1000
 
 Page = tuple[list[dict[str, Any]], str | None]
 """The items of one page and its next token."""
+
+log = logging.getLogger("collector")
+
+
+class RejectedToken(AwsError):
+    """The service refused a page's `nextToken` as invalid (it expired, say)."""
 
 
 @dataclass(slots=True)
@@ -41,17 +48,45 @@ class Pager:
         fetch: Callable[[dict[str, Any]], Awaitable[Page]],
         params: dict[str, Any],
         on_page: Callable[[list[dict[str, Any]]], None],
+        on_restart: Callable[[], None],
     ) -> None:
         """Fetch every page of the listing `params` asks for and hand each page's items to
         `on_page`. Raises `AwsError` for a page holding more than `maxResults` items, a
-        repeated token, or too many pages."""
+        repeated token, or too many pages.
+
+        A `nextToken` the service rejects mid-listing (it expired, say) restarts the listing
+        once from the first page, after `on_restart` forgot what was handed over; a second
+        rejection ends the listing.
+        """
+        try:
+            await self._follow(fetch, params, on_page)
+        except RejectedToken as error:
+            log.warning(
+                "the service rejected a nextToken (%s); listing again from the first page",
+                error.message,
+                extra={"event": "listing_restarted"},
+            )
+            on_restart()
+            await self._follow(fetch, params, on_page)
+
+    async def _follow(
+        self,
+        fetch: Callable[[dict[str, Any]], Awaitable[Page]],
+        params: dict[str, Any],
+        on_page: Callable[[list[dict[str, Any]]], None],
+    ) -> None:
         token: str | None = None
         seen_tokens: set[str] = set()
         for _ in range(MAX_PAGES):
             request = params if token is None else {**params, "nextToken": token}
-            found, token = await call_with_retries(
-                partial(fetch, request), self.policy, self.counter
-            )
+            try:
+                found, token = await call_with_retries(
+                    partial(fetch, request), self.policy, self.counter
+                )
+            except AwsError as error:
+                if "nextToken" in request and error.kind is ErrorKind.VALIDATION_ERROR:
+                    raise RejectedToken(error.kind, error.code, error.message) from error
+                raise
             self._check_size(found, request["maxResults"])
             self.listing.pages += 1
             on_page(found)

@@ -21,6 +21,7 @@ import anyio
 
 from .._errors import AwsError, ErrorKind
 from .errors import translate
+from .pacing import record_outcome
 
 T = TypeVar("T")
 
@@ -115,13 +116,17 @@ async def call_with_retries(
         attempt += 1
         counter.attempts += 1
         try:
-            return await call()
+            result = await call()
         except Exception as exc:
             error = translate(exc)
             if error is None:
                 raise
+            record_outcome(throttled=error.kind is ErrorKind.THROTTLED)
             if not policy.may_retry(attempt, error, waited):
                 raise _exhausted(error, attempt) from exc
+        else:
+            record_outcome(throttled=False)
+            return result
         counter.retries += 1
         wait = policy.delay(attempt, error)
         if error.kind is ErrorKind.THROTTLED:

@@ -61,6 +61,13 @@ def run_registry(result: RunResult, labels: dict[str, str]) -> CollectorRegistry
             "Failed scopes of the last run by error code.",
             *(({"error_code": c}, n) for c, n in sorted(failures_by_code.items())),
         )
+    if result.skips:
+        gauge(
+            "scope_skips",
+            "Skipped scopes of the last run by error code (opt-in regions not enabled, "
+            "organization policies that deny).",
+            *(({"error_code": c}, n) for c, n in sorted(result.skips.items())),
+        )
     # Every resource, listed or not: a dashboard's series must not vanish with a run that
     # listed fewer.
     resources = {resource: result.count(resource) for resource in RESOURCES}

@@ -174,6 +174,9 @@ def format_summary(result: RunResult, seconds: float) -> str:
         counts = result.count(resource)
         changes = ", ".join(f"{counts[kind]} {kind}" for kind in CHANGE_TYPES)
         lines.append(f"{resource.name}: {counts['seen']} seen; {changes}")
+    if result.skips:
+        skipped = ", ".join(f"{n} {code}" for code, n in sorted(result.skips.items()))
+        lines.append(f"skipped on purpose: {skipped}")
     if result.error:
         lines.append(f"error: {_shown(result.error)}")
     for outcome in sorted(result.failures, key=lambda o: o.scope)[:50]:

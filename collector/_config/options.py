@@ -103,6 +103,23 @@ OPTIONS: dict[str, Option] = {
     "pushgateway_basic_auth_file": Option(
         "str", "push with basic auth, USER:PASSWORD held in this file (https only)", "PATH"
     ),
+    "describe_max_age": Option(
+        "float",
+        "describe a flow or custom connector again once its description is older than this, "
+        "even if its listing shows no change (default 86400: a day)",
+        "SECONDS",
+    ),
+    "database_patience": Option(
+        "float",
+        "during a run, wait this long for a database that is away (a restart, a failover) "
+        "before giving up with exit 3 (default 120; 0 gives up at once)",
+        "SECONDS",
+    ),
+    "no_caller_credentials": Option(
+        "bool",
+        "when the member role cannot be assumed in the caller's own account, fail its scopes "
+        "rather than collect it with the caller's credentials",
+    ),
     "resources": Option(
         "list",
         f"resources to list: {', '.join(r.name for r in RESOURCES)} (default all; a targeted "

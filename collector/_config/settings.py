@@ -84,6 +84,9 @@ class Settings:
     account_rate: float = 20.0
     resources: tuple[Resource, ...] | None = None
     """The resources `--resources` names (None: the default, see `listed_resources`)."""
+    no_caller_credentials: bool = False
+    database_patience: float = 120.0
+    describe_max_age: float = 86400.0
     scope_budget_mib: int = 32
     pushgateway_token_file: str | None = None
     pushgateway_basic_auth_file: str | None = None
@@ -169,6 +172,15 @@ def _validate_aws(settings: Settings) -> None:
         raise ConfigError(f"--account-rate must be a positive number, not {settings.account_rate}")
     if settings.max_attempts < 1:
         raise ConfigError(f"--max-attempts must be at least 1, not {settings.max_attempts}")
+    if not 0 <= settings.database_patience < math.inf:
+        raise ConfigError(
+            f"--database-patience must be a number of seconds, not {settings.database_patience}"
+        )
+    if not 0 < settings.describe_max_age < math.inf:
+        raise ConfigError(
+            f"--describe-max-age must be a positive number of seconds, "
+            f"not {settings.describe_max_age}"
+        )
     if not 1 <= settings.scope_budget_mib <= MAX_SCOPE_BUDGET_MIB:
         raise ConfigError(
             f"--scope-budget-mib must be 1 to {MAX_SCOPE_BUDGET_MIB}, "

@@ -70,3 +70,37 @@ async def accounts_under(parents: Iterable[str], children: ChildrenOf) -> frozen
         accounts.update(direct)
         pending.extend(child_ous)
     return frozenset(accounts)
+
+
+CLOSED = "account_closed"
+LEFT = "account_left"
+LEFT_STATE = "LEFT"
+"""`accounts.state` of an account a complete listing no longer shows (`left_at` says when)."""
+
+
+def departures(
+    listed: Iterable[AccountInfo],
+    members: Iterable[str],
+    scope: OrganizationScope,
+    owned: Callable[[str], bool] = lambda account_id: True,
+) -> dict[str, str]:
+    """The accounts whose records go, from a complete listing of the organization: account
+    id -> `account_closed` (listed, no longer ACTIVE) or `account_left` (a recorded member
+    the listing no longer shows).
+
+    Only a listing of the whole organization can say an account left: with OUs to include
+    (`scope.included`) nothing goes. Excluded accounts never go, nor accounts another shard
+    owns (`owned`).
+    """
+    if scope.included is not None:
+        return {}
+    gone: dict[str, str] = {}
+    seen: set[str] = set()
+    for account in listed:
+        seen.add(account.account_id)
+        if account.state != "ACTIVE":
+            gone[account.account_id] = CLOSED
+    for account_id in members:
+        if account_id not in seen:
+            gone[account_id] = LEFT
+    return {a: why for a, why in gone.items() if a not in scope.excluded and owned(a)}

@@ -11,9 +11,10 @@ read it; the code specific to a resource is its normalization, in its own module
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from .wire import changed_paths
@@ -63,6 +64,18 @@ class Known:
     summary_hash: str
     content_hash: str
     described_at: datetime | None = None
+
+
+def stale(known: Known, key: str, now: datetime, max_age: float) -> bool:
+    """Whether a record's description is old enough to be asked for again, although its
+    summary is unchanged: older than `max_age` seconds, shortened by up to half by a
+    fraction fixed per record, so that records described together are described again over
+    several later runs rather than all in one. Never described (stored before descriptions
+    were dated): stale."""
+    if known.described_at is None:
+        return True
+    spread = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big") / 2**64
+    return now - known.described_at >= timedelta(seconds=max_age * (1 - spread / 2))
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,6 +58,8 @@ class RunResult:
     requests: int = 0
     retries: int = 0
     failures: list[ScopeOutcome] = field(default_factory=list)
+    skips: Counter[str] = field(default_factory=Counter)
+    """Skipped scopes by error code (`region_not_enabled`, `guardrail_deny`)."""
     error: str | None = None
     last_success: datetime | None = None
     """When the latest fully successful run (of this shard) finished, this one included."""
@@ -83,6 +85,8 @@ class RunResult:
                 counts[kind] += getattr(written, kind)
         if outcome.status is ScopeStatus.FAILED:
             self.failures.append(outcome)
+        elif outcome.status is ScopeStatus.SKIPPED:
+            self.skips[str(outcome.error_code)] += 1
 
     def finish(
         self, at: datetime, *, interruption: str | None = None, failure: str | None = None

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
-from .._errors import AwsError, ErrorKind
+from .._errors import SKIPPING_KINDS, AwsError, ErrorKind
 from .resource import Record, Resource
 
 
@@ -51,10 +51,11 @@ class Listing:
 
     def failed(self, error: AwsError) -> Listing:
         """This listing stopped at `error`. What it listed before is kept (its sightings are
-        written), but it is never complete, so nothing is marked deleted from it."""
+        written), but it is never complete, so nothing is marked deleted from it. An error
+        that says the organization denies the call on purpose skips it instead."""
         return replace(
             self,
-            status=ScopeStatus.FAILED,
+            status=_status_after(error),
             complete=False,
             error_code=error.kind.value,
             aws_error_code=error.code,
@@ -112,7 +113,7 @@ class ScopeOutcome:
         """A scope that failed before any of its listings (its credentials, say)."""
         return cls(
             scope,
-            ScopeStatus.FAILED,
+            _status_after(error),
             started_at=at,
             finished_at=at,
             error_code=error.kind.value,
@@ -138,6 +139,10 @@ class ScopeOutcome:
     def items(self) -> int:
         """Records listed, every resource together."""
         return sum(len(listing.records) for listing in self.listings.values())
+
+
+def _status_after(error: AwsError) -> ScopeStatus:
+    return ScopeStatus.SKIPPED if error.kind in SKIPPING_KINDS else ScopeStatus.FAILED
 
 
 @dataclass(frozen=True, slots=True)

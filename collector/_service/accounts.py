@@ -7,7 +7,7 @@ ACTIVE, or left out by `--exclude-accounts` or the OU options) have no regions.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from .._aws import Aws, OrganizationCalls, organization_accounts
 from .._config import Settings
@@ -15,8 +15,18 @@ from .._errors import ConfigError
 from .._model.organization import AccountInfo, ChildrenOf, OrganizationScope, accounts_under
 
 
-async def resolve_accounts(settings: Settings, aws: Aws) -> list[AccountInfo]:
-    """The accounts of this run in a stable order, each with the regions to list in it."""
+@dataclass(frozen=True, slots=True)
+class Discovery:
+    """The accounts of a run, each with the regions to list in it, in a stable order."""
+
+    accounts: list[AccountInfo]
+    organization: OrganizationScope | None = None
+    """How the run scopes the organization, when `accounts` are all of its accounts, listed
+    completely: only then can an account be known to have left."""
+
+
+async def resolve_accounts(settings: Settings, aws: Aws) -> Discovery:
+    """The accounts of this run; `AwsError` if the organization cannot be listed."""
     if settings.organization:
         return await _organization(settings, aws)
     if settings.accounts:
@@ -31,7 +41,7 @@ async def resolve_accounts(settings: Settings, aws: Aws) -> list[AccountInfo]:
     else:
         found = [AccountInfo(aws.identity.account_id, "caller")]
     excluded = frozenset(settings.exclude_accounts)
-    return [with_regions(a, settings, a.account_id not in excluded) for a in found]
+    return Discovery([with_regions(a, settings, a.account_id not in excluded) for a in found])
 
 
 def with_regions(account: AccountInfo, settings: Settings, collect: bool) -> AccountInfo:
@@ -39,7 +49,7 @@ def with_regions(account: AccountInfo, settings: Settings, collect: bool) -> Acc
     return replace(account, regions=settings.regions_for(account.account_id) if collect else ())
 
 
-async def _organization(settings: Settings, aws: Aws) -> list[AccountInfo]:
+async def _organization(settings: Settings, aws: Aws) -> Discovery:
     calls = OrganizationCalls(
         await aws.organizations_client(),
         aws.control_retry,
@@ -48,7 +58,7 @@ async def _organization(settings: Settings, aws: Aws) -> list[AccountInfo]:
     )
     accounts = await organization_accounts(calls)
     scope = await organization_scope(settings, calls.children)
-    return [with_regions(a, settings, scope.collects(a)) for a in accounts]
+    return Discovery([with_regions(a, settings, scope.collects(a)) for a in accounts], scope)
 
 
 async def organization_scope(settings: Settings, children: ChildrenOf) -> OrganizationScope:

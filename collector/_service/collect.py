@@ -19,11 +19,12 @@ import anyio
 
 from .._aws import Aws, AwsOptions, RetryPolicy, open_aws
 from .._config import Settings
-from .._errors import AwsError, CollectorError
+from .._errors import AwsError, CollectorError, DatabaseUnavailableError
+from .._model.organization import CLOSED, departures
 from .._model.regions import is_opt_in
 from .._model.run import RunResult
-from .._store import Store, open_engine, run_lock, upgrade
-from .accounts import resolve_accounts
+from .._store import Patience, Store, open_engine, run_lock, upgrade
+from .accounts import Discovery, resolve_accounts
 from .context import Run, RunObserver
 from .fanout import fan_out
 
@@ -58,7 +59,7 @@ async def run_collection(
         lock_name = "run" if settings.shard is None else settings.shard.lock_name
         async with (
             open_engine(settings.database_url, settings.schema) as engine,
-            run_lock(engine, lock_name),
+            run_lock(engine, lock_name) as lock,
         ):
             await upgrade(engine)
             result = RunResult(
@@ -66,7 +67,11 @@ async def run_collection(
                 started_at=now(),
                 resources=settings.listed_resources,
             )
-            run = Run(settings, aws, Store(engine), result, now, observer)
+            # Patience 0 fails fast: the first statement the database does not answer ends
+            # the run, with nothing logged about waiting.
+            patience = Patience(settings.database_patience) if settings.database_patience else None
+            store = Store(engine, patience, lock.ensure)
+            run = Run(settings, aws, store, result, now, observer)
             return await _record_run(run, stop, deadline)
 
 
@@ -83,6 +88,7 @@ def _aws_options(settings: Settings) -> AwsOptions:
         organization_role_arn=settings.organization_role_arn,
         account_rate=settings.account_rate,
         scope_budget=settings.scope_budget_mib * 1024 * 1024,
+        caller_credentials=not settings.no_caller_credentials,
     )
 
 
@@ -130,8 +136,12 @@ async def _record_run(run: Run, stop: anyio.Event | None, deadline: float) -> Ru
 
 
 async def _record_failure(run: Run, error: CollectorError) -> None:
-    """Close the run's row as failed, so no run is left `running` by an error we raise."""
+    """Close the run's row as failed, so no run is left `running` by an error we raise. A
+    database still away after its patience is not waited for again: the next run closes the
+    row."""
     run.result.finish(run.now(), failure=str(error))
+    if isinstance(error, DatabaseUnavailableError):
+        return
     with anyio.CancelScope(shield=True):
         try:
             await run.store.finish_run(run.result)
@@ -164,15 +174,15 @@ async def _collect_until_stopped(run: Run, stop: anyio.Event | None, deadline: f
 async def _collect(run: Run) -> None:
     settings, aws, result = run.settings, run.aws, run.result
     try:
-        accounts = await resolve_accounts(settings, aws)
+        discovery = await resolve_accounts(settings, aws)
     except AwsError as error:
         result.error = str(error)
         log.error("%s", error)
         return
     finally:
         _count_control_calls(run)
-    if settings.shard is not None:
-        accounts = [a for a in accounts if settings.shard.owns(a.account_id)]
+    shard = settings.shard
+    accounts = [a for a in discovery.accounts if shard is None or shard.owns(a.account_id)]
     seen_at = run.now()
     await run.store.record_accounts(
         [
@@ -187,8 +197,33 @@ async def _collect(run: Run) -> None:
             for a in accounts
         ]
     )
+    if discovery.organization is not None:
+        await _retire_departed(run, discovery)
     await fan_out(run, accounts)
     _count_control_calls(run)
+
+
+async def _retire_departed(run: Run, discovery: Discovery) -> None:
+    """Mark deleted what the accounts that closed or left the organization held (this
+    shard's), with why."""
+    assert discovery.organization is not None
+    shard = run.settings.shard
+    gone = departures(
+        discovery.accounts,
+        await run.store.member_accounts(),
+        discovery.organization,
+        owned=(lambda _: True) if shard is None else shard.owns,
+    )
+    retired = await run.store.retire_accounts(run.result.run_id, gone, run.now())
+    for resource, count in retired.items():
+        run.result.count(resource)["deleted"] += count
+    for account_id, reason in sorted(gone.items()):
+        log.info(
+            "account %s: %s; what it held is marked deleted",
+            account_id,
+            "closed" if reason == CLOSED else "no longer in the organization",
+            extra={"event": reason, "account": account_id},
+        )
 
 
 def _count_control_calls(run: Run) -> None:

@@ -21,7 +21,13 @@ from .._model.resources import PROFILES
 from .._model.scopes import Scope, ScopeChanges, ScopeOutcome, ScopeStatus
 from .._store import Store
 from .context import Run
-from .regions import OptInEvidence, listing_order, opt_in_verdict, refused_as_unknown_token
+from .regions import (
+    OptInEvidence,
+    listing_order,
+    opt_in_verdict,
+    refused_as_unknown_token,
+    unreachable_verdict,
+)
 from .resources import list_resources, prepare_listings
 
 log = logging.getLogger("collector")
@@ -107,6 +113,8 @@ class _ScopeLister:
             outcome = await list_resources(client, scope, self.plans, self.run.now)
         if any(listing.error_code == ErrorKind.TOO_LARGE for listing in outcome.listings.values()):
             return _too_large(outcome)
+        if scope.region in aws.catalog.unlisted:
+            outcome = unreachable_verdict(outcome)
         if is_opt_in(scope.region) and refused_as_unknown_token(outcome):
             return await opt_in_verdict(aws, self.evidence, outcome, credentials)
         return outcome

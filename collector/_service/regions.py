@@ -145,3 +145,31 @@ def _skipped(outcome: ScopeOutcome, why: str) -> ScopeOutcome:
         aws_error_code=outcome.aws_error_code,
         error_message=message,
     )
+
+
+# What a region without an AppFlow endpoint looks like from here: its host name does not
+# resolve, or nothing answers.
+_NO_ENDPOINT = frozenset({ErrorKind.CONNECTION_ERROR.value, ErrorKind.TIMEOUT.value})
+
+
+def unreachable_verdict(outcome: ScopeOutcome) -> ScopeOutcome:
+    """`outcome` of a scope in a region botocore's data does not list for AppFlow: if no
+    call got an answer, the region is `region_unreachable`, with a message that says why."""
+    if outcome.status is not ScopeStatus.FAILED or outcome.error_code not in _NO_ENDPOINT:
+        return outcome
+    if any(listing.pages for listing in outcome.listings.values()):
+        return outcome
+    scope = outcome.scope
+    message = (
+        f"{scope.region} is not in botocore's AppFlow endpoint data and its endpoint did not "
+        f"answer ({outcome.error_message}); check the region's name, or that AppFlow runs there"
+    )
+    listings = {
+        resource: replace(
+            listing, error_code=ErrorKind.REGION_UNREACHABLE.value, error_message=message
+        )
+        if listing.status is ScopeStatus.FAILED
+        else listing
+        for resource, listing in outcome.listings.items()
+    }
+    return ScopeOutcome.of(scope, outcome.started_at, outcome.finished_at, listings)

@@ -30,7 +30,14 @@ async def prepare_listings(run: Run, accounts: Sequence[AccountInfo]) -> list[Li
     )
     collected = [a.account_id for a in accounts if a.collect]
     return [
-        ListingPlan(resource, run.aws.retry, selection, await _known(run, resource, collected))
+        ListingPlan(
+            resource,
+            run.aws.retry,
+            selection,
+            await _known(run, resource, collected),
+            now=run.result.started_at,
+            describe_max_age=settings.describe_max_age,
+        )
         for resource in settings.listed_resources
     ]
 

@@ -6,15 +6,18 @@ What differs between SQLite and PostgreSQL is in `dialects/`, one module per dat
 """
 
 from .engine import create_engine, open_engine
-from .lock import migration_lock, run_lock
+from .lock import RunLock, migration_lock, run_lock
 from .migrate import head_revision, migrating, upgrade
+from .patience import Patience
 from .reader import Reader, Row, Rows, open_reader, read_connection, sqlite_runs_all_labelled
 from .writer import Store
 
 __all__ = [
+    "Patience",
     "Reader",
     "Row",
     "Rows",
+    "RunLock",
     "Store",
     "create_engine",
     "head_revision",

@@ -15,8 +15,26 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .._config.database_url import redact
-from .._errors import CollectorError, DatabaseError, RefusedDataError, truncated
+from .._errors import (
+    CollectorError,
+    DatabaseError,
+    DatabaseUnavailableError,
+    RefusedDataError,
+    truncated,
+)
 from .dialects import dialect_named
+
+# A database that is away for now: the connection was refused, reset or ended by a restart,
+# a shutdown or a failover (PostgreSQL's SQLSTATE classes 08 and 57P0x), or timed out.
+_AWAY: tuple[type[BaseException], ...] = (
+    ConnectionError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.ConnectionDoesNotExistError,
+)
 
 # What a database, its driver or the network can raise; anything else is a bug of ours.
 _DATABASE_FAILURES = (
@@ -45,9 +63,30 @@ def translated(engine: AsyncEngine) -> Iterator[None]:
     except DBAPIError as exc:
         if dialect_named(engine.dialect.name).refused_data(exc):
             raise RefusedDataError(one_line(exc)) from exc
-        raise DatabaseError(f"database {display_url(engine)}: {one_line(exc)}") from exc
+        raise _database_error(engine, exc) from exc
     except _DATABASE_FAILURES as exc:
-        raise DatabaseError(f"database {display_url(engine)}: {one_line(exc)}") from exc
+        raise _database_error(engine, exc) from exc
+
+
+def _database_error(engine: AsyncEngine, exc: BaseException) -> DatabaseError:
+    message = f"database {display_url(engine)}: {one_line(exc)}"
+    return DatabaseUnavailableError(message) if unavailable(exc) else DatabaseError(message)
+
+
+def unavailable(exc: BaseException) -> bool:
+    """Whether `exc` says the database is away (refused, reset, restarting, shut down)
+    rather than that it refused what was asked of it."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, _AWAY):
+            return True
+        orig = getattr(cause, "orig", None)
+        cause = orig if isinstance(orig, BaseException) else cause.__cause__
+    return False
 
 
 def one_line(exc: BaseException) -> str:

@@ -8,7 +8,7 @@ listing itself.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -95,6 +95,8 @@ class _Writes:
     seen: list[dict[str, Any]] = field(default_factory=list)
     seen_scopes: list[dict[str, Any]] = field(default_factory=list)
     deleted: list[dict[str, Any]] = field(default_factory=list)
+    described: list[dict[str, Any]] = field(default_factory=list)
+    """Records described again and found unchanged: only when they were described moves."""
     cleared: list[str] = field(default_factory=list)
     cleared_on_delete: list[str] = field(default_factory=list)
 
@@ -108,7 +110,7 @@ class _Writes:
             for record in changed:
                 self._changed(scope, change_type, record)
         for arn in plan.deleted:
-            self._deleted(scope, scope.stored[arn])
+            self.delete(scope.stored[arn], scope.at)
         self._sighted(scope)
 
     def _changed(self, scope: _ScopeListing, change_type: str, record: Record) -> None:
@@ -130,20 +132,31 @@ class _Writes:
         if before is not None:
             self.closed.append({"arn": record.arn, "t": scope.at})
 
-    def _deleted(self, scope: _ScopeListing, before: StoredRecord) -> None:
+    def delete(self, before: StoredRecord, at: datetime, reason: str | None = None) -> None:
+        """A `deleted` version of a stored record; `reason` when no listing said so."""
         arn = before.arn
         # A deletion keeps the last state it saw.
         snapshot = self.previous.get(arn, {})
         self.versions.append(
-            self._version(arn, before.version + 1, "deleted", scope.at)
-            | {"snapshot": snapshot, "changed_fields": [], "content_hash": before.content_hash}
+            self._version(arn, before.version + 1, "deleted", at)
+            | {
+                "snapshot": snapshot,
+                "changed_fields": [],
+                "content_hash": before.content_hash,
+                "change_reason": reason,
+            }
         )
-        self.closed.append({"arn": arn, "t": scope.at})
-        self.deleted.append({"arn": arn, "t": scope.at})
+        self.closed.append({"arn": arn, "t": at})
+        self.deleted.append({"arn": arn, "t": at})
         self.cleared_on_delete.append(arn)
 
     def _sighted(self, scope: _ScopeListing) -> None:
         unchanged = scope.plan.unchanged
+        if self.tables.resource.api.describe is not None:
+            by_arn = {record.arn: record for record in scope.records}
+            self.described.extend(
+                {"arn": arn, "t": scope.at} for arn in unchanged if by_arn[arn].snapshot is not None
+            )
         if scope.complete and not self.tables.resource.seen_columns:
             # A complete listing saw every live record of its scope: one statement for the
             # scope rather than one per unchanged record (most of a rerun's writes).
@@ -165,6 +178,7 @@ class _Writes:
             "valid_from": at,
             "valid_to": None,
             "run_id": self.run_id,
+            "change_reason": None,
         }
 
     def _row(self, record: Record, version: int, at: datetime) -> dict[str, Any]:
@@ -178,6 +192,7 @@ class _Writes:
             "first_seen_at": at,
             "last_seen_at": at,
             "deleted_at": None,
+            **({"described_at": at} if self.tables.resource.api.describe is not None else {}),
         }
 
     async def execute(self, conn: AsyncConnection) -> None:
@@ -216,6 +231,11 @@ class _Writes:
                     **{name: sa.bindparam(f"v_{name}") for name in seen_columns},
                 ),
                 self.seen,
+            )
+        if self.described:
+            await conn.execute(
+                sa.update(table).where(arn == by_arn).values(described_at=sa.bindparam("t")),
+                self.described,
             )
         if self.deleted:
             await conn.execute(
@@ -301,3 +321,32 @@ async def _upsert(
         set_={c.name: stmt.excluded[c.name] for c in tables.table.columns if c.name not in kept},
     )
     await conn.execute(stmt, rows)
+
+
+async def retire(
+    conn: AsyncConnection,
+    tables: ResourceTables,
+    run_id: str,
+    reasons: Mapping[str, str],
+    at: datetime,
+) -> int:
+    """Mark deleted every live record of the accounts in `reasons` (account id -> why: the
+    account closed or left the organization), each with a `deleted` version giving the
+    reason; return how many."""
+    t = tables.table.c
+    stored: list[StoredRecord] = []
+    accounts_of: dict[str, str] = {}
+    for chunk in chunks(sorted(reasons)):
+        query = sa.select(tables.arn, t.account_id, t.content_hash, t.version).where(
+            t.account_id.in_(chunk), t.deleted_at.is_(None)
+        )
+        for arn, account_id, digest, version in await conn.execute(query):
+            stored.append(StoredRecord(arn, digest, version, False))
+            accounts_of[arn] = account_id
+    writes = _Writes(
+        tables, run_id, await _current_snapshots(conn, tables, [r.arn for r in stored])
+    )
+    for record in stored:
+        writes.delete(record, at, reasons[accounts_of[record.arn]])
+    await writes.execute(conn)
+    return len(stored)

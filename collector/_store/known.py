@@ -32,7 +32,16 @@ async def known_records(
             tables.arn,
             t[describe.hash_column],
             t.content_hash,
+            t.described_at,
         ).where(t.account_id.in_(chunk), t.deleted_at.is_(None))
-        for account_id, region, key, arn, summary_hash, content_hash in await conn.execute(query):
-            known[(account_id, region, key)] = Known(arn, summary_hash, content_hash)
+        for (
+            account_id,
+            region,
+            key,
+            arn,
+            summary_hash,
+            content_hash,
+            described_at,
+        ) in await conn.execute(query):
+            known[(account_id, region, key)] = Known(arn, summary_hash, content_hash, described_at)
     return known

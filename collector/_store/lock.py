@@ -5,13 +5,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .._errors import DatabaseError
 from .dialects import dialect_named
+from .dialects.base import HeldLock
 from .engine import schema_of
 from .errors import translated
+
+T = TypeVar("T")
 
 MIGRATION_LOCK = "migrate"
 """The database-wide migration lock: distinct from every run and shard lock."""
@@ -26,13 +30,35 @@ def lock_name(engine: AsyncEngine, name: str) -> str:
     return name if schema is None else f"{schema}/{name}"
 
 
-def run_lock(engine: AsyncEngine, name: str) -> AbstractAsyncContextManager[None]:
+def run_lock(engine: AsyncEngine, name: str) -> AbstractAsyncContextManager[RunLock]:
     """Hold the lock `name` for the duration of the block, or raise `DatabaseError` at once.
 
     Both kinds of lock die with their process, so a killed run never blocks the next one.
     """
     dialect = dialect_named(engine.dialect.name)
-    return _held(engine, dialect.run_lock(engine, lock_name(engine, name)))
+    return _run_lock(engine, dialect.run_lock(engine, lock_name(engine, name)))
+
+
+class RunLock:
+    """The run's lock, held."""
+
+    def __init__(self, engine: AsyncEngine, held: HeldLock) -> None:
+        self._engine = engine
+        self._held = held
+
+    async def ensure(self) -> None:
+        """Take it back if the database being away released it; `DatabaseError` if another
+        run took it meanwhile."""
+        with translated(self._engine):
+            await self._held.ensure()
+
+
+@asynccontextmanager
+async def _run_lock(
+    engine: AsyncEngine, lock: AbstractAsyncContextManager[HeldLock]
+) -> AsyncIterator[RunLock]:
+    async with _held(engine, lock) as held:
+        yield RunLock(engine, held)
 
 
 def migration_lock(
@@ -45,14 +71,12 @@ def migration_lock(
 
 
 @asynccontextmanager
-async def _held(
-    engine: AsyncEngine, lock: AbstractAsyncContextManager[None]
-) -> AsyncIterator[None]:
+async def _held(engine: AsyncEngine, lock: AbstractAsyncContextManager[T]) -> AsyncIterator[T]:
     """`lock` for the block, its database errors translated."""
     with translated(engine):
-        await lock.__aenter__()
+        held = await lock.__aenter__()
     try:
-        yield
+        yield held
     except BaseException as exc:
         try:
             with translated(engine):

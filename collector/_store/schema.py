@@ -84,6 +84,9 @@ def _versions(name: str, key: str) -> sa.Table:
         sa.Column("snapshot", Json, nullable=False),
         sa.Column("content_hash", sa.String(64), nullable=False),
         sa.Column("run_id", sa.String(36), nullable=False),
+        # Why a `deleted` version was written when its listing did not say so: the account
+        # closed (`account_closed`) or left the organization (`account_left`).
+        sa.Column("change_reason", sa.String(32)),
         sa.Index(None, "valid_from"),
         sa.Index(None, "run_id"),
     )
@@ -150,6 +153,8 @@ accounts = sa.Table(
     sa.Column("state", sa.Text),
     sa.Column("source", sa.String(32), nullable=False),
     sa.Column("last_seen_at", Timestamp, nullable=False),
+    # When a complete listing of the organization no longer showed it (NULL: a member).
+    sa.Column("left_at", Timestamp),
 )
 
 connector_profiles = sa.Table(
@@ -246,6 +251,9 @@ flows = sa.Table(
     sa.Column("tags", Json, nullable=False),
     sa.Column("details", Json, nullable=False),
     sa.Column("definition_hash", sa.String(64), nullable=False),
+    # When it was last described (`DescribeFlow`): a description older than
+    # `--describe-max-age` is asked for again even if the listing shows no change.
+    sa.Column("described_at", Timestamp),
     *_current_version_columns(),
     sa.Index(None, "account_id", "region"),
 )
@@ -280,6 +288,7 @@ custom_connectors = sa.Table(
     sa.Column("registered_by", sa.Text),
     sa.Column("details", Json, nullable=False),
     sa.Column("summary_hash", sa.String(64), nullable=False),
+    sa.Column("described_at", Timestamp),
     *_current_version_columns(),
     sa.Index(None, "account_id", "region"),
 )

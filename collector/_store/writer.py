@@ -7,23 +7,27 @@ only the arguments PostgreSQL and SQLite share.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from .._model.history import dedupe
+from .._model.organization import LEFT, LEFT_STATE
 from .._model.resource import Known, Resource
 from .._model.resources import LINKS, PROFILES, RESOURCES
 from .._model.run import CHANGE_TYPES, RunResult, RunStatus
-from .._model.scopes import Listing, ScopeChanges, ScopeOutcome, ScopeStatus
+from .._model.scopes import Listing, Scope, ScopeChanges, ScopeOutcome, ScopeStatus
+from .chunks import chunks
 from .dialects import dialect_named
 from .errors import translated
-from .history import write_resource
+from .history import retire, write_resource
 from .known import known_records
 from .links import resolve_links
+from .patience import Patience, ride_out
 from .schema import (
     accounts,
     collection_run_resources,
@@ -33,17 +37,46 @@ from .schema import (
 )
 from .tables import tables_of
 
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def _patient(
+    method: Callable[Concatenate[Store, P], Coroutine[Any, Any, T]],
+) -> Callable[Concatenate[Store, P], Coroutine[Any, Any, T]]:
+    """The method, ridden out while the database is away (see `patience`)."""
+
+    @functools.wraps(method)
+    async def patient(store: Store, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        if store._patience is None:
+            return await method(store, *args, **kwargs)
+        return await ride_out(
+            lambda: method(store, *args, **kwargs), store._patience, store._recovered
+        )
+
+    return patient
+
 
 class Store:
     """The collector's writes, over one async engine.
 
     Every method raises `DatabaseError` if the database fails, and `write_scopes` raises
-    `RefusedDataError` if the database refuses the values of the batch.
+    `RefusedDataError` if the database refuses the values of the batch. With `patience`,
+    a database that is away is waited for (and `recovered` run when it is back) before
+    `DatabaseUnavailableError` ends the run.
     """
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        patience: Patience | None = None,
+        recovered: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self._engine = engine
+        self._patience = patience
+        self._recovered = recovered
 
+    @_patient
     async def begin_run(
         self, result: RunResult, *, filtered: bool, run_label: str | None, shard: str | None
     ) -> None:
@@ -64,6 +97,7 @@ class Store:
                     )
                 )
 
+    @_patient
     async def last_success(self, shard: str | None) -> datetime | None:
         """When the latest run (of this shard) that collected every scope finished."""
         runs = collection_runs.c
@@ -76,6 +110,7 @@ class Store:
                 value = (await conn.execute(query)).scalar()
         return value if isinstance(value, datetime) else None
 
+    @_patient
     async def paged_scopes(self, shard: str | None) -> dict[tuple[str, str], int]:
         """(account, region) -> pages, for the scopes that took more than one page in the
         latest finished run (of this shard): a hint for listing the longest scopes first."""
@@ -96,6 +131,7 @@ class Store:
                 rows = (await conn.execute(query)).all()
         return {(account, region): int(pages) for account, region, pages in rows}
 
+    @_patient
     async def finish_run(self, result: RunResult) -> None:
         """Record how a run ended, with its counts: every resource's in
         `collection_run_resources`, profiles' and flows' also as `collection_runs` columns."""
@@ -112,11 +148,14 @@ class Store:
                         "resource": resource.name,
                         **_counts(result, resource),
                     }
-                    for resource in result.resources
+                    for resource in RESOURCES
+                    # A resource not listed may still lose what a departed account held.
+                    if resource in result.resources or resource in result.counts
                 ]
                 if counts:
                     await _replace_run_counts(conn, result.run_id, counts)
 
+    @_patient
     async def record_accounts(self, rows: Sequence[dict[str, Any]]) -> None:
         """Upsert `accounts` rows (account_id, name, email, state, source, last_seen_at)."""
         if not rows:
@@ -136,11 +175,43 @@ class Store:
                         "state": sa.func.coalesce(stmt.excluded.state, accounts.c.state),
                         "source": stmt.excluded.source,
                         "last_seen_at": stmt.excluded.last_seen_at,
+                        # Listed again: a member again, if it had left.
+                        "left_at": sa.null(),
                     },
                 ),
                 list(rows),
             )
 
+    @_patient
+    async def member_accounts(self) -> set[str]:
+        """The accounts recorded as members of the organization, and not since seen gone."""
+        a = accounts.c
+        query = sa.select(a.account_id).where(a.source == "organization", a.left_at.is_(None))
+        with translated(self._engine):
+            async with self._engine.connect() as conn:
+                return {str(account) for account in (await conn.execute(query)).scalars()}
+
+    @_patient
+    async def retire_accounts(
+        self, run_id: str, reasons: Mapping[str, str], at: datetime
+    ) -> dict[Resource, int]:
+        """In one transaction: mark deleted every live record of every resource in the
+        accounts of `reasons` (account id -> `account_closed` or `account_left`), and record
+        when those that left did; return how many records of each resource went."""
+        if not reasons:
+            return {}
+        with translated(self._engine):
+            async with self._engine.begin() as conn:
+                retired = {
+                    resource: await retire(conn, tables_of(resource), run_id, reasons, at)
+                    for resource in RESOURCES
+                }
+                await _record_departures(conn, [a for a, r in reasons.items() if r == LEFT], at)
+                scopes = await _scopes_of(conn, sorted(reasons))
+                await resolve_links(conn, LINKS, scopes)
+        return retired
+
+    @_patient
     async def write_scopes(
         self, run_id: str, outcomes: Sequence[ScopeOutcome]
     ) -> list[dict[Resource, ScopeChanges]]:
@@ -187,6 +258,7 @@ class Store:
             await resolve_links(conn, LINKS, [o.scope for o in outcomes])
         return changes
 
+    @_patient
     async def known(
         self, resource: Resource, account_ids: Sequence[str]
     ) -> dict[tuple[str, str, str], Known]:
@@ -236,6 +308,27 @@ def _resource_row(
         "aws_error_code": listing.aws_error_code,
         "error_message": listing.error_message,
     }
+
+
+async def _record_departures(conn: AsyncConnection, account_ids: list[str], at: datetime) -> None:
+    """Accounts no longer in the organization: `LEFT`, and since when."""
+    for chunk in chunks(account_ids):
+        await conn.execute(
+            sa.update(accounts)
+            .where(accounts.c.account_id.in_(chunk), accounts.c.left_at.is_(None))
+            .values(state=LEFT_STATE, left_at=at)
+        )
+
+
+async def _scopes_of(conn: AsyncConnection, account_ids: list[str]) -> list[Scope]:
+    """Every (account, region) any resource of these accounts was seen in."""
+    found: set[Scope] = set()
+    for resource in RESOURCES:
+        t = tables_of(resource).table.c
+        for chunk in chunks(account_ids):
+            query = sa.select(t.account_id, t.region).where(t.account_id.in_(chunk)).distinct()
+            found.update(Scope(account, region) for account, region in await conn.execute(query))
+    return sorted(found)
 
 
 async def _close_abandoned_runs(conn: AsyncConnection, shard: str | None) -> None:

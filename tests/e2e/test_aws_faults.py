@@ -386,7 +386,8 @@ def test_invalid_next_token_is_a_validation_error(
     sim: Simulator,
     cli: Cli,
 ) -> None:
-    """A rejected nextToken fails the scope as `validation_error` at once, without retries."""
+    """A nextToken rejected every time restarts the listing once from its first page, then
+    fails the scope as `validation_error`, without retrying either rejection."""
     baseline = clean_start(sqlite_url, baseline_db, sim)
     rejected = faulty_scope(org)
     removed = remove_first_profiles(org, [rejected])
@@ -397,8 +398,37 @@ def test_invalid_next_token_is_a_validation_error(
         sqlite_url, org, baseline, removed, failed={rejected: "validation_error"}
     )
     row = scopes[rejected]
-    assert (row["pages"], row["attempts"], row["profiles"]) == (1, 2, PAGE)
+    # Page 1, a rejected page 2, then page 1 again and page 2 rejected again.
+    assert (row["pages"], row["attempts"], row["profiles"]) == (2, 4, PAGE)
     assert row["aws_error_code"] == "ValidationException"
+
+
+def test_a_next_token_rejected_once_restarts_the_listing_and_keeps_no_duplicate(
+    sqlite_url: str,
+    baseline_db: Baselines,
+    org: Organization,
+    faults: Faults,
+    sim: Simulator,
+    cli: Cli,
+) -> None:
+    """A nextToken rejected mid-listing (it expired) restarts the scope's listing from the
+    first page: the listing is complete, every profile stored once, and deletions happen."""
+    baseline = clean_start(sqlite_url, baseline_db, sim)
+    expired = faulty_scope(org)
+    removed = remove_first_profiles(org, all_scopes(org))
+    faults.expiring_token_scopes[expired] = 1
+    result = cli.collect(sqlite_url, sim, REGIONS)
+    assert result.code == 0, result.err
+    assert "listing again from the first page" in result.err
+    scopes = assert_inventory(sqlite_url, org, baseline, removed, failed={})
+    row = scopes[expired]
+    pages = math.ceil(len(truth(org, expired)) / PAGE)
+    assert (row["pages"], row["profiles"], row["complete"]) == (
+        1 + pages,
+        len(truth(org, expired)),
+        True,
+    )
+    assert_history_consistent(sqlite_url)
 
 
 def test_endless_throttling_uses_every_attempt(

@@ -29,7 +29,7 @@ from collector.simulator import (
     revise_flow,
 )
 
-from ..support import Cli, as_json, fetch
+from ..support import Cli, as_json, execute, fetch
 
 REGIONS = ("us-east-1", "eu-west-1")
 Link = tuple[str, str, int, str, str | None]  # flow ARN, role, position, name, profile ARN
@@ -298,6 +298,41 @@ def test_only_new_and_changed_flows_are_described(
     )
     assert status == [{"flow_status": "Suspended"}]
     assert_flow_history_consistent(inventory_url)
+
+
+def test_flows_described_long_ago_are_described_again_without_a_new_version(
+    database_url: str, org: Organization, sim: Simulator, cli: Cli
+) -> None:
+    """A flow whose last description is older than `--describe-max-age` is described again
+    although its ListFlows entry is unchanged: a change only DescribeFlow shows (a new
+    status message) becomes a version; an unchanged one only moves `described_at`."""
+    assert cli.collect(database_url, sim, REGIONS).code == 0
+    (key, changed), (_, same) = org.all_items(FLOWS)[:2]
+    old = datetime(2020, 1, 1, tzinfo=UTC)
+    for arn in (changed["flowArn"], same["flowArn"]):
+        assert fetch(database_url, "SELECT 1 AS one FROM flows WHERE flow_arn = :a", a=arn)
+        postgres_or_sqlite_update(database_url, arn, old)
+    # What only DescribeFlow says: its ListFlows definition has no such member.
+    org.put(FLOWS, *key, {**changed, "flowStatusMessage": "credentials expired"})
+    sim.stats.reset()
+    assert cli.collect(database_url, sim, REGIONS, "--describe-max-age", "86400").code == 0
+    assert sim.stats.count("appflow", "DescribeFlow") == 2
+    chains = versions(database_url)
+    assert chains[changed["flowArn"]] == ["created", "updated"]
+    assert chains[same["flowArn"]] == ["created"]
+    for arn in (changed["flowArn"], same["flowArn"]):
+        (row,) = fetch(database_url, "SELECT described_at FROM flows WHERE flow_arn = :a", a=arn)
+        assert as_time(row["described_at"]) > old
+    sim.stats.reset()
+    assert cli.collect(database_url, sim, REGIONS).code == 0
+    assert sim.stats.count("appflow", "DescribeFlow") == 0
+
+
+def postgres_or_sqlite_update(url: str, arn: str, described: datetime) -> None:
+    """Date a flow's last description back, as if it were made long ago."""
+    # SQLite keeps UTC text, PostgreSQL timestamptz.
+    stamp = described if url.startswith("postgresql") else described.strftime("%Y-%m-%d %H:%M:%S")
+    execute(url, "UPDATE flows SET described_at = :t WHERE flow_arn = :a", t=stamp, a=arn)
 
 
 # --- links over time ------------------------------------------------------------------------------

@@ -199,18 +199,70 @@ def test_partition_without_appflow_is_refused_up_front(sqlite_url: str, cli: Cli
 def test_region_not_in_the_partition_is_refused_before_the_database(
     sqlite_url: str, cli: Cli
 ) -> None:
-    """A well-formed region AppFlow does not have exits 2 naming it and the known regions,
-    with no database file and no run row."""
+    """A region of another partition's form (China's, for credentials of `aws`) exits 2
+    naming it and the known regions, with no database file and no run row."""
     org = generate_organization(seed=5, accounts=2, regions=(HOME,))
     with Simulator(org) as sim:
         result = cli.run(
-            ["run", "--database-url", sqlite_url, "--regions", "us-east-1,us-east-7"], sim.env()
+            ["run", "--database-url", sqlite_url, "--regions", "us-east-1,cn-north-1"], sim.env()
         )
     assert result.code == 2
     lines = result.err.strip().splitlines()
     assert len(lines) == 1, result.err
-    assert "region 'us-east-7' is not an AppFlow region (known: af-south-1," in lines[0]
+    assert "region 'cn-north-1' is not an AppFlow region (known: af-south-1," in lines[0]
     assert not Path(sqlite_url.removeprefix("sqlite:///")).exists()
+
+
+NEWER = "eu-central-2"  # a region of `aws` that botocore's data does not list for AppFlow
+
+
+def test_a_region_newer_than_the_endpoint_data_is_tried(sqlite_url: str, cli: Cli) -> None:
+    """A region of the partition's form that botocore's AppFlow endpoint data does not list
+    is tried, with one warning, and collected where AppFlow answers; `--regions all` still
+    lists the data's regions only."""
+    org = generate_organization(
+        seed=8, accounts=2, regions=(HOME, NEWER), empty_fraction=0.0, opt_in_fraction=0.0
+    )
+    for account in org.account_list():
+        account.enabled_opt_in_regions.add(NEWER)
+        org.put(
+            PROFILES,
+            account.id,
+            NEWER,
+            make_sim_profile("Slack", "zurich", account.id, NEWER, random.Random(3)),
+        )
+    with Simulator(org) as sim:
+        result = cli.collect(sqlite_url, sim, (HOME, NEWER))
+        everywhere = cli.collect(sqlite_url, sim, "all")
+    assert result.code == 0, result.err
+    assert result.err.count(f"region {NEWER} is not one botocore's endpoint data lists") == 1
+    assert set(scope_rows(sqlite_url, NEWER).values()) == {("succeeded", None)}
+    stored = fetch(
+        sqlite_url, "SELECT count(*) AS n FROM connector_profiles WHERE region = :r", r=NEWER
+    )
+    assert stored == [{"n": len(org.account_list())}]
+    assert everywhere.code == 0, everywhere.err
+    regions = {r["region"] for r in fetch(sqlite_url, "SELECT region FROM collection_scopes")}
+    assert len(regions - {NEWER}) == 16
+
+
+def test_a_newer_region_that_does_not_answer_is_region_unreachable(
+    sqlite_url: str, cli: Cli
+) -> None:
+    """A region of the partition's form where AppFlow does not answer (its endpoint does not
+    exist) fails its scopes as `region_unreachable`, saying why; a typo of a known region is
+    named in the warning."""
+    org = generate_organization(seed=9, accounts=1, regions=(HOME,), opt_in_fraction=0.0)
+    with Simulator(org) as sim:
+        result = cli.collect(sqlite_url, sim, (HOME, "us-east-11"), "--max-attempts", "1")
+    assert result.code == 1
+    assert "did you mean us-east-1?" in result.err
+    assert set(scope_rows(sqlite_url, "us-east-11").values()) == {("failed", "region_unreachable")}
+    (row,) = fetch(
+        sqlite_url,
+        "SELECT error_message FROM collection_scopes WHERE region = 'us-east-11' LIMIT 1",
+    )
+    assert "is not in botocore's AppFlow endpoint data" in row["error_message"]
 
 
 def test_all_regions_come_from_the_endpoint_data(sqlite_url: str, cli: Cli) -> None:
@@ -250,13 +302,14 @@ def test_fips_with_a_region_without_fips_endpoint_is_refused(sqlite_url: str, cl
 
 def test_role_name_with_an_iam_path(sqlite_url: str, cli: Cli) -> None:
     """`--role-name team/Reader` assumes `arn:aws:iam::<account>:role/team/Reader`; the same
-    name without its path is refused by STS, as IAM would."""
+    name without its path is refused by STS, as IAM would (in every account, the caller's
+    own too: it is not collected with the caller's credentials here)."""
     org = generate_organization(seed=8, accounts=2, regions=(HOME,), empty_fraction=0.0)
     org.member_role_path = "/team/"
     base = ["run", "--database-url", sqlite_url, "--organization", "--regions", HOME]
     with Simulator(org) as sim:
         with_path = cli.run([*base, "--role-name", f"team/{ROLE}"], sim.env())
-        without = cli.run([*base, "--role-name", ROLE], sim.env())
+        without = cli.run([*base, "--role-name", ROLE, "--no-caller-credentials"], sim.env())
     assert with_path.code == 0, with_path.err
     assert without.code == 1
     runs = fetch(

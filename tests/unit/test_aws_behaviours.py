@@ -6,7 +6,9 @@ The clock and the random source are injected: no test sleeps.
 from __future__ import annotations
 
 import itertools
+import logging
 import os
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -16,13 +18,20 @@ from typing import Any, cast
 import anyio
 import anyio.lowlevel
 import pytest
+from aiobotocore.session import AioSession
 from botocore import exceptions as boto
 
 from collector._aws import Aws, AwsClients, AwsOptions, RetryPolicy
 from collector._aws.credentials import AssumedRoles, MemberRole
 from collector._aws.errors import credential_error, retry_after, translate
 from collector._aws.pacing import AccountPacer
-from collector._aws.partitions import appflow_regions, check_regions, partition_of
+from collector._aws.partitions import (
+    RegionCheck,
+    appflow_regions,
+    check_regions,
+    has_fips_endpoint,
+    partition_of,
+)
 from collector._aws.regions import RegionStatus
 from collector._aws.retry import Attempts, call_with_retries
 from collector._config import Settings
@@ -241,11 +250,32 @@ def test_regions_come_from_the_endpoint_data() -> None:
 
 def test_check_regions_expands_all_and_names_the_unknown() -> None:
     """`all` is the partition's list; a region outside it is one line naming it."""
-    assert check_regions(("all",), ("a-b-1", "c-d-2"), False, "--regions") == ("a-b-1", "c-d-2")
+    assert check_regions(("all",), ("a-b-1", "c-d-2"), "--regions").regions == ("a-b-1", "c-d-2")
     with pytest.raises(ConfigError, match=r"region 'x-y-3' is not an AppFlow region \(known"):
-        check_regions(("x-y-3",), ("a-b-1",), False, "--regions")
+        check_regions(("x-y-3",), ("a-b-1",), "--regions")
     with pytest.raises(ConfigError, match="with a FIPS endpoint"):
-        check_regions(("x-y-3",), ("a-b-1",), True, "--regions")
+        check_regions(("x-y-3",), ("a-b-1",), "--regions", fips=True)
+
+
+def test_a_region_newer_than_the_endpoint_data_is_tried_with_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A region of the partition's form that the data does not list is kept, remembered as
+    unlisted and named in a warning; a typo of a known one says which; under FIPS, or of
+    another form, it is refused."""
+    pattern = re.compile(r"^(us|eu|ap)\-\w+\-\d+$")
+    known = ("eu-west-1", "us-east-1")
+    caplog.set_level(logging.WARNING, logger="collector")
+    checked = check_regions(("eu-central-9", "us-east-1"), known, "--regions", pattern=pattern)
+    assert checked == RegionCheck(("eu-central-9", "us-east-1"), frozenset({"eu-central-9"}))
+    assert "eu-central-9 is not one botocore's endpoint data lists" in caplog.text
+    typo = check_regions(("eu-west-11",), known, "--regions", pattern=pattern)
+    assert typo.unlisted == {"eu-west-11"}
+    assert "did you mean eu-west-1?" in caplog.text
+    with pytest.raises(ConfigError, match="did you mean us-east-1"):
+        check_regions(("us-east-1x",), known, "--regions", pattern=pattern)
+    with pytest.raises(ConfigError, match="with a FIPS endpoint"):
+        check_regions(("eu-central-9",), known, "--regions", fips=True, pattern=pattern)
 
 
 def test_role_arns_use_the_partition_and_the_path() -> None:
@@ -422,3 +452,50 @@ def test_sts_clients_use_regional_endpoints_whatever_the_aws_config_says(
         return found
 
     assert anyio.run(endpoints) == {"https://sts.us-east-1.amazonaws.com"}
+
+
+def test_fips_goes_only_to_fips_endpoints_that_exist(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under AWS_USE_FIPS_ENDPOINT, STS and EC2 clients use a FIPS endpoint where botocore's
+    endpoint data has one, and the region's standard endpoint elsewhere: never a FIPS host
+    name the data does not have (STS has FIPS endpoints in four US regions only)."""
+    for name in [name for name in os.environ if name.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    monkeypatch.setenv("AWS_USE_FIPS_ENDPOINT", "true")
+    endpoints = AioSession().get_component("data_loader").load_data("endpoints")
+    (aws,) = [p for p in endpoints["partitions"] if p["partition"] == "aws"]
+    fips_hosts = {
+        variant["hostname"]
+        for service in ("sts", "ec2")
+        for endpoint in aws["services"][service]["endpoints"].values()
+        for variant in endpoint.get("variants", [])
+        if "fips" in variant.get("tags", [])
+    }
+    regions = ("us-east-1", "us-west-2", "ca-central-1", "eu-west-1", "ap-southeast-2")
+
+    async def hosts() -> dict[tuple[str, str], str]:
+        async with AwsClients(AwsOptions()) as clients:
+            return {
+                (service, region): str(
+                    (await clients.base_client(service, region)).meta.endpoint_url
+                )
+                for service in ("sts", "ec2")
+                for region in regions
+            }
+
+    found = anyio.run(hosts)
+    assert found[("sts", "us-east-1")] == "https://sts-fips.us-east-1.amazonaws.com"
+    assert found[("sts", "eu-west-1")] == "https://sts.eu-west-1.amazonaws.com"
+    assert found[("ec2", "ca-central-1")] == "https://ec2-fips.ca-central-1.amazonaws.com"
+    assert found[("ec2", "eu-west-1")] == "https://ec2.eu-west-1.amazonaws.com"
+    for url in found.values():
+        host = url.removeprefix("https://")
+        assert "-fips." not in host or host in fips_hosts, host
+    for region in aws["regions"]:
+        for service in ("sts", "ec2"):
+            variants = aws["services"][service]["endpoints"].get(region, {}).get("variants", [])
+            listed = any("fips" in v.get("tags", []) for v in variants)
+            assert has_fips_endpoint(endpoints, service, region) == listed, (service, region)

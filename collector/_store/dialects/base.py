@@ -10,6 +10,16 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 
+class HeldLock(Protocol):
+    """A run lock being held."""
+
+    async def ensure(self) -> None:
+        """Make sure it is still held after the database was away (a restart releases a
+        PostgreSQL advisory lock with its connection): take it again, or `DatabaseError` if
+        another run took it meanwhile."""
+        ...
+
+
 class Dialect(Protocol):
     """One database: how to connect, upsert, sort, lock and read its errors."""
 
@@ -33,7 +43,7 @@ class Dialect(Protocol):
         """Make a connection refuse writes."""
         ...
 
-    def run_lock(self, engine: AsyncEngine, name: str) -> AbstractAsyncContextManager[None]:
+    def run_lock(self, engine: AsyncEngine, name: str) -> AbstractAsyncContextManager[HeldLock]:
         """Hold lock `name` for a block, or raise `DatabaseError` at once if it is held."""
         ...
 

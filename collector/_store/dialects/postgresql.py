@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import ssl
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from ..._config.database_url import SSL_FILES, TLS_PARAMETERS
 from ..._errors import ConfigError, DatabaseError
+from .base import HeldLock
 from .schema_owner import check_schema_owner, foreign_objects_query, refuse_foreign
 
 
@@ -47,25 +49,15 @@ class PostgreSQL:
         await conn.execution_options(postgresql_readonly=True)
 
     @asynccontextmanager
-    async def run_lock(self, engine: AsyncEngine, name: str) -> AsyncIterator[None]:
+    async def run_lock(self, engine: AsyncEngine, name: str) -> AsyncIterator[HeldLock]:
         # A session-level advisory lock on a dedicated connection: the server releases it
         # when that connection ends, so a killed run never blocks the next.
-        key = lock_key(name)
-        async with engine.connect() as conn:
-            locked = (await conn.execute(sa.select(sa.func.pg_try_advisory_lock(key)))).scalar()
-            await conn.commit()
-            if not locked:
-                raise DatabaseError(
-                    f"another collector run holds the lock '{name}' on this database"
-                )
-            try:
-                yield
-            finally:
-                try:
-                    await conn.execute(sa.select(sa.func.pg_advisory_unlock(key)))
-                    await conn.commit()
-                except (SQLAlchemyError, OSError):
-                    pass  # the connection is gone, and the server released the lock with it
+        held = _AdvisoryLock(engine, name)
+        await held.take()
+        try:
+            yield held
+        finally:
+            await held.release()
 
     @asynccontextmanager
     async def migration_lock(
@@ -129,6 +121,60 @@ class PostgreSQL:
 
     def missing(self, engine: AsyncEngine) -> bool:
         return False  # connecting tells; it never creates a database
+
+
+class _AdvisoryLock:
+    """A session advisory lock held on a connection of its own."""
+
+    def __init__(self, engine: AsyncEngine, name: str) -> None:
+        self._engine = engine
+        self._name = name
+        self._key = lock_key(name)
+        self._conn: AsyncConnection | None = None
+
+    async def take(self) -> None:
+        conn = await self._engine.connect()
+        try:
+            if not await _try_lock(conn, self._key):
+                raise DatabaseError(
+                    f"another collector run holds the lock '{self._name}' on this database"
+                )
+        except BaseException:
+            await conn.close()
+            raise
+        self._conn = conn
+
+    async def ensure(self) -> None:
+        conn = self._conn
+        if conn is not None:
+            try:
+                await conn.execute(sa.select(1))
+                await conn.commit()
+                return
+            except (SQLAlchemyError, OSError):
+                # The server restarted or failed over: the lock went with the connection.
+                await _closed(conn)
+        self._conn = None
+        try:
+            await self.take()
+        except DatabaseError as error:
+            raise DatabaseError(f"{error}: it was taken while the database was away") from None
+
+    async def release(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            await conn.execute(sa.select(sa.func.pg_advisory_unlock(self._key)))
+            await conn.commit()
+        except (SQLAlchemyError, OSError):
+            pass  # the connection is gone, and the server released the lock with it
+        await _closed(conn)
+
+
+async def _closed(conn: AsyncConnection) -> None:
+    with contextlib.suppress(SQLAlchemyError, OSError):  # already gone
+        await conn.close()
 
 
 MIGRATION_LOCK_POLL = 0.2

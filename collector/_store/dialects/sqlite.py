@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from ..._errors import ConfigError, DatabaseError
 from ..._files import LinkedFileError, ensure_private, open_private, refuse_link
+from .base import HeldLock
 
 SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
 """The files SQLite keeps beside a database, named after it."""
@@ -43,10 +44,10 @@ class SQLite:
         await conn.exec_driver_sql("PRAGMA query_only = ON")
 
     @asynccontextmanager
-    async def run_lock(self, engine: AsyncEngine, name: str) -> AsyncIterator[None]:
+    async def run_lock(self, engine: AsyncEngine, name: str) -> AsyncIterator[HeldLock]:
         # The kernel releases an flock when the process ends, however it ends.
         with _FileLock(Path(f"{database_file(engine)}.{name}.lock")):
-            yield
+            yield _FileHeld()
 
     @asynccontextmanager
     async def migration_lock(
@@ -188,3 +189,10 @@ class _FileLock:
             # Closing releases the lock; the file stays, harmless and reused.
             os.close(self._fd)
             self._fd = None
+
+
+class _FileHeld:
+    """An flock: the database being away (it is a file) cannot release it."""
+
+    async def ensure(self) -> None:
+        return None
