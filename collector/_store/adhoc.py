@@ -8,9 +8,11 @@ is not valid SQL, is the user's error: `ConfigError`, exit 2.
 
 from __future__ import annotations
 
+import sqlite3
 from contextlib import contextmanager
 from typing import Any
 
+import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncResult
@@ -22,11 +24,16 @@ from .errors import one_line
 Row = Any
 
 
+# What the database (or its driver, before SQLAlchemy wraps it) says of a statement it
+# refuses or cannot run; not the failures of the connection itself.
+_REFUSALS = (DBAPIError, StatementError, asyncpg.PostgresError, sqlite3.Error)
+
+
 @contextmanager
 def _refused() -> Any:
     try:
         yield
-    except (DBAPIError, StatementError) as exc:
+    except _REFUSALS as exc:
         raise ConfigError(f"the database refused the query: {one_line(exc)}") from None
 
 
