@@ -262,7 +262,9 @@ def _history(args: argparse.Namespace, settings: Settings) -> int:
         if resource is None:
             return _none_found(f"no versions of {arn} in the inventory")
         rows = _diff(resource, versions) if args.diff else versions
-        await print_rows(Rows(columns, _listed(rows)), output, columns)
+        await print_rows(
+            Rows(columns, _listed(rows)), output, columns, spare=("run_id", "valid_to")
+        )
         return ExitCode.OK
 
     return read(settings, work)

@@ -198,9 +198,18 @@ def table_width(out: TextIO) -> int | None:
 
 
 async def print_rows(
-    rows: Rows, output: Output, columns: Sequence[str] | None = None, out: TextIO | None = None
+    rows: Rows,
+    output: Output,
+    columns: Sequence[str] | None = None,
+    out: TextIO | None = None,
+    *,
+    spare: Sequence[str] | None = None,
 ) -> int:
-    """Stream `rows` to `out` (stdout) as `output` says; the number of rows printed."""
+    """Stream `rows` to `out` (stdout) as `output` says; the number of rows printed.
+
+    `spare` are the columns a table may leave out to fit the terminal, the first first
+    (None: `droppable`'s choice; never those `--columns` named).
+    """
     stream = out or sys.stdout
     fmt = output.format_for(stream)
     shown = tuple(columns or rows.columns)
@@ -211,7 +220,7 @@ async def print_rows(
         raw=output.raw,
         width=None if output.wide else table_width(stream),
         headers=output.headers,
-        droppable=() if output.columns else droppable(shown),
+        droppable=() if output.columns else (droppable(shown) if spare is None else spare),
     )
     count = 0
     # Closed however the printing ends (a reader gone, say), so no cursor is left open.

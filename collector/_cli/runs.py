@@ -88,7 +88,7 @@ def run_runs(args: argparse.Namespace) -> int:
                 return ExitCode.PARTIAL
             rows = inventory.run_scopes(run_id)
         columns = chosen_columns(output, rows.columns, rows.columns)
-        await print_rows(rows, output, columns)
+        await print_rows(rows, output, columns, spare=("run_label", "shard"))
         return ExitCode.OK
 
     return read(settings, work)

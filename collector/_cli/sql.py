@@ -53,7 +53,7 @@ def run_sql(args: argparse.Namespace) -> int:
         rows = await inventory.query(sql)
         async with aclosing(rows):
             columns = chosen_columns(output, rows.columns, rows.columns)
-            await print_rows(rows, output, columns)
+            await print_rows(rows, output, columns, spare=())
         return ExitCode.OK
 
     return read(settings, work)
