@@ -83,7 +83,10 @@ def check_lines(report: CheckReport, settings: Settings) -> list[str]:
         )
     else:
         lines.append(f"FAIL  credentials: {shown_message(report.aws_error or '')}")
-    if report.caller is not None:
+    if report.caller is not None and report.aws_error is not None:
+        # What stopped the check after the caller was known: regions, OUs, accounts.
+        lines.append(f"FAIL  configuration: {shown_message(report.aws_error)}")
+    elif report.caller is not None:
         lines += _accounts_lines(report, settings)
         lines += _role_lines(report)
         lines += _listing_lines(report)

@@ -15,6 +15,7 @@ import stat
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -205,15 +206,11 @@ def _changes(args: argparse.Namespace, settings: Settings) -> int:
             run_id = await inventory.find_run(args.run)
             if run_id is None:
                 return _none_found(f"no run {args.run} in the inventory")
-            selected = Selection(**{**_fields(where), "run_id": run_id})
+            selected = replace(where, run_id=run_id)
         await print_rows(inventory.changes(resource, since, until, selected, columns), output)
         return ExitCode.OK
 
     return read(settings, work)
-
-
-def _fields(selection: Selection) -> dict[str, Any]:
-    return {name: getattr(selection, name) for name in Selection.__dataclass_fields__}
 
 
 def _none_found(message: str) -> int:

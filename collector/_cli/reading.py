@@ -75,7 +75,7 @@ def add_output_options(parser: argparse.ArgumentParser, *, default: str | None =
 def output_of(args: argparse.Namespace) -> Output:
     return Output(
         fmt=args.format,
-        columns=_list(args.columns) or None,
+        columns=list_option(args.columns) or None,
         wide=args.wide,
         headers=not args.no_headers,
         raw=args.raw,
@@ -126,18 +126,18 @@ def add_resource_option(parser: argparse.ArgumentParser | Any, help: str | None 
     )
 
 
-def _list(given: str | Sequence[str] | None) -> tuple[str, ...]:
+def list_option(given: str | Sequence[str] | None) -> tuple[str, ...]:
     """Values given as `A,B` or repeated (or both), each once, in order."""
     items = [given] if isinstance(given, str) else list(given or ())
     return tuple(dict.fromkeys(v.strip() for item in items for v in item.split(",") if v.strip()))
 
 
 def accounts_of(args: argparse.Namespace) -> tuple[str, ...]:
-    return tuple(check_account_id(a) for a in _list(args.accounts))
+    return tuple(check_account_id(a) for a in list_option(args.accounts))
 
 
 def regions_of(args: argparse.Namespace) -> tuple[str, ...]:
-    regions = _list(args.regions)
+    regions = list_option(args.regions)
     for region in regions:
         if not REGION_SYNTAX.fullmatch(region):
             raise ConfigError(f"--regions: {region!r} is not a region name (like us-east-1)")
@@ -147,7 +147,7 @@ def regions_of(args: argparse.Namespace) -> tuple[str, ...]:
 def resources_of(args: argparse.Namespace) -> tuple[Resource, ...]:
     """The resources `--resources` names (empty: not given)."""
     found = []
-    for name in _list(args.resources):
+    for name in list_option(args.resources):
         try:
             found.append(resource_named(name))
         except KeyError:
@@ -165,10 +165,6 @@ def resource_of(args: argparse.Namespace) -> Resource:
     if len(found) > 1:
         raise ConfigError(f"{args.command} reads one resource at a time: give --resources once")
     return found[0] if found else RESOURCES[0]
-
-
-def list_option(given: str | Sequence[str] | None) -> tuple[str, ...]:
-    return _list(given)
 
 
 def chosen_columns(

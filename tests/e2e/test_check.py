@@ -298,3 +298,22 @@ def test_the_dry_run_in_json_lists_every_account(
     assert {a for a, plan in accounts.items() if plan["left_out"] == "another shard than 0/3"} == (
         others
     )
+
+
+def test_a_configuration_only_aws_can_judge_is_named(
+    org: Organization, sim: Simulator, cli: Cli, tmp_path: Path
+) -> None:
+    """An OU the organization does not have stops the check as it would stop the run (exit
+    2), and the check says why after naming the caller."""
+    url = f"sqlite:///{tmp_path / 'inventory.db'}"
+    missing = f"ou-{org.root_id[2:]}-zzzzzzzz"
+    result = cli.run(
+        check_args(url, "--role-name", ROLE, "--organizational-units", missing), sim.env()
+    )
+    assert result.code == 2, result.out + result.err
+    lines = result.out.splitlines()
+    assert lines[0].startswith("ok    credentials:")
+    assert lines[1] == (
+        f"FAIL  configuration: {missing} is not an OU or the root of this organization"
+    )
+    assert lines[-1].startswith("a run would stop at once")
