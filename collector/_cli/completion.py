@@ -27,6 +27,7 @@ KNOWN_VALUES: dict[str, tuple[str, ...]] = {
     "--status": tuple(str(s) for s in RunStatus),
 }
 FILE_METAVARS = frozenset({"FILE", "PATH"})
+DESCRIBED = 90
 
 
 def add_completion_command(commands: argparse._SubParsersAction[Any]) -> None:
@@ -122,9 +123,13 @@ def _options(parser: argparse.ArgumentParser) -> Iterator[Opt]:
 
 
 def _plain(text: str) -> str:
-    """Help text fit for any shell's description: one line, no quoting characters."""
-    text = re.sub(r"\[[^]]*\]", "", text.replace("%%", "%"))
-    return re.sub(r"[\s`'\"\\$:\[\]]+", " ", text).strip()[:80]
+    """Help text fit for any shell's description: one line of at most `DESCRIBED`
+    characters (cut at a word), without quoting characters (an apostrophe is typographic)."""
+    text = re.sub(r"\[[^]]*\]", "", text.replace("%%", "%")).replace("'", "\u2019")
+    text = re.sub(r"[\s`\"\\$:\[\]]+", " ", text).strip()
+    if len(text) <= DESCRIBED:
+        return text
+    return text[:DESCRIBED].rsplit(" ", 1)[0].rstrip(",;") + "…"
 
 
 # --- bash --------------------------------------------------------------------------------------
