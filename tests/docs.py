@@ -158,11 +158,11 @@ def _usage_token(token: str) -> str | None:
 
 
 _COMMAND_START = re.compile(
-    r"^\s*(?:(?:[A-Z_][A-Z0-9_]*=\S*|[\d*/,-]+)\s+)*"
+    r"^\s*(?:\$\s+)?(?:(?:[A-Z_][A-Z0-9_]*=\S*|[\d*/,-]+)\s+)*"
     r"(?:collector|\.venv/bin/collector|python3? -m collector(?:\.simulator)?)(?:\s|$)"
 )
-"""A command line: the program first, after `VAR=value` settings or a crontab entry's five
-time fields."""
+"""A command line: the program first, after a console's `$ ` prompt, `VAR=value` settings or
+a crontab entry's five time fields."""
 
 
 def _command_in(text: str, page: str) -> Command | None:
@@ -203,4 +203,31 @@ def commands() -> list[Command]:
             command = _command_in(part, path.name)
             if command is not None:
                 found.append(command)
+    return found
+
+
+@dataclass(frozen=True)
+class Example:
+    """A command a console block shows (`$ collector ...`) and the output shown under it."""
+
+    command: Command
+    output: tuple[str, ...]
+
+
+def console_examples(name: str) -> list[Example]:
+    """The `$ collector ...` lines of a page's console blocks, each with the lines under it
+    up to the next prompt."""
+    found: list[Example] = []
+    for block in code_blocks(page_text(name), name):
+        if block.lang != "console":
+            continue
+        current: Command | None = None
+        output: list[str] = []
+        for line in [*_shell_lines(block.text), "$"]:
+            if line.startswith("$"):
+                if current is not None:
+                    found.append(Example(current, tuple(output)))
+                current, output = _command_in(line, name), []
+            elif line.strip():
+                output.append(line)
     return found

@@ -8,7 +8,8 @@ So for the whole session (and every process a test starts, which inherits the en
 - `HOME` is an empty folder of the session's own, and `TMPDIR` another (pytest's `tmp_path`
   folders included), both under one private folder removed when the suite passes;
 - every `AWS_*`, `PG*`, `XDG_*` and proxy variable of the caller is removed, and so is every
-  `COLLECTOR_*` one but the test harness's own (`COLLECTOR_TEST_*`, `COLLECTOR_SOAK_*`);
+  `COLLECTOR_*` one but the test harness's own (`COLLECTOR_TEST_*`, `COLLECTOR_SOAK_*`), and
+  the terminal's size (`COLUMNS`, `LINES`: xdist's workers set them, and tables fit them);
 - `AWS_CONFIG_FILE` and `AWS_SHARED_CREDENTIALS_FILE` name empty files, and instance
   metadata is disabled. A test that needs a profile or a config file writes its own.
 
@@ -31,12 +32,15 @@ ROOT_VARIABLE = "COLLECTOR_TEST_SEALED_ROOT"
 _KEPT_PREFIXES = ("COLLECTOR_TEST_", "COLLECTOR_SOAK_")
 _REMOVED_PREFIXES = ("AWS_", "PG", "XDG_", "COLLECTOR_")
 _PROXIES = {"http_proxy", "https_proxy", "all_proxy", "no_proxy"}
+_TERMINAL = {"COLUMNS", "LINES"}
 
 
 def _removed(name: str) -> bool:
     if name.startswith(_KEPT_PREFIXES):
         return False
-    return name.startswith(_REMOVED_PREFIXES) or name.lower() in _PROXIES
+    return (
+        name.startswith(_REMOVED_PREFIXES) or name.lower() in _PROXIES or name in _TERMINAL
+    )
 
 
 @dataclass

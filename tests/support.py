@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import itertools
 import json
+import logging
 import os
 import shutil
 import socket
@@ -85,15 +86,29 @@ def collector_command(*args: str) -> list[str]:
 def run_main(args: Sequence[str], env: Mapping[str, str]) -> int:
     """`collector ARGS` in this process with `env` set, as cron would run it; the exit code.
 
-    Whatever the command sets in the environment (the demo points it at its simulator) is
-    undone afterwards, as the end of a process would undo it."""
+    Whatever the command sets in the environment (the demo points it at its simulator) and
+    in logging is undone afterwards, as the end of a process would undo it: a handler left on
+    the root logger would write to this test's closed capture from another test's threads."""
     saved = dict(os.environ)
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    levels = {
+        name: logger.level
+        for name, logger in logging.root.manager.loggerDict.items()
+        if isinstance(logger, logging.Logger)
+    }
     try:
         os.environ.update(env)
         return main(list(args))
     finally:
         os.environ.clear()
         os.environ.update(saved)
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        for name, logger in logging.root.manager.loggerDict.items():
+            if isinstance(logger, logging.Logger):
+                logger.setLevel(levels.get(name, logging.NOTSET))
+        logging.captureWarnings(False)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from .clients import AwsClients, AwsOptions
 from .credentials import acting_as
 from .listing import KnownRecords, ListingPlan, list_resource
 from .organizations import OrganizationCalls, organization_accounts
+from .probe import probe_listing
 from .retry import Attempts, RetryPolicy, call_with_retries
 
 __all__ = [
@@ -27,4 +28,5 @@ __all__ = [
     "list_resource",
     "open_aws",
     "organization_accounts",
+    "probe_listing",
 ]

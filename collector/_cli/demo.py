@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import os
 import random
+import shlex
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -20,9 +21,15 @@ import anyio
 from .._config import Settings, load_settings, parse_database_url
 from .._errors import ConfigError
 from .._model.resource import Link
-from .._model.resources import LINKS
+from .._model.resources import LINKS, PROFILES
 from .._model.run import ExitCode, RunResult
-from .._service import Reader, Rows, is_labelled_inventory, open_inventory, run_collection
+from .._service import (
+    Reader,
+    Rows,
+    is_labelled_inventory,
+    open_inventory,
+    run_collection,
+)
 from ..simulator import Faults, MutationSummary, Simulator, generate_organization, mutate
 from .escape import escape_control
 from .render import TableWriter
@@ -32,35 +39,55 @@ ROLE_NAME = "AppFlowInventoryReader"
 # database, the only kind it removes to start afresh.
 DEMO_RUN_LABEL = "demo"
 
-SQL_TO_TRY = """\
--- Which Salesforce profiles point at a sandbox?
-SELECT p.account_id, p.region, p.connector_profile_name
-FROM connector_profiles p
-JOIN connector_profile_properties pp USING (connector_profile_arn)
-WHERE p.deleted_at IS NULL AND pp.connector = 'Salesforce'
-  AND pp.path = 'isSandboxEnvironment' AND pp.value = 'true';
 
--- What changed in the last 7 days?
-SELECT v.valid_from, v.change_type, p.account_id, p.connector_profile_name, v.changed_fields
-FROM connector_profile_versions v JOIN connector_profiles p USING (connector_profile_arn)
-WHERE v.valid_from >= datetime('now', '-7 days') ORDER BY v.valid_from DESC;
-
--- Which private connections failed to provision, and why?
-SELECT account_id, region, connector_profile_name, private_connection_failure_cause
-FROM connector_profiles WHERE private_connection_status = 'FAILED' AND deleted_at IS NULL;
-
--- Which profiles does no flow use?
-SELECT p.account_id, p.region, p.connector_profile_name
-FROM connector_profiles p
-WHERE p.deleted_at IS NULL
-  AND NOT EXISTS (SELECT 1 FROM flow_connector_profiles l JOIN flows f USING (flow_arn)
-                  WHERE l.connector_profile_arn = p.connector_profile_arn
-                    AND f.deleted_at IS NULL);
-
--- Which flows break if this profile's credentials rotate?
-SELECT f.flow_name, f.flow_status, l.role
-FROM flow_connector_profiles l JOIN flows f USING (flow_arn)
-WHERE l.connector_profile_name = 'salesforce-prod' AND f.deleted_at IS NULL;"""
+def sql_to_try(used_profile: str) -> list[tuple[str, str]]:
+    """Questions and the SQL answering them, each with an answer on the demo's data;
+    `used_profile` names a profile some flows use."""
+    quoted = used_profile.replace("'", "''")
+    return [
+        (
+            "How many profiles of each connector type?",
+            "SELECT connector_type, count(*) AS profiles FROM connector_profiles\n"
+            "WHERE deleted_at IS NULL GROUP BY connector_type ORDER BY profiles DESC",
+        ),
+        (
+            "Which Salesforce profiles point at a sandbox?",
+            "SELECT p.account_id, p.region, p.connector_profile_name\n"
+            "FROM connector_profiles p\n"
+            "JOIN connector_profile_properties pp USING (connector_profile_arn)\n"
+            "WHERE p.deleted_at IS NULL AND pp.connector = 'Salesforce'\n"
+            "  AND pp.path = 'isSandboxEnvironment' AND pp.value = 'true'",
+        ),
+        (
+            "What changed in the last 7 days?",
+            "SELECT v.valid_from, v.change_type, p.account_id, p.connector_profile_name,\n"
+            "       v.changed_fields\n"
+            "FROM connector_profile_versions v JOIN connector_profiles p "
+            "USING (connector_profile_arn)\n"
+            "WHERE v.valid_from >= datetime('now', '-7 days') ORDER BY v.valid_from DESC",
+        ),
+        (
+            "Which private connections are there, and are they provisioned?",
+            "SELECT account_id, region, connector_profile_name, private_connection_status\n"
+            "FROM connector_profiles WHERE connection_mode = 'Private' AND deleted_at IS NULL",
+        ),
+        (
+            "Which profiles does no flow use?",
+            "SELECT p.account_id, p.region, p.connector_profile_name\n"
+            "FROM connector_profiles p\n"
+            "WHERE p.deleted_at IS NULL\n"
+            "  AND NOT EXISTS (SELECT 1 FROM flow_connector_profiles l JOIN flows f "
+            "USING (flow_arn)\n"
+            "                  WHERE l.connector_profile_arn = p.connector_profile_arn\n"
+            "                    AND f.deleted_at IS NULL)",
+        ),
+        (
+            f"Which flows break if the credentials of {used_profile} rotate?",
+            "SELECT f.account_id, f.region, f.flow_name, f.flow_status, l.role\n"
+            "FROM flow_connector_profiles l JOIN flows f USING (flow_arn)\n"
+            f"WHERE l.connector_profile_name = '{quoted}' AND f.deleted_at IS NULL",
+        ),
+    ]
 
 
 def run_demo(database_url: str, accounts: int) -> int:
@@ -154,19 +181,56 @@ async def _report(database_url: str, second: RunResult) -> None:
         print(await _table(inventory.profile_counts("account_id")))
         print("\nProfiles per connector type:")
         print(await _table(inventory.profile_counts("connector_type")))
+        updated: dict[str, Any] | None = None
         for resource in second.resources:
+            rows = inventory.run_changes(resource, second.run_id)
+            changes = await _rows(rows)
             print(f"\nWhat changed between the passes ({resource.versions}):")
-            print(await _table(inventory.run_changes(resource, second.run_id), _shorten))
+            shortened = [{k: _shorten(v) for k, v in row.items()} for row in changes]
+            print(_rendered(shortened, rows.columns))
+            if resource is PROFILES:
+                updated = next((r for r in changes if r["change_type"] == "updated"), None)
+        used = ""
         for link in LINKS:
-            await _report_link(inventory, link)
+            most_used = await _report_link(inventory, link)
+            if link.target is PROFILES and most_used:
+                used = most_used
+    _suggest(database_url, updated, used)
+
+
+def _suggest(database_url: str, updated: dict[str, Any] | None, used_profile: str) -> None:
+    """The read commands and SQL to try next, each with an answer on this database."""
+    url = shlex.quote(database_url)
     path = escape_control(database_url.removeprefix("sqlite:///"))
-    print(f"\nThe inventory is in {path}. Try:\n")
-    print(f"  sqlite3 {path}\n")
-    print(SQL_TO_TRY)
+    lines = [
+        "",
+        f"The inventory is in {path}. Read it with the collector (or export "
+        f"COLLECTOR_DATABASE_URL={url} and leave out --database-url):",
+        "",
+        f"  collector show --database-url {url}",
+        f"  collector show --database-url {url} --connector-type Salesforce",
+        f"  collector changes --database-url {url} --run last",
+        f"  collector runs --database-url {url}",
+    ]
+    if updated is not None:
+        name = shlex.quote(updated[PROFILES.name_column])
+        lines.append(
+            f"  collector history --database-url {url} {name} "
+            f"--accounts {updated['account_id']} --regions {updated['region']} --diff"
+        )
+    print("\n".join(escape_control(line) for line in lines))
+    print(
+        "\nand SQL, with `collector query --database-url "
+        f'{escape_control(url)} "SELECT ..."` or `sqlite3 {path}`:'
+    )
+    for question, sql in sql_to_try(used_profile):
+        text = "\n".join(escape_control(line) for line in f"-- {question}\n{sql};".splitlines())
+        print(f"\n{text}")
 
 
-async def _report_link(inventory: Reader, link: Link) -> None:
-    """Which records name each target of `link`, and which name one that does not exist."""
+async def _report_link(inventory: Reader, link: Link) -> str:
+    """Which records name each target of `link`, and which name one that does not exist;
+    returns the name of the most used target ("" if none is used)."""
     owners, target = link.owner, link.target
     rows = inventory.link_usage(link)
     usage = await _rows(rows)
@@ -178,6 +242,8 @@ async def _report_link(inventory: Reader, link: Link) -> None:
     print(_rendered(usage[:8], rows.columns))
     print(f"\n{owners.title.capitalize()} naming a {target.singular} that does not exist:")
     print(await _table(inventory.unresolved_links(link)))
+    used = [row for row in usage if row[owners.name]]
+    return str(used[0][target.name_column]) if used else ""
 
 
 async def _rows(rows: Rows) -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from .._config import redact_secrets
+from .._model.failures import FailureTally
 from .._model.scopes import ScopeOutcome, ScopeStatus
 from .escape import escape_control
 
@@ -18,8 +19,11 @@ _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
 # The AWS SDK and its HTTP stack: at DEBUG they log signed requests and whole responses
 # (AssumeRole's among them), so they stay at WARNING unless `--debug-aws` asks for them.
 AWS_LOGGERS = ("botocore", "aiobotocore", "urllib3", "aiohttp")
-# Other libraries' chatter, shown with -v.
-LIBRARY_LOGGERS = ("alembic", "sqlalchemy", "asyncio")
+# Other libraries' chatter, shown with -vv.
+LIBRARY_LOGGERS = ("alembic", "sqlalchemy", "asyncio", "aiosqlite", "asyncpg")
+# The collector's own events: every scope, and the run's plan and end. Shown in JSON logs
+# (pipelines count them) and with -v; text logs otherwise show failures only.
+EVENT_LOGGERS = ("collector.scope", "collector.run")
 
 
 class RedactingFilter(logging.Filter):
@@ -62,14 +66,22 @@ class TextFormatter(logging.Formatter):
 
     Control characters are written as escapes, so text from AWS can neither drive the
     terminal nor start a line that looks like a log line of its own; an exception's
-    traceback follows on indented lines.
+    traceback follows on indented lines. With `fields`, a record's extra fields (an event's
+    counts: pages, attempts, records per resource) follow the message as `name=value`.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, fields: bool = False) -> None:
         super().__init__("%(asctime)s %(levelname)s %(message)s")
+        self._fields = fields
 
     def format(self, record: logging.LogRecord) -> str:
-        record.message = escape_control(record.getMessage())
+        message = record.getMessage()
+        if self._fields:
+            extra = {k: v for k, v in vars(record).items() if k not in _STANDARD}
+            message += "".join(
+                f" {key}={value}" for key, value in extra.items() if value is not None
+            )
+        record.message = escape_control(message)
         record.asctime = self.formatTime(record, self.datefmt)
         line = self.formatMessage(record)
         if record.exc_info and not record.exc_text:
@@ -101,21 +113,25 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(
-    log_format: str, verbose: bool, stream: TextIO | None = None, *, debug_aws: bool = False
+    log_format: str, verbose: int, stream: TextIO | None = None, *, debug_aws: bool = False
 ) -> None:
     """Text logs by default, JSON lines with `json`, every record through `RedactingFilter`.
 
-    Library chatter stays at WARNING; `verbose` shows the collector's debug lines and the
-    database libraries'; `debug_aws` the AWS SDK's (requests and responses, still masked).
+    Library chatter stays at WARNING. `verbose` 1 (`-v`) shows the collector's own events and
+    debug lines, with their counts; 2 (`-vv`) the database libraries' debug lines too;
+    `debug_aws` the AWS SDK's (requests and responses, still masked). JSON logs carry every
+    scope's event whatever the verbosity, and Python's warnings as JSON lines too.
     """
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.addFilter(RedactingFilter())
-    handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
+    json_logs = log_format == "json"
+    handler.setFormatter(JsonFormatter() if json_logs else TextFormatter(fields=verbose >= 1))
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    root.setLevel(logging.DEBUG if verbose >= 2 else logging.INFO)
+    logging.getLogger("collector").setLevel(logging.DEBUG if verbose >= 1 else logging.INFO)
     for noisy in LIBRARY_LOGGERS:
-        logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
+        logging.getLogger(noisy).setLevel(logging.DEBUG if verbose >= 2 else logging.WARNING)
     for aws in AWS_LOGGERS:
         logging.getLogger(aws).setLevel(logging.DEBUG if debug_aws else logging.WARNING)
     # botocore logs a failed credential refresh with its traceback; the collector reports
@@ -128,16 +144,23 @@ def configure_logging(
     ):
         logging.getLogger(chatty).setLevel(logging.DEBUG if debug_aws else logging.CRITICAL)
     # Text logs carry failures only; JSON logs carry every scope for pipelines to count.
-    scope_level = logging.INFO if (verbose or log_format == "json") else logging.WARNING
-    logging.getLogger("collector.scope").setLevel(scope_level)
+    event_level = logging.INFO if (verbose >= 1 or json_logs) else logging.WARNING
+    for events in EVENT_LOGGERS:
+        logging.getLogger(events).setLevel(event_level)
+    # A warning Python itself prints (a deprecation, say) must not be the one line of
+    # stderr that is not JSON.
+    logging.captureWarnings(json_logs)
 
 
 class Progress:
-    """A live progress line on a terminal; silent when the stream is not a terminal."""
+    """A live progress line on a terminal; silent when the stream is not a terminal (or
+    when `enabled` is false: JSON logs have no room for a line that is not JSON)."""
 
-    def __init__(self, stream: TextIO | None = None, interval: float = 0.2) -> None:
+    def __init__(
+        self, stream: TextIO | None = None, interval: float = 0.2, *, enabled: bool = True
+    ) -> None:
         self._stream = stream or sys.stderr
-        self._enabled = self._stream.isatty()
+        self._enabled = enabled and self._stream.isatty()
         self._interval = interval
         self._last = 0.0
         self.total = 0
@@ -179,3 +202,23 @@ class Progress:
             self._last = now
             self._stream.write("\r\x1b[K" + self.line())
             self._stream.flush()
+
+
+run_log = logging.getLogger("collector.run")
+
+
+class RunWatch:
+    """What the CLI watches of a run (a `RunObserver`): the progress line, the failures
+    grouped by cause for the summary, and the `run_planned` event."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.tally = FailureTally()
+
+    def planned(self, scopes: int) -> None:
+        run_log.info("planned %d scopes", scopes, extra={"event": "run_planned", "scopes": scopes})
+        self.progress.planned(scopes)
+
+    def finished(self, outcome: ScopeOutcome) -> None:
+        self.tally.add(outcome)
+        self.progress.finished(outcome)

@@ -1,7 +1,10 @@
-"""Rows for people and programs: aligned tables, JSON, JSON lines, CSV; the run summary.
+"""Rows for people and programs: aligned tables, tab-separated values, JSON, JSON lines, CSV.
 
-Times are ISO-8601 UTC; JSON objects have sorted keys, so SQLite and PostgreSQL (whose jsonb
-reorders keys) print the same document.
+Every read command takes the same formats (`FORMATS`). Times are ISO-8601 UTC; JSON objects
+have sorted keys, so SQLite and PostgreSQL (whose jsonb reorders keys) print the same
+document. Tables fit the terminal they are shown on (cells cut with `…`) unless `wide`;
+table, TSV and CSV cells show control characters as escapes, and TSV and CSV cells that a
+spreadsheet would read as formulas get a leading `'` unless `raw`.
 """
 
 from __future__ import annotations
@@ -12,13 +15,17 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol, TextIO
 
-from .._config import redact_secrets
-from .._errors import truncated
-from .._model.run import CHANGE_TYPES, RunResult
 from .._model.wire import iso_utc
 from .escape import escape_control, neutralize_formula
 
 Row = Mapping[Any, Any]  # a result row by column name (RowMapping)
+
+FORMATS = ("table", "tsv", "json", "jsonl", "csv")
+"""The output formats of every read command."""
+ELLIPSIS = "…"
+# A column is never cut narrower than this to fit a table on the terminal.
+MIN_COLUMN = 8
+GAP = "  "
 
 
 class Writer(Protocol):
@@ -29,12 +36,27 @@ class Writer(Protocol):
     def close(self) -> None: ...
 
 
-def writer_for(fmt: str, columns: Sequence[str], out: TextIO, *, csv_raw: bool = False) -> Writer:
-    """The writer of format `fmt`; `csv_raw` turns off CSV's formula neutralization."""
+def writer_for(  # noqa: PLR0913 - one argument per output option
+    fmt: str,
+    columns: Sequence[str],
+    out: TextIO,
+    *,
+    raw: bool = False,
+    width: int | None = None,
+    headers: bool = True,
+    droppable: Sequence[str] = (),
+) -> Writer:
+    """The writer of format `fmt`: `raw` turns off TSV's and CSV's formula neutralization,
+    `width` is the widest a table may be (None: as wide as it needs; `droppable` columns
+    may be left out to fit it), `headers` whether the table, TSV and CSV start with the
+    column names."""
+    if fmt == "table":
+        return TableWriter(columns, out, width=width, headers=headers, droppable=droppable)
+    if fmt == "tsv":
+        return TsvWriter(columns, out, raw=raw, headers=headers)
     if fmt == "csv":
-        return CsvWriter(columns, out, raw=csv_raw)
+        return CsvWriter(columns, out, raw=raw, headers=headers)
     writers: dict[str, Callable[[Sequence[str], TextIO], Writer]] = {
-        "table": TableWriter,
         "json": JsonWriter,
         "jsonl": JsonLinesWriter,
     }
@@ -42,22 +64,107 @@ def writer_for(fmt: str, columns: Sequence[str], out: TextIO, *, csv_raw: bool =
 
 
 class TableWriter:
-    """Aligned columns under a header; it must see every row first to know the widths."""
+    """Aligned columns under a header; it must see every row first to know the widths.
 
-    def __init__(self, columns: Sequence[str], out: TextIO, indent: str = "") -> None:
+    With `width`, a table wider than that is made to fit: the `droppable` columns are left
+    out first (in that order, as few as needed; `left_out` names them), then the widest
+    columns are cut (never below `MIN_COLUMN`), their cut cells ending in `…`.
+    """
+
+    def __init__(  # noqa: PLR0913 - the table's shape, each a keyword but the first three
+        self,
+        columns: Sequence[str],
+        out: TextIO,
+        indent: str = "",
+        *,
+        width: int | None = None,
+        headers: bool = True,
+        droppable: Sequence[str] = (),
+    ) -> None:
         self._columns = columns
         self._out = out
         self._indent = indent
+        self._width = width
+        self._headers = headers
+        self._droppable = droppable
         self._lines: list[list[str]] = [list(columns)]
+        self.left_out: list[str] = []
 
     def row(self, row: Row) -> None:
         self._lines.append([_table_cell(row[c]) for c in self._columns])
 
     def close(self) -> None:
         widths = [max(len(line[i]) for line in self._lines) for i in range(len(self._columns))]
-        for line in self._lines:
-            cells = (cell.ljust(width) for cell, width in zip(line, widths, strict=True))
-            self._out.write(self._indent + "  ".join(cells).rstrip() + "\n")
+        kept = list(range(len(self._columns)))
+        if self._width is not None:
+            kept, widths = fitted(
+                self._columns, widths, self._width - len(self._indent), self._droppable
+            )
+            self.left_out = [c for i, c in enumerate(self._columns) if i not in kept]
+        for line in self._lines[0 if self._headers else 1 :]:
+            cells = (
+                _cut(line[i], width).ljust(width) for i, width in zip(kept, widths, strict=True)
+            )
+            self._out.write(self._indent + GAP.join(cells).rstrip() + "\n")
+        self._out.flush()
+
+
+def fitted(
+    columns: Sequence[str], widths: Sequence[int], limit: int, droppable: Sequence[str] = ()
+) -> tuple[list[int], list[int]]:
+    """The columns kept (their indexes) and their widths, so the table fits in `limit`:
+    `droppable` columns left out in that order while it is too wide, then every column
+    wider than some cap cut to it (the cap as large as fits, at least `MIN_COLUMN`)."""
+    kept = list(range(len(columns)))
+
+    def total(chosen: list[int], cap: int) -> int:
+        return sum(min(widths[i], cap) for i in chosen) + len(GAP) * (len(chosen) - 1)
+
+    largest = max(widths, default=0)
+    for name in droppable:
+        if total(kept, largest) <= limit:
+            break
+        if name in columns and len(kept) > 1:
+            kept.remove(columns.index(name))
+    cap = largest
+    while cap > MIN_COLUMN and total(kept, cap) > limit:
+        cap -= 1
+    return kept, [min(widths[i], cap) for i in kept]
+
+
+def _cut(cell: str, width: int) -> str:
+    return cell if len(cell) <= width else cell[: max(0, width - 1)] + ELLIPSIS
+
+
+class TsvWriter:
+    """Tab-separated values: a header, then one line per row, nothing aligned or cut.
+
+    What a pipe gets by default. Empty for NULL, JSON text for lists and objects; a tab,
+    newline or other control character in a value is written as an escape (`\\t`), so
+    each row is one line of exactly one cell per column.
+    """
+
+    def __init__(
+        self, columns: Sequence[str], out: TextIO, *, raw: bool = False, headers: bool = True
+    ) -> None:
+        self._columns = columns
+        self._out = out
+        self._cell: Callable[[Any], str] = _escaped_cell if raw else _safe_csv_cell
+        self._started = not headers
+
+    def row(self, row: Row) -> None:
+        self._header()
+        self._out.write("\t".join(self._cell(row[c]) for c in self._columns) + "\n")
+
+    def close(self) -> None:
+        self._header()
+        self._out.flush()
+
+    def _header(self) -> None:
+        # Written with the first row, as CSV's: a query that fails prints nothing at all.
+        if not self._started:
+            self._out.write("\t".join(escape_control(c) for c in self._columns) + "\n")
+            self._started = True
 
 
 class JsonWriter:
@@ -75,6 +182,7 @@ class JsonWriter:
 
     def close(self) -> None:
         self._out.write("\n]\n" if self._count else "[]\n")
+        self._out.flush()
 
 
 class JsonLinesWriter:
@@ -99,14 +207,16 @@ class CsvWriter:
     (starting with `=`, `+`, `-`, `@`) gets a leading `'`; `raw` writes cells as stored.
     """
 
-    def __init__(self, columns: Sequence[str], out: TextIO, *, raw: bool = False) -> None:
+    def __init__(
+        self, columns: Sequence[str], out: TextIO, *, raw: bool = False, headers: bool = True
+    ) -> None:
         self._columns = columns
         self._out = out
         self._csv = csv.writer(out, lineterminator="\n")
         # csv quotes a cell holding "\n" but not one holding a bare "\r", which readers take
         # for the end of the row: such rows are written with every cell quoted.
         self._quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
-        self._started = False
+        self._started = not headers
         self._cell: Callable[[Any], str] = _csv_cell if raw else _safe_csv_cell
 
     def row(self, row: Row) -> None:
@@ -159,37 +269,3 @@ def _table_cell(value: Any) -> str:
     if isinstance(value, list) and all(isinstance(item, str) for item in value):
         return escape_control(",".join(value))
     return _escaped_cell(value)
-
-
-def format_summary(result: RunResult, seconds: float) -> str:
-    """The end-of-run summary a person reads in cron mail or a job log."""
-    scopes = result.scopes
-    lines = [
-        f"run {result.run_id} {result.status} in {seconds:.1f}s: "
-        f"{sum(scopes.values())} scopes ({scopes['succeeded']} succeeded, "
-        f"{scopes['failed']} failed, {scopes['skipped']} skipped); "
-        f"{result.requests} requests, {result.retries} retries"
-    ]
-    for resource in result.resources:
-        counts = result.count(resource)
-        changes = ", ".join(f"{counts[kind]} {kind}" for kind in CHANGE_TYPES)
-        lines.append(f"{resource.name}: {counts['seen']} seen; {changes}")
-    if result.skips:
-        skipped = ", ".join(f"{n} {code}" for code, n in sorted(result.skips.items()))
-        lines.append(f"skipped on purpose: {skipped}")
-    if result.error:
-        lines.append(f"error: {_shown(result.error)}")
-    for outcome in sorted(result.failures, key=lambda o: o.scope)[:50]:
-        lines.append(
-            f"  failed {outcome.scope.account_id} {outcome.scope.region} "
-            f"{outcome.error_code}: {_shown(str(outcome.error_message))}"
-        )
-    if len(result.failures) > 50:
-        lines.append(f"  ... and {len(result.failures) - 50} more (see collection_scopes)")
-    # Every field of every line, whoever wrote it, is escaped: one line stays one line.
-    return "\n".join(escape_control(line) for line in lines)
-
-
-def _shown(message: str) -> str:
-    """An error message from AWS or a driver, masked and cut to a length fit for a line."""
-    return truncated(redact_secrets(message))

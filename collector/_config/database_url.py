@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl, unquote
 
 from .._errors import ConfigError
 from .redaction import redact_secrets
+from .suggest import closest
 
 # SQLAlchemy's own URL pattern (sqlalchemy.engine.url._parse_url), so both agree on the parts.
 _URL = re.compile(
@@ -40,6 +41,7 @@ SSL_FILES = ("sslrootcert", "sslcert", "sslkey")
 TLS_PARAMETERS = ("sslmode", *SSL_FILES)
 
 BACKENDS = ("sqlite", "postgresql")
+_SCHEMES = {"sqlite": "sqlite:///", "postgresql": "postgresql://", "postgres": "postgresql://"}
 _ACCEPTED_DRIVERS = {
     "sqlite": {None, "aiosqlite", "pysqlite"},
     "postgresql": {None, "asyncpg", "psycopg2", "psycopg"},
@@ -86,8 +88,10 @@ def parse_database_url(text: str) -> DatabaseUrl:
     dialect, _, driver = match["name"].partition("+")
     backend = "postgresql" if dialect == "postgres" else dialect
     if backend not in BACKENDS:
+        near = closest(backend.lower(), (*BACKENDS, "postgres"), cutoff=0.6)
+        hint = f" (did you mean {_SCHEMES[near]}?)" if near else ""
         raise ConfigError(
-            f"database URL uses {backend!r}; supported are sqlite:/// and postgresql://"
+            f"database URL uses {backend!r}; supported are sqlite:/// and postgresql://{hint}"
         )
     if (driver or None) not in _ACCEPTED_DRIVERS[backend]:
         raise ConfigError(f"database driver {driver!r} is not supported for {backend}")

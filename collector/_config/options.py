@@ -12,6 +12,16 @@ from typing import Any
 
 from .._errors import ConfigError
 from .._model.resources import RESOURCES
+from .durations import DURATION_FORMS, parse_duration
+
+GROUPS = {
+    "scope": "what to collect",
+    "aws": "AWS: roles, pacing, retries and timeouts",
+    "database": "the database",
+    "output": "logs, metrics and the run's result",
+    "operation": "scheduling: deadlines, shards and labels",
+}
+"""The groups `--help` shows the options in, in this order, with their titles."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,28 +32,39 @@ class Option:
     (`COLLECTOR_MAX_ATTEMPTS`) and the TOML key (`max_attempts`).
     """
 
-    kind: str  # "str", "int", "float", "bool" or "list"
+    kind: str  # "str", "int", "float", "bool", "list" or "duration" (seconds)
     help: str
     metavar: str | None = None
     repeatable: bool = False
+    group: str = "scope"
+    """One of `GROUPS`."""
 
     @staticmethod
     def flag(name: str) -> str:
         return "--" + name.replace("_", "-")
 
+    @staticmethod
+    def variable(name: str) -> str:
+        return ENV_PREFIX + name.upper()
+
+
+ENV_PREFIX = "COLLECTOR_"
 
 OPTIONS: dict[str, Option] = {
     "database_url": Option(
         "str",
-        "SQLAlchemy URL: sqlite:///inventory.db or "
-        "postgresql://user@host/db?sslmode=verify-full (default sqlite:///collector.db; "
-        "keep passwords off the command line: --database-url-file, PGPASSWORD)",
+        "SQLAlchemy URL: sqlite:///inventory.db or postgresql://user@host/db?sslmode=verify-full "
+        "(keep passwords off the command line: --database-url-file, PGPASSWORD)",
         "URL",
+        group="database",
     ),
     # Database secrets kept off the command line: the URL read from a file (a mounted
     # Kubernetes Secret, say), instead of --database-url.
     "database_url_file": Option(
-        "str", "read the database URL from this file (instead of --database-url)", "PATH"
+        "str",
+        "read the database URL from this file (instead of --database-url)",
+        "PATH",
+        group="database",
     ),
     "accounts": Option("list", "accounts to collect, 12-digit ids", "ID,..."),
     "organization": Option("bool", "discover the accounts with Organizations ListAccounts"),
@@ -54,77 +75,112 @@ OPTIONS: dict[str, Option] = {
     "exclude_organizational_units": Option(
         "list", "with --organization: not accounts under these OUs, recursively", "OU,..."
     ),
-    "role_name": Option("str", "role to assume in each account, optionally PATH/NAME", "NAME"),
-    "external_id": Option("str", "external id for AssumeRole", "ID"),
-    "regions": Option("list", "AppFlow regions to list (default all)", "R,...|all"),
-    "concurrency": Option("int", "scopes listed at once (default 100)", "N"),
-    "max_attempts": Option("int", "attempts per API call, first included (default 5)", "N"),
+    "role_name": Option(
+        "str", "role to assume in each account, optionally PATH/NAME", "NAME", group="aws"
+    ),
+    "external_id": Option("str", "external id for AssumeRole", "ID", group="aws"),
+    "regions": Option("list", "AppFlow regions to list", "R,...|all"),
+    "concurrency": Option("int", "scopes listed at once", "N", group="aws"),
+    "max_attempts": Option("int", "attempts per API call, first included", "N", group="aws"),
     "connector_type": Option("str", "targeted refresh: only this connector type", "T"),
     "profile_name": Option(
         "list", "targeted refresh: only this profile (repeatable)", "NAME", repeatable=True
     ),
-    "connect_timeout": Option("float", "TCP connect timeout (default 10)", "SECONDS"),
-    "read_timeout": Option("float", "read timeout per request (default 30)", "SECONDS"),
+    "connect_timeout": Option("duration", "TCP connect timeout", "DURATION", group="aws"),
+    "read_timeout": Option("duration", "read timeout per request", "DURATION", group="aws"),
     "deadline": Option(
-        "float", "stop the whole run after this long, recorded as interrupted", "SECONDS"
+        "duration",
+        "stop the whole run after this long, recorded as interrupted",
+        "DURATION",
+        group="operation",
     ),
-    "log_format": Option("str", "text (default) or json: one JSON object per line", "FORMAT"),
-    "metrics_file": Option("str", "write Prometheus metrics (textfile collector) here", "PATH"),
-    "shard": Option("str", "collect only shard INDEX of COUNT (accounts split by hash)", "I/N"),
-    "run_label": Option("str", "label grouping the runs of one scheduled pass", "LABEL"),
+    "log_format": Option(
+        "str",
+        "text, or json: one JSON object per line on stdout and stderr",
+        "FORMAT",
+        group="output",
+    ),
+    "metrics_file": Option(
+        "str", "write Prometheus metrics (textfile collector) here", "PATH", group="output"
+    ),
+    "shard": Option(
+        "str",
+        "collect only shard INDEX of COUNT (accounts split by hash)",
+        "I/N",
+        group="operation",
+    ),
+    "run_label": Option(
+        "str", "label grouping the runs of one scheduled pass", "LABEL", group="operation"
+    ),
     "pushgateway_url": Option(
-        "str", "push the run's metrics to this Prometheus Pushgateway, grouped by shard", "URL"
+        "str",
+        "push the run's metrics to this Prometheus Pushgateway, grouped by shard",
+        "URL",
+        group="output",
     ),
     "schema": Option(
         "str",
         "PostgreSQL only: keep the inventory's tables in this schema (created if missing)",
         "NAME",
+        group="database",
     ),
     "organization_role_arn": Option(
-        "str", "with --organization: make the Organizations calls as this role", "ARN"
+        "str", "with --organization: make the Organizations calls as this role", "ARN", group="aws"
     ),
     "connector_label": Option(
         "str", "targeted refresh: only profiles of this custom connector label", "LABEL"
     ),
     # A ceiling per account, whatever the concurrency.
     "account_rate": Option(
-        "float", "at most this many AWS requests per second per account (default 20)", "N"
+        "float", "at most this many AWS requests per second per account", "N", group="aws"
     ),
     # What one scope may hold in memory, and the Pushgateway's credentials.
     "scope_budget_mib": Option(
         "int",
         "MiB of AWS responses one (account, region) scope may read; over it the scope fails "
-        "as too_large (default 32)",
+        "as too_large",
         "MIB",
+        group="aws",
     ),
     "pushgateway_token_file": Option(
-        "str", "push with the bearer token held in this file (https only)", "PATH"
+        "str", "push with the bearer token held in this file (https only)", "PATH", group="output"
     ),
     "pushgateway_basic_auth_file": Option(
-        "str", "push with basic auth, USER:PASSWORD held in this file (https only)", "PATH"
+        "str",
+        "push with basic auth, USER:PASSWORD held in this file (https only)",
+        "PATH",
+        group="output",
     ),
     "describe_max_age": Option(
-        "float",
+        "duration",
         "describe a flow or custom connector again once its description is older than this, "
-        "even if its listing shows no change (default 86400: a day)",
-        "SECONDS",
+        "even if its listing shows no change",
+        "DURATION",
     ),
     "database_patience": Option(
-        "float",
+        "duration",
         "during a run, wait this long for a database that is away (a restart, a failover) "
-        "before giving up with exit 3 (default 120; 0 gives up at once)",
-        "SECONDS",
+        "before giving up with exit 3 (0 gives up at once)",
+        "DURATION",
+        group="database",
     ),
     "no_caller_credentials": Option(
         "bool",
         "when the member role cannot be assumed in the caller's own account, fail its scopes "
         "rather than collect it with the caller's credentials",
+        group="aws",
     ),
     "resources": Option(
         "list",
         f"resources to list: {', '.join(r.name for r in RESOURCES)} (default all; a targeted "
         "refresh of profiles lists the others only if named here)",
         "R,...",
+    ),
+    "summary_file": Option(
+        "str",
+        "write the run's result (the run_finished event, JSON) to this file when it ends",
+        "PATH",
+        group="output",
     ),
 }
 OPTION_KINDS = {name: option.kind for name, option in OPTIONS.items()}
@@ -147,6 +203,8 @@ def coerce(name: str, value: Any, where: str) -> Any:
         return _boolean(value, where)
     if kind in ("int", "float"):
         return _number(kind, value, where)
+    if kind == "duration":
+        return _duration(value, where)
     if not isinstance(value, str):
         raise ConfigError(f"{where} must be a string, not {value!r}")
     return value
@@ -172,3 +230,14 @@ def _number(kind: str, value: Any, where: str) -> int | float:
         return int(value) if kind == "int" else float(value)
     except (TypeError, ValueError):
         raise ConfigError(f"{where} must be {what}, not {value!r}") from None
+
+
+def _duration(value: Any, where: str) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return parse_duration(value)
+        except ValueError:
+            pass
+    raise ConfigError(f"{where} must be a duration: {DURATION_FORMS}; not {value!r}")

@@ -90,6 +90,7 @@ class Settings:
     scope_budget_mib: int = 32
     pushgateway_token_file: str | None = None
     pushgateway_basic_auth_file: str | None = None
+    summary_file: str | None = None
 
     @property
     def filtered(self) -> bool:
@@ -110,6 +111,16 @@ class Settings:
             if account == account_id:
                 return regions
         return self.regions
+
+
+def option_default(name: str) -> str | None:
+    """The default of option `name` as `--help` shows it (None: unset unless given)."""
+    value = Settings.__dataclass_fields__[name].default
+    if value is None or value == () or value is False:
+        return None
+    if isinstance(value, tuple):
+        return ",".join(map(str, value))
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def check_account_id(account: str, where: str = "") -> str:

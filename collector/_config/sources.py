@@ -11,11 +11,10 @@ from typing import Any
 
 from .._errors import ConfigError
 from .database_url import parse_database_url
-from .options import FILE_ONLY_KEYS, OPTION_KINDS, coerce
+from .options import ENV_PREFIX, FILE_ONLY_KEYS, OPTION_KINDS, coerce
 from .secrets import pushgateway_authorization
 from .settings import Settings, check_account_id, regions_of, validate
-
-ENV_PREFIX = "COLLECTOR_"
+from .suggest import closest
 
 
 def load_settings(
@@ -117,7 +116,12 @@ def _from_file(path: Path, names: frozenset[str]) -> dict[str, Any]:
         elif name in names:
             values[name] = coerce(name, value, f"{path}: {key}")
     if unknown:
-        raise ConfigError(f"config file {path}: unknown key(s): {', '.join(sorted(unknown))}")
+        keys = sorted(OPTION_KINDS.keys() | FILE_ONLY_KEYS)
+        named = []
+        for key in sorted(unknown):
+            match = closest(key.replace("-", "_"), keys)
+            named.append(f"{key} (did you mean {match}?)" if match else key)
+        raise ConfigError(f"config file {path}: unknown key(s): {', '.join(named)}")
     return values
 
 

@@ -206,6 +206,8 @@ class Resource:
     """What `show` prints of a record, between its scope and its ARN."""
     change_columns: tuple[str, ...]
     """What `changes` prints of a record, between its scope and its ARN."""
+    type_columns: tuple[str, ...] = ()
+    """Columns naming a connector type, which `show --connector-type` matches (any of them)."""
     children: tuple[Child, ...] = ()
     seen_columns: tuple[str, ...] = ()
     """Columns refreshed on every sighting, beside `last_seen_at` (`Record.seen`)."""

@@ -202,6 +202,26 @@ def changed_paths(
     return sorted(".".join(k) for k in keys if before.get(k) != after.get(k))
 
 
+def changed_values(
+    old: Mapping[str, Any], new: Mapping[str, Any], maps: frozenset[Path] = frozenset()
+) -> list[tuple[str, Any, Any]]:
+    """(dotted path, old value, new value) of each path `changed_paths` names, in its order;
+    a value absent on one side is None there."""
+    before = dict(_leaves(old, (), maps))
+    after = dict(_leaves(new, (), maps))
+    changed = [
+        key
+        for key in before.keys() | after.keys()
+        if canonical_json(before.get(key)) != canonical_json(after.get(key))
+        or (key in before) != (key in after)
+    ]
+    return sorted(((".".join(k), before.get(k), after.get(k)) for k in changed), key=_first)
+
+
+def _first(item: tuple[str, Any, Any]) -> str:
+    return item[0]
+
+
 def _leaves(
     node: Mapping[str, Any], prefix: Path, maps: frozenset[Path]
 ) -> Iterable[tuple[Path, Any]]:

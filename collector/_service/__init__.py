@@ -5,14 +5,37 @@ library but anyio, and never sees a library exception (the adapters translate th
 """
 
 from .collect import RunObserver, run_collection
-from .database import Reader, Rows, is_labelled_inventory, open_inventory, upgrade_database
+from .database import (
+    DatabaseStatus,
+    Reader,
+    Rows,
+    change_columns,
+    inventory_columns,
+    is_labelled_inventory,
+    open_inventory,
+    record_columns,
+    table_columns,
+    upgrade_database,
+)
+from .plan import PlannedAccount, RunPlan, plan_run
+from .preflight import CheckReport, check
 
 __all__ = [
+    "CheckReport",
+    "DatabaseStatus",
+    "PlannedAccount",
     "Reader",
     "Rows",
     "RunObserver",
+    "RunPlan",
+    "change_columns",
+    "check",
+    "inventory_columns",
     "is_labelled_inventory",
     "open_inventory",
+    "plan_run",
+    "record_columns",
     "run_collection",
+    "table_columns",
     "upgrade_database",
 ]

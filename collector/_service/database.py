@@ -4,9 +4,32 @@ from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
 
-from .._store import Reader, Rows, open_engine, open_reader, sqlite_runs_all_labelled, upgrade
+from .._store import (
+    DatabaseStatus,
+    Reader,
+    Rows,
+    change_columns,
+    inventory_columns,
+    open_engine,
+    open_reader,
+    record_columns,
+    sqlite_runs_all_labelled,
+    table_columns,
+    upgrade,
+)
 
-__all__ = ["Reader", "Rows", "is_labelled_inventory", "open_inventory", "upgrade_database"]
+__all__ = [
+    "DatabaseStatus",
+    "Reader",
+    "Rows",
+    "change_columns",
+    "inventory_columns",
+    "is_labelled_inventory",
+    "open_inventory",
+    "record_columns",
+    "table_columns",
+    "upgrade_database",
+]
 
 
 async def upgrade_database(database_url: str, schema: str | None = None) -> None:

@@ -9,24 +9,42 @@ from .engine import create_engine, open_engine
 from .lock import RunLock, migration_lock, run_lock
 from .migrate import head_revision, migrating, upgrade
 from .patience import Patience
-from .reader import Reader, Row, Rows, open_reader, read_connection, sqlite_runs_all_labelled
+from .reader import (
+    Reader,
+    Row,
+    Rows,
+    change_columns,
+    inventory_columns,
+    open_reader,
+    read_connection,
+    record_columns,
+    sqlite_runs_all_labelled,
+    table_columns,
+)
+from .status import DatabaseStatus, database_status
 from .writer import Store
 
 __all__ = [
+    "DatabaseStatus",
     "Patience",
     "Reader",
     "Row",
     "Rows",
     "RunLock",
     "Store",
+    "change_columns",
     "create_engine",
+    "database_status",
     "head_revision",
+    "inventory_columns",
     "migrating",
     "migration_lock",
     "open_engine",
     "open_reader",
     "read_connection",
+    "record_columns",
     "run_lock",
     "sqlite_runs_all_labelled",
+    "table_columns",
     "upgrade",
 ]

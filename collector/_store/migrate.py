@@ -95,3 +95,8 @@ async def _upgrade_on(connection: AsyncConnection) -> None:
         )
     if current != script.get_current_head():
         await connection.run_sync(_upgrade)
+
+
+def revision_known(revision: str) -> bool:
+    """Whether `revision` is one of this collector's migrations (else a newer one's)."""
+    return _known(ScriptDirectory.from_config(_alembic_config()), revision)

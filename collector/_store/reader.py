@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 import urllib.parse
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager, closing
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,10 +24,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from .._errors import DatabaseError
 from .._model.resource import Link, Resource
 from .._model.resources import PROFILES, RESOURCES
+from .._model.selection import Selection
+from .adhoc import user_query
 from .dialects import Dialect, dialect_named
 from .engine import create_engine
 from .errors import display_url, translated
 from .migrate import current_revision, head_revision
+from .runs import SCOPE_COLUMNS, failed_scopes, find_run, recent_runs, run_columns
 from .schema import collection_runs, metadata
 from .tables import ResourceTables, tables_of
 
@@ -37,6 +40,11 @@ BATCH = 500
 Row = Mapping[Any, Any]  # a result row by column name (RowMapping)
 
 HISTORY_COLUMNS = ("version", "change_type", "valid_from", "valid_to", "changed_fields", "run_id")
+VERSION_COLUMNS = (*HISTORY_COLUMNS, "snapshot")
+EVERYTHING = Selection()
+# A record's name, selected beside the columns asked for when a name pattern is matched here.
+_NAME = "_collector_name"
+Keep = Callable[[Row], bool]
 
 
 def inventory_columns(resource: Resource) -> tuple[str, ...]:
@@ -59,6 +67,18 @@ def change_columns(resource: Resource) -> tuple[str, ...]:
     )
 
 
+def table_columns(resource: Resource) -> tuple[str, ...]:
+    """Every column of `resource`'s table (`export`)."""
+    return tuple(column.name for column in tables_of(resource).table.columns)
+
+
+def record_columns(resource: Resource) -> tuple[str, ...]:
+    """Every column `show` and `changes` can print of `resource` (`--columns`): its table's,
+    then those of the version shown."""
+    table = table_columns(resource)
+    return (*table, *(name for name in VERSION_COLUMNS if name not in table))
+
+
 def run_change_columns(resource: Resource) -> tuple[str, ...]:
     return ("change_type", "account_id", "region", resource.name_column, "changed_fields")
 
@@ -73,6 +93,12 @@ class Rows:
     def __aiter__(self) -> AsyncIterator[Row]:
         return self.rows
 
+    async def aclose(self) -> None:
+        """Stop streaming: the cursor under the rows is closed now, not when collected."""
+        close = getattr(self.rows, "aclose", None)
+        if close is not None:
+            await close()
+
 
 class Reader:
     """The read-side queries over one read-only connection."""
@@ -85,59 +111,99 @@ class Reader:
     def changes(
         self,
         resource: Resource,
-        since: datetime,
+        since: datetime | None,
         until: datetime | None,
-        accounts: Sequence[str],
+        where: Selection = EVERYTHING,
+        columns: Sequence[str] | None = None,
     ) -> Rows:
-        """Versions of `resource` with `since <= valid_from < until`, newest first."""
+        """Versions of `resource` with `since <= valid_from < until` (either end open when
+        None) that `where` selects, newest first."""
         tables = tables_of(resource)
         v = tables.versions.c
-        columns = change_columns(resource)
+        names = tuple(columns or change_columns(resource))
         query = (
-            sa.select(*(_column(tables, name) for name in columns))
+            sa.select(*(_column(tables, name) for name in names))
             .join_from(tables.versions, tables.table, _same_record(tables))
-            .where(v.valid_from >= since)
             .order_by(
                 v.valid_from.desc(),
                 self._dialect.text_order(v[resource.key]),
                 v.version.desc(),
             )
         )
+        if since is not None:
+            query = query.where(v.valid_from >= since)
         if until is not None:
             query = query.where(v.valid_from < until)
-        return self._stream(columns, _in_accounts(query, tables, accounts))
+        if where.run_id is not None:
+            query = query.where(v.run_id == where.run_id)
+        if where.change_types:
+            query = query.where(v.change_type.in_(where.change_types))
+        query, keep = _selected(query, tables, where)
+        return self._stream(names, query, keep)
 
     async def history(self, arn: str, *, with_snapshot: bool) -> tuple[tuple[str, ...], list[Row]]:
         """Every version of the record with this ARN, whatever its resource, oldest first
         (few: read whole, not streamed)."""
         columns = HISTORY_COLUMNS + (("snapshot",) if with_snapshot else ())
-        found: list[Row] = []
+        _, found = await self.versions_of(arn)
+        return columns, found
+
+    async def versions_of(self, arn: str) -> tuple[Resource | None, list[Row]]:
+        """The resource of the record with this ARN and every version of it, oldest first,
+        with their snapshots; (None, []) for an ARN never seen."""
         for resource in RESOURCES:
             versions = tables_of(resource).versions
             query = (
-                sa.select(*(versions.c[name] for name in columns))
+                sa.select(*(versions.c[name] for name in VERSION_COLUMNS))
                 .where(versions.c[resource.key] == arn)
                 .order_by(versions.c.version)
             )
             with translated(self._engine):
-                found = list((await self._conn.execute(query)).mappings())
+                found: list[Row] = list((await self._conn.execute(query)).mappings())
             if found:
-                break
-        return columns, found
+                return resource, found
+        return None, []
+
+    async def records_named(
+        self, resources: Sequence[Resource], where: Selection
+    ) -> list[dict[str, Any]]:
+        """The records (live or deleted) of `resources` that `where` selects by name, account
+        and region: `resource`, `arn`, `account_id`, `region`, `name`, `deleted_at`."""
+        found: list[dict[str, Any]] = []
+        for resource in resources:
+            tables = tables_of(resource)
+            t = tables.table.c
+            query = sa.select(
+                t[resource.key].label("arn"),
+                t.account_id,
+                t.region,
+                t[resource.name_column].label("name"),
+                t.deleted_at,
+            ).order_by(t.account_id, t.region, self._dialect.text_order(t[resource.key]))
+            query, keep = _selected(query, tables, where)
+            with translated(self._engine):
+                rows = (await self._conn.execute(query)).mappings()
+                found += [
+                    {"resource": resource, **row} for row in rows if keep is None or keep(row)
+                ]
+        return found
 
     def inventory(
         self,
         resource: Resource,
         as_of: datetime | None,
-        accounts: Sequence[str],
+        where: Selection = EVERYTHING,
         *,
         with_snapshot: bool,
+        columns: Sequence[str] | None = None,
     ) -> Rows:
-        """The records of `resource` that existed at `as_of` (None: now), with the version
-        valid then."""
+        """The records of `resource` that existed at `as_of` (None: now) and that `where`
+        selects, with the version valid then."""
         tables = tables_of(resource)
         t, v = tables.table.c, tables.versions.c
-        names = inventory_columns(resource) + (("snapshot",) if with_snapshot else ())
+        names = tuple(columns or inventory_columns(resource)) + (
+            ("snapshot",) if with_snapshot and "snapshot" not in (columns or ()) else ()
+        )
         query = sa.select(*(_column(tables, name) for name in names)).join_from(
             tables.table, tables.versions, _same_record(tables)
         )
@@ -156,15 +222,26 @@ class Reader:
             self._dialect.text_order(t[resource.name_column]),
             self._dialect.text_order(t[resource.key]),
         )
-        return self._stream(names, _in_accounts(query, tables, accounts))
+        query, keep = _selected(query, tables, where)
+        return self._stream(names, query, keep)
 
-    def export(self, resource: Resource, *, include_deleted: bool) -> Rows:
-        """Every column of `resource`'s table, by ARN; deleted records only if asked."""
+    def export(
+        self,
+        resource: Resource,
+        *,
+        include_deleted: bool,
+        columns: Sequence[str] | None = None,
+    ) -> Rows:
+        """Every column (or `columns`) of `resource`'s table, by ARN; deleted records only
+        if asked."""
         tables = tables_of(resource)
-        query = sa.select(tables.table).order_by(self._dialect.text_order(tables.arn))
+        names = tuple(columns or (column.name for column in tables.table.columns))
+        query = sa.select(*(tables.table.c[name] for name in names)).order_by(
+            self._dialect.text_order(tables.arn)
+        )
         if not include_deleted:
             query = query.where(tables.table.c.deleted_at.is_(None))
-        return self._stream(tuple(column.name for column in tables.table.columns), query)
+        return self._stream(names, query)
 
     def link_usage(self, link: Link) -> Rows:
         """Each live target of `link` with the number of live records naming it (0:
@@ -206,6 +283,32 @@ class Reader:
         columns = ("account_id", "region", link.owner.name_column, link.name)
         return self._stream(columns, query)
 
+    async def runs(
+        self, *, limit: int, since: datetime | None, statuses: Sequence[str] = ()
+    ) -> Rows:
+        """The latest runs, newest first, with what each listed, wrote and failed."""
+        with translated(self._engine):
+            found = await recent_runs(
+                self._conn, RESOURCES, limit=limit, since=since, statuses=statuses
+            )
+        return Rows(run_columns(RESOURCES), _listed(found))
+
+    async def find_run(self, ref: str) -> str | None:
+        """The id of the run `ref` names (`last`, an id, or its start); None if none."""
+        with translated(self._engine):
+            return await find_run(self._conn, ref)
+
+    def run_scopes(self, run_id: str) -> Rows:
+        """The scopes of one run that failed or were skipped, with their errors."""
+        return self._stream(SCOPE_COLUMNS, failed_scopes(run_id))
+
+    async def query(self, sql: str) -> Rows:
+        """The result of a statement of the user's own, which the database keeps from
+        writing; `ConfigError` if it refuses the statement."""
+        with translated(self._engine):
+            columns, rows = await user_query(self._conn, sql)
+        return Rows(columns, rows)
+
     def profile_counts(self, by: str) -> Rows:
         """Current profiles counted by `account_id` (in account order) or `connector_type`
         (largest first)."""
@@ -231,14 +334,22 @@ class Reader:
         )
         return self._stream(columns, query)
 
-    def _stream(self, columns: tuple[str, ...], query: sa.Select[Any]) -> Rows:
-        return Rows(columns, self._rows(query.execution_options(yield_per=BATCH)))
+    def _stream(
+        self, columns: tuple[str, ...], query: sa.Select[Any], keep: Keep | None = None
+    ) -> Rows:
+        return Rows(columns, self._rows(query.execution_options(yield_per=BATCH), keep))
 
-    async def _rows(self, query: sa.Select[Any]) -> AsyncIterator[Row]:
+    async def _rows(self, query: sa.Select[Any], keep: Keep | None = None) -> AsyncIterator[Row]:
         with translated(self._engine):
             async with self._conn.stream(query) as result:
                 async for row in result.mappings():
-                    yield row
+                    if keep is None or keep(row):
+                        yield row
+
+
+async def _listed(rows: list[dict[str, Any]]) -> AsyncIterator[Row]:
+    for row in rows:
+        yield row
 
 
 def _link_tables(link: Link) -> tuple[sa.Table, sa.FromClause, sa.Table]:
@@ -259,10 +370,35 @@ def _same_record(tables: ResourceTables) -> sa.ColumnElement[bool]:
     return tables.versions.c[key] == tables.table.c[key]
 
 
-def _in_accounts(
-    query: sa.Select[Any], tables: ResourceTables, accounts: Sequence[str]
-) -> sa.Select[Any]:
-    return query.where(tables.table.c.account_id.in_(accounts)) if accounts else query
+def _selected(
+    query: sa.Select[Any], tables: ResourceTables, where: Selection
+) -> tuple[sa.Select[Any], Keep | None]:
+    """`query` narrowed to what `where` selects of the record's own columns, and a test of
+    each row for what SQL cannot say alike on every database (a name pattern)."""
+    t = tables.table.c
+    if where.accounts:
+        query = query.where(t.account_id.in_(where.accounts))
+    if where.regions:
+        query = query.where(t.region.in_(where.regions))
+    if where.connector_types:
+        query = query.where(
+            sa.or_(*(t[c].in_(where.connector_types) for c in tables.resource.type_columns))
+        )
+    if where.name is None:
+        return query, None
+    name = t[tables.resource.name_column]
+    if not where.name_is_pattern:
+        return query.where(name == where.name), None
+    # SQLite's LIKE ignores case and PostgreSQL's does not: LIKE narrows by the literal
+    # prefix on both, and the pattern itself is matched here, case-sensitively.
+    prefix = where.name_prefix
+    if prefix:
+        query = query.where(name.like(_like_literal(prefix) + "%", escape="\\"))
+    return query.add_columns(name.label(_NAME)), lambda row: where.name_matches(row[_NAME])
+
+
+def _like_literal(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 @asynccontextmanager
@@ -287,7 +423,9 @@ async def read_connection(
         if dialect_named(engine.dialect.name).missing(engine):
             # Connecting to a missing SQLite file would create it: a read must leave none.
             raise DatabaseError(
-                f"database {display_url(engine)} does not exist; run `collector db upgrade` first"
+                f"database {display_url(engine)} does not exist: choose the inventory to read "
+                "with --database-url (or COLLECTOR_DATABASE_URL), or run `collector db upgrade` "
+                "first to start an empty one"
             )
         with translated(engine):
             conn = await engine.connect()

@@ -1,6 +1,7 @@
 """`python -m collector.simulator`: serve a generated organization in the foreground.
 
-Prints `listening http://HOST:PORT` once ready and serves until SIGTERM or SIGINT.
+Prints `listening http://HOST:PORT` once ready (with `--print-env`, then the `export` lines
+that point `collector` at it) and serves until SIGTERM or SIGINT.
 
 The simulator checks no signature and its `/_sim` endpoints change data and faults, so it
 serves loopback only. `--public` serves another address anyway; its `/_sim` endpoints then
@@ -13,6 +14,7 @@ import argparse
 import asyncio
 import ipaddress
 import secrets
+import shlex
 import signal
 import sys
 import time
@@ -21,7 +23,7 @@ from collections.abc import Sequence
 from ._faults import Faults
 from ._generate import generate_organization
 from ._server import start_server
-from ._simulator import make_state
+from ._simulator import endpoint_env, make_state
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -49,11 +51,28 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1", help="a loopback address, unless --public")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument(
+        "--print-env",
+        action="store_true",
+        help="once listening, print the `export` lines that point collector at it",
+    )
+    parser.add_argument(
         "--public",
         action="store_true",
         help="serve a non-loopback --host; /_sim then needs the token printed at start",
     )
     return parser
+
+
+def export_lines(endpoint_url: str) -> str:
+    """Shell lines that point `collector` (any AWS SDK) in this shell at the simulator: its
+    endpoint for each service it serves, and the base credentials it accepts."""
+    return "\n".join(
+        f"export {name}={shlex.quote(value)}" for name, value in endpoint_env(endpoint_url).items()
+    )
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
 def is_loopback(host: str) -> bool:
@@ -97,6 +116,8 @@ async def _serve(args: argparse.Namespace) -> None:
     if state.control_token is not None:
         print(f"control-token {state.control_token}", flush=True)
     print(f"listening http://{args.host}:{port}", flush=True)
+    if args.print_env:
+        print(export_lines(f"http://{_url_host(args.host)}:{port}"), flush=True)
     try:
         await stop.wait()
     finally:

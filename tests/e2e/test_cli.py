@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import os
+import shlex
 import sqlite3
 import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from collector.simulator import PROFILES, Simulator, generate_organization
+from collector.simulator._simulator import endpoint_env
 
 from ..support import Cli, collector_command, fetch, run_args
 
@@ -180,3 +183,63 @@ def test_demo_runs_and_leaves_a_database(tmp_path: Path) -> None:
     assert links
     assert {link["role"] for link in links} == {"source", "destination"}
     assert all(link["profile_name"] == link["connector_profile_name"] for link in links)
+
+
+def test_the_simulator_prints_the_environment_that_points_collector_at_it(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """`python -m collector.simulator --print-env` prints, once listening, `export` lines
+    that are enough for `collector` to use it: a check through them passes."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "collector.simulator", "--accounts", "3", "--print-env"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().startswith("listening http://127.0.0.1:")
+        env: dict[str, str] = {}
+        while len(env) < len(endpoint_env("http://x")):
+            line = process.stdout.readline()
+            assert line.startswith("export "), line
+            name, _, value = shlex.split(line.removeprefix("export "))[0].partition("=")
+            env[name] = value
+        assert set(env) == set(endpoint_env("http://x"))
+        url = f"sqlite:///{tmp_path / 'inventory.db'}"
+        result = cli.run(["check", "--regions", "us-east-1", "--database-url", url], env)
+        assert result.code == 0, result.out + result.err
+    finally:
+        process.terminate()
+        assert process.wait(timeout=10) == 0
+
+
+def test_every_read_command_and_query_the_demo_suggests_answers(
+    tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`collector demo`, as `make demo` runs it, ends with read commands and SQL to try on
+    its database; each of them runs and returns rows."""
+    done = subprocess.run(
+        collector_command("demo"),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "COLLECTOR_"))},
+    )
+    assert done.returncode == 0, done.stderr
+    tail = done.stdout.split("\nThe inventory is in appflow-demo.db.", 1)[1]
+    commands = [line.strip() for line in tail.splitlines() if line.startswith("  collector ")]
+    assert {shlex.split(c)[1] for c in commands} >= {"show", "changes", "runs", "history"}
+    monkeypatch.chdir(tmp_path)
+    for command in commands:
+        result = cli.run(shlex.split(command)[1:])
+        assert result.code == 0, (command, result.err)
+        assert len(result.out.splitlines()) >= 2, command  # a header and a row at least
+    sql = [block.strip() for block in tail.split("\n\n") if block.strip().startswith("-- ")]
+    assert len(sql) >= 5
+    url = f"sqlite:///{tmp_path / 'appflow-demo.db'}"
+    for statement in sql:
+        assert fetch(url, statement.rstrip(";")), statement
+        result = cli.run(["query", "--database-url", url, statement.rstrip(";")])
+        assert result.code == 0, (statement, result.err)

@@ -123,7 +123,10 @@ def test_a_region_deny_guardrail_skips_its_scopes_and_the_run_succeeds(
         len(members(org)),
         0,
     )
-    assert f"skipped on purpose: {len(members(org))} guardrail_deny" in result.out
+    n = len(members(org))
+    (line,) = [line for line in result.out.splitlines() if line.startswith("skipped ")]
+    assert line.startswith("skipped guardrail_deny (AccessDeniedException) ")
+    assert f" in {n} scopes, {n} of {n + 1} accounts: nothing to do" in line
     text = metrics.read_text()
     assert f'appflow_inventory_scope_skips{{error_code="guardrail_deny"}} {len(members(org))}' in (
         text.replace(".0\n", "\n")

@@ -6,22 +6,26 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import json
 import re
 import tomllib
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from collector._cli.main import build_parser
+from collector._cli.summary import run_finished
 from collector._config import OPTIONS, Option
 from collector._config.options import FILE_ONLY_KEYS, coerce
 from collector._errors import ConfigError, ErrorKind
-from collector._model.run import ExitCode
+from collector._model.failures import FailureTally
+from collector._model.run import ExitCode, RunResult
 from collector._store.schema import metadata
 from collector.simulator.__main__ import _parser as simulator_parser
 
-from ..docs import ROOT, Command, all_blocks, commands, page_text, pages, prose
+from ..docs import ROOT, Command, all_blocks, commands, console_examples, page_text, pages, prose
 
 README_LINES = 200
 
@@ -246,3 +250,26 @@ def test_links_into_the_pages_name_real_pages_and_anchors() -> None:
     for page, target, anchor in links:
         assert target in anchors, (page, target)
         assert not anchor or anchor in anchors[target], (page, f"{target}#{anchor}")
+
+
+def test_every_command_is_shown_with_its_output() -> None:
+    """The command reference shows each subcommand of the real parser run in a console
+    block, with what it printed under it."""
+    shown = {e.command.argv for e in console_examples("commands.md") if e.command and e.output}
+    for path in subcommands(build_parser()):
+        assert any(argv[: len(path)] == path for argv in shown), " ".join(path)
+
+
+def test_the_documented_run_finished_event_has_the_event_s_fields() -> None:
+    """The `run_finished` event the command reference shows has exactly the fields the
+    collector writes, so scripts written from the page read real keys."""
+    (documented,) = [
+        json.loads(line)
+        for example in console_examples("commands.md")
+        for line in example.output
+        if line.startswith("{") and '"run_finished"' in line
+    ]
+    real = run_finished(RunResult(run_id="r", started_at=datetime.now(UTC)), 0.0, FailureTally())
+    assert set(documented) == set(real)
+    (group,) = documented["failures"]
+    assert set(group) == {"error_code", "cause", "scopes", "accounts", "regions", "fix", "examples"}

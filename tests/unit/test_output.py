@@ -6,14 +6,23 @@ import csv
 import io
 import json
 import logging
+import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 
 from collector._cli.escape import escape_control, neutralize_formula
-from collector._cli.output import AWS_LOGGERS, JsonFormatter, Progress, configure_logging
-from collector._cli.render import CsvWriter, TableWriter, format_summary
+from collector._cli.output import (
+    AWS_LOGGERS,
+    EVENT_LOGGERS,
+    LIBRARY_LOGGERS,
+    JsonFormatter,
+    Progress,
+    configure_logging,
+)
+from collector._cli.render import MIN_COLUMN, CsvWriter, TableWriter, TsvWriter, fitted
+from collector._cli.summary import format_summary
 from collector._errors import ErrorKind
 from collector._model.resources import PROFILES
 from collector._model.run import RunResult
@@ -80,7 +89,8 @@ def logs() -> Iterator[io.StringIO]:
     """The root logger's output, restored afterwards."""
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
-    levels = {name: logging.getLogger(name).level for name in AWS_LOGGERS}
+    names = (*AWS_LOGGERS, *LIBRARY_LOGGERS, *EVENT_LOGGERS, "collector")
+    levels = {name: logging.getLogger(name).level for name in names}
     yield io.StringIO()
     root.handlers[:] = handlers
     root.setLevel(level)
@@ -164,7 +174,8 @@ def test_summary_escapes_control_characters() -> None:
     result.error = f"STS said: {HOSTILE}"
     result.finish(at)
     summary = format_summary(result, 1.0)
-    assert len(summary.splitlines()) == 3
+    # The run, its error, the failure's group, its one example, where to look: one line each.
+    assert len(summary.splitlines()) == 5
     assert "\x1b" not in summary
     assert "\u2028" not in summary
     assert "\x9b" not in summary
@@ -237,7 +248,8 @@ def test_summary_escapes_every_field() -> None:
     result.tally(failed, {})
     result.finish(at)
     summary = format_summary(result, 1.0)
-    assert len(summary.splitlines()) == 2
+    # The run, the failure's group, its one example, where to look: one line each.
+    assert len(summary.splitlines()) == 4
     assert "\x1b" not in summary
     assert "\u202e" not in summary
     assert "failed 12345678901\\x1b[2J us-east-1\\u202e\\n access_denied: denied" in summary
@@ -248,3 +260,143 @@ def test_escape_control_leaves_printable_text_alone() -> None:
     text = "Zürich café 東京 ✓ 🙂 /path?q=1&x=a+b"
     assert escape_control(text) == text
     assert escape_control("a\x00b\x7fc\u202ed") == "a\\x00b\\x7fc\\u202ed"
+
+
+# --- tab-separated values, tables that fit, the log levels -------------------------------------
+
+
+def test_tsv_is_one_line_per_row_with_escapes() -> None:
+    """TSV: a header, then one line per row of exactly one cell per column; a tab or newline
+    in a value is written as an escape, NULL as nothing, lists as JSON."""
+    out = io.StringIO()
+    writer = TsvWriter(["name", "fields", "gone"], out)
+    writer.row({"name": "a\tb\nc" + HOSTILE, "fields": ["x", "y"], "gone": None})
+    writer.close()
+    header, line = out.getvalue().splitlines()
+    assert header == "name\tfields\tgone"
+    cells = line.split("\t")
+    assert len(cells) == 3
+    assert cells[0].startswith("a\\tb\\nc")
+    assert "\x1b" not in line
+    assert cells[1:] == ['["x","y"]', ""]
+
+
+@pytest.mark.parametrize("raw", [False, True])
+def test_tsv_formula_cells(raw: bool) -> None:
+    """A TSV cell a spreadsheet would read as a formula gets a leading ' unless raw."""
+    out = io.StringIO()
+    writer = TsvWriter(["v"], out, raw=raw, headers=False)
+    for value in ("=1+2", "-x", "safe"):
+        writer.row({"v": value})
+    writer.close()
+    assert out.getvalue().splitlines() == (
+        ["=1+2", "-x", "safe"] if raw else ["'=1+2", "'-x", "safe"]
+    )
+
+
+def test_a_failing_query_prints_no_tsv_header() -> None:
+    """As CSV's, the TSV header comes with the first row (or at the end): a query that fails
+    before its first row prints nothing."""
+    out = io.StringIO()
+    TsvWriter(["a"], out)
+    assert out.getvalue() == ""
+
+
+def _rows(writer: TableWriter, rows: list[dict[str, str]]) -> None:
+    for row in rows:
+        writer.row(row)
+    writer.close()
+
+
+ROWS = [
+    {
+        "account_id": "123456789012",
+        "name": "crm-" + "x" * 40,
+        "arn": "arn:aws:appflow:eu-west-1:123456789012:connectorprofile/crm-" + "x" * 40,
+        "version": "3",
+    },
+    {"account_id": "000000000001", "name": "hr", "arn": "arn:aws:appflow:x", "version": "1"},
+]
+
+
+def test_a_table_fits_its_width_leaving_out_droppable_columns_first() -> None:
+    """Too wide for the terminal, a table leaves out its droppable columns (as few as
+    needed, in order) and says which."""
+    out = io.StringIO()
+    writer = TableWriter(
+        ["account_id", "name", "arn", "version"], out, width=70, droppable=["arn", "version"]
+    )
+    _rows(writer, ROWS)
+    lines = out.getvalue().splitlines()
+    assert writer.left_out == ["arn"]
+    assert lines[0].split() == ["account_id", "name", "version"]
+    assert all(len(line) <= 70 for line in lines)
+    assert "crm-" + "x" * 40 in lines[1]
+
+
+def test_a_table_cuts_its_widest_columns_to_fit() -> None:
+    """When leaving columns out is not enough (or not allowed), the widest columns are cut,
+    each cut cell ending in an ellipsis, never below the minimum width."""
+    out = io.StringIO()
+    writer = TableWriter(["account_id", "name", "arn", "version"], out, width=60)
+    _rows(writer, ROWS)
+    lines = out.getvalue().splitlines()
+    assert writer.left_out == []
+    assert all(len(line) <= 60 for line in lines)
+    assert "…" in lines[1]
+    assert lines[2].split()[:2] == ["000000000001", "hr"]
+    assert fitted(["a", "b"], [50, 50], 10) == ([0, 1], [MIN_COLUMN, MIN_COLUMN])
+
+
+def test_a_wide_table_is_whole() -> None:
+    """Without a width (`--wide`, or a pipe), nothing is cut or left out."""
+    out = io.StringIO()
+    _rows(TableWriter(["account_id", "name", "arn", "version"], out), ROWS)
+    assert ROWS[0]["arn"] in out.getvalue()
+    assert "…" not in out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("verbose", "collector", "libraries", "events"),
+    [
+        (0, logging.INFO, logging.WARNING, logging.WARNING),
+        (1, logging.DEBUG, logging.WARNING, logging.INFO),
+        (2, logging.DEBUG, logging.DEBUG, logging.INFO),
+    ],
+)
+def test_verbosity_shows_the_collector_first_and_libraries_at_two(
+    logs: io.StringIO, verbose: int, collector: int, libraries: int, events: int
+) -> None:
+    """`-v` shows the collector's own events and debug lines; the database libraries
+    (aiosqlite among them) log their debug lines only with `-vv`."""
+    configure_logging("text", verbose, stream=logs)
+    assert logging.getLogger("collector").level == collector
+    assert logging.getLogger("collector.scope").level == events
+    assert logging.getLogger("collector.run").level == events
+    for name in ("aiosqlite", "sqlalchemy", "alembic", "asyncpg"):
+        assert logging.getLogger(name).level == libraries
+
+
+def test_verbose_text_lines_carry_the_event_s_counts(logs: io.StringIO) -> None:
+    """With `-v`, a text line shows its event's fields (counts included) after the message."""
+    configure_logging("text", 1, stream=logs)
+    logging.getLogger("collector.scope").info(
+        "scope x succeeded", extra={"event": "scope_succeeded", "pages": 2, "profiles": 7}
+    )
+    assert (
+        logs.getvalue()
+        .rstrip()
+        .endswith("scope x succeeded event=scope_succeeded pages=2 profiles=7")
+    )
+
+
+def test_json_logs_carry_python_s_warnings_as_json(logs: io.StringIO) -> None:
+    """With JSON logs, a warning Python itself prints is a JSON line too."""
+    configure_logging("json", 0, stream=logs)
+    try:
+        warnings.warn("something is deprecated", DeprecationWarning, stacklevel=1)
+    finally:
+        logging.captureWarnings(False)
+    (line,) = logs.getvalue().splitlines()
+    assert json.loads(line)["level"] == "warning"
+    assert "something is deprecated" in json.loads(line)["message"]

@@ -764,3 +764,68 @@ def test_deployment_options_come_from_the_environment() -> None:
     assert settings.pushgateway_url == "http://pushgateway:9091"
     assert settings.schema == "inventory"
     assert settings.organization_role_arn == "arn:aws:iam::111122223333:role/OrgReader"
+
+
+# --- durations and suggestions -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("given", "seconds"),
+    [
+        ("90", 90.0),
+        ("2.5", 2.5),
+        ("15m", 900.0),
+        ("1h", 3600.0),
+        ("2d", 172800.0),
+        ("1h30m", 5400.0),
+    ],
+)
+def test_durations_take_one_syntax_everywhere(given: str, seconds: float, tmp_path: Path) -> None:
+    """`--deadline`, `--connect-timeout` and `--read-timeout` take a bare number of seconds
+    or numbers with units, from a flag, a variable or the file alike."""
+    assert load({"deadline": given}).deadline == seconds
+    assert load(COLLECTOR_READ_TIMEOUT=given).read_timeout == seconds
+    path = write_config(tmp_path, f'connect_timeout = "{given}"\n')
+    assert load({"config": str(path)}).connect_timeout == seconds
+
+
+def test_a_toml_number_is_a_duration_in_seconds(tmp_path: Path) -> None:
+    """In the file, a plain number is seconds, as on the command line."""
+    path = write_config(tmp_path, "deadline = 600\nread_timeout = 2.5\n")
+    settings = load({"config": str(path)})
+    assert (settings.deadline, settings.read_timeout) == (600.0, 2.5)
+
+
+@pytest.mark.parametrize("given", ["1x", "h", "1.5h", "-1", "nan", "inf", "1 h", "1d-2h"])
+def test_a_bad_duration_names_the_forms(given: str) -> None:
+    """A duration in none of the forms is refused, naming the option and the forms."""
+    message = config_error({"deadline": given})
+    assert "--deadline must be a duration" in message
+    assert "15m" in message
+
+
+def test_an_unknown_toml_key_suggests_the_one_meant(tmp_path: Path) -> None:
+    """A key one typo away from an option's names it; a key like no option names none."""
+    path = write_config(tmp_path, 'concurency = 5\nrole-nam = "x"\ncolour = "blue"\n')
+    message = config_error({"config": str(path)})
+    assert "concurency (did you mean concurrency?)" in message
+    assert "role-nam (did you mean role_name?)" in message
+    assert "unknown key(s): colour, concurency" in message
+
+
+@pytest.mark.parametrize(
+    ("url", "meant"),
+    [
+        ("sqlit:///x.db", "sqlite:///"),
+        ("postgresq://h/db", "postgresql://"),
+        ("postgress://h/d", "postgresql://"),
+    ],
+)
+def test_a_misspelt_url_scheme_suggests_the_one_meant(url: str, meant: str) -> None:
+    """A database URL whose scheme is a typo of a supported one names the supported one."""
+    assert f"(did you mean {meant}?)" in config_error({"database_url": url})
+
+
+def test_an_unsupported_scheme_suggests_nothing() -> None:
+    """A scheme like no supported one is refused without a guess."""
+    assert "did you mean" not in config_error({"database_url": "oracle://db/x"})

@@ -323,6 +323,7 @@ FLOWS = Resource(
         "destination_connector_type",
     ),
     change_columns=("flow_name", "source_connector_type", "destination_connector_type"),
+    type_columns=("source_connector_type", "destination_connector_type"),
     # A deleted flow keeps its last links, as its row keeps its last state: what used a
     # profile stays answerable after the flow is gone.
     children=(Child(LINKS_TABLE, cleared_on_delete=False),),

@@ -200,6 +200,7 @@ PROFILES = Resource(
     name_column="connector_profile_name",
     show_columns=("connector_type", "connector_profile_name"),
     change_columns=("connector_type", "connector_profile_name"),
+    type_columns=("connector_type",),
     children=(Child(PROPERTIES_TABLE, cleared_on_delete=True),),
     map_paths=frozenset(("connectorProfileProperties", *path) for path in _MAP_PATHS),
     run_columns="profiles",

@@ -43,6 +43,11 @@ class Dialect(Protocol):
         """Make a connection refuse writes."""
         ...
 
+    async def refuse_writes(self, conn: AsyncConnection) -> None:
+        """Make a read-only connection also refuse what its read-only mode lets through,
+        before it runs a statement someone else wrote (`collector query`)."""
+        ...
+
     def run_lock(self, engine: AsyncEngine, name: str) -> AbstractAsyncContextManager[HeldLock]:
         """Hold lock `name` for a block, or raise `DatabaseError` at once if it is held."""
         ...

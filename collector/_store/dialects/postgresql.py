@@ -48,6 +48,11 @@ class PostgreSQL:
     async def make_read_only(self, conn: AsyncConnection) -> None:
         await conn.execution_options(postgresql_readonly=True)
 
+    async def refuse_writes(self, conn: AsyncConnection) -> None:
+        # A READ ONLY transaction refuses every write, and cannot be made read-write once a
+        # statement ran in it: the read connection's schema check already did.
+        return None
+
     @asynccontextmanager
     async def run_lock(self, engine: AsyncEngine, name: str) -> AsyncIterator[HeldLock]:
         # A session-level advisory lock on a dedicated connection: the server releases it

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sqlite3
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -43,6 +44,14 @@ class SQLite:
     async def make_read_only(self, conn: AsyncConnection) -> None:
         await conn.exec_driver_sql("PRAGMA query_only = ON")
 
+    async def refuse_writes(self, conn: AsyncConnection) -> None:
+        # `query_only` still lets ATTACH create a file, a pragma rewrite the database's
+        # header, and `PRAGMA query_only = OFF` through: SQLite's authorizer refuses every
+        # action but reading, whatever the statement says.
+        raw = (await conn.get_raw_connection()).driver_connection
+        assert raw is not None  # the connection is open: it just ran the schema check
+        await raw.set_authorizer(_reads_only)
+
     @asynccontextmanager
     async def run_lock(self, engine: AsyncEngine, name: str) -> AsyncIterator[HeldLock]:
         # The kernel releases an flock when the process ends, however it ends.
@@ -77,6 +86,36 @@ class SQLite:
     def missing(self, engine: AsyncEngine) -> bool:
         path = database_file(engine)
         return path not in ("", ":memory:") and not _is_uri(engine) and not Path(path).exists()
+
+
+_READ_ACTIONS = frozenset(
+    {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_RECURSIVE}
+)
+# Pragmas that only describe the schema (as `PRAGMA table_info(t)` or `pragma_table_info(t)`).
+_DESCRIBING_PRAGMAS = frozenset(
+    {
+        "table_info",
+        "table_xinfo",
+        "table_list",
+        "index_list",
+        "index_info",
+        "index_xinfo",
+        "foreign_key_list",
+        "database_list",
+        "collation_list",
+        "function_list",
+        "pragma_list",
+    }
+)
+
+
+def _reads_only(action: int, arg1: str | None, *_: str | None) -> int:
+    """SQLite's authorizer callback: allow reading, deny anything else."""
+    if action in _READ_ACTIONS:
+        return sqlite3.SQLITE_OK
+    if action == sqlite3.SQLITE_PRAGMA and (arg1 or "").lower() in _DESCRIBING_PRAGMAS:
+        return sqlite3.SQLITE_OK
+    return sqlite3.SQLITE_DENY
 
 
 def _create_private(engine: AsyncEngine) -> Any:
