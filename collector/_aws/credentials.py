@@ -288,6 +288,11 @@ class AccountCredentials:
             self._acting[account_id] = acting
         return acting
 
+    @property
+    def stood_in(self) -> str | None:
+        """The caller's own account, if its credentials stood in for a role it lacks."""
+        return self._caller if self._stood_in else None
+
     def issued_by_sts(self, account_id: str) -> bool:
         """Whether the account's credentials in this run came from a regional AssumeRole
         (and so are valid in every region the account has enabled)."""

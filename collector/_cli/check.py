@@ -124,7 +124,13 @@ def _role_lines(report: CheckReport) -> list[str]:
     role = f"role {report.role_name}" if report.role_name else "the caller's own credentials"
     verb = "assumed" if report.role_name else "used"
     status = "FAIL " if failed else "ok   "
-    lines = [f"{status} {role}: {verb} in {checked - failed} of {checked} accounts"]
+    stood_in = report.stood_in is not None
+    lines = [f"{status} {role}: {verb} in {checked - failed - stood_in} of {checked} accounts"]
+    if report.stood_in is not None:
+        lines.append(
+            f"      {report.stood_in}, the caller's own account, is read with the caller's "
+            "credentials instead (--no-caller-credentials to refuse)"
+        )
     return lines + _group_lines(report.roles.failed, checked)
 
 
@@ -228,6 +234,7 @@ def check_event(report: CheckReport) -> dict[str, Any]:
         role={
             "name": report.role_name,
             "checked": len(report.checked),
+            "caller_credentials_used": report.stood_in,
             "failures": _groups(report.roles),
         },
         listings={

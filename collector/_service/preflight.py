@@ -61,6 +61,8 @@ class CheckReport:
     """The OUs and roots the account discovery listed."""
     checked: list[AccountCheck] = field(default_factory=list)
     roles: FailureTally = field(default_factory=FailureTally)
+    stood_in: str | None = None
+    """The caller's own account, read with the caller's credentials for want of the role."""
     listings: dict[Resource, FailureTally] = field(default_factory=dict)
     database: DatabaseStatus | None = None
     database_error: str | None = None
@@ -136,6 +138,7 @@ async def _check_accounts(
         for account in chosen:
             group.start_soon(one, account)
     report.checked.sort(key=lambda c: c.account_id)
+    report.stood_in = aws.credentials.stood_in
     for checked in report.checked:
         _tally(report, checked)
 

@@ -91,22 +91,48 @@ def test_a_wrong_role_is_one_line_with_its_fix(
     org: Organization, sim: Simulator, cli: Cli, tmp_path: Path
 ) -> None:
     """A role that cannot be assumed anywhere is one grouped line with the count of accounts
-    and the fix, three examples and a count of the rest; the run would fail: exit 1."""
+    and the fix, three examples and a count of the rest; the caller's own account, read with
+    the caller's credentials instead, is named apart; the run would fail: exit 1."""
     url = f"sqlite:///{tmp_path / 'inventory.db'}"
     result = cli.run(check_args(url, "--role-name", "Wrong"), sim.env())
     assert result.code == 1, result.err
     lines = result.out.splitlines()
     assert "FAIL  role Wrong: assumed in 0 of 6 accounts" in lines
+    assert (
+        f"      {org.management_account_id}, the caller's own account, is read with the "
+        "caller's credentials instead (--no-caller-credentials to refuse)"
+    ) in lines
     grouped = [line for line in lines if "assume_role_failed" in line]
     assert grouped == [
-        "      assume_role_failed (AccessDenied) in 6 of 6 accounts: check --role-name and "
+        "      assume_role_failed (AccessDenied) in 5 of 6 accounts: check --role-name and "
         "--external-id, and the role's trust policy in those accounts "
         "(deploy/cloudformation/member-role.yaml)"
     ]
     examples = [line for line in lines if line.startswith("        ") and "cannot assume" in line]
     assert len(examples) == 3
-    assert "        ... and 3 more" in lines
-    assert appflow_calls(sim)["DescribeConnectorProfiles"] == 0  # no role, no listing
+    assert "        ... and 2 more" in lines
+    # Only the caller's own account is listed: no role, no listing.
+    assert appflow_calls(sim)["DescribeConnectorProfiles"] == 1
+
+
+def test_a_wrong_role_without_the_caller_standing_in_fails_everywhere(
+    org: Organization, sim: Simulator, cli: Cli, tmp_path: Path
+) -> None:
+    """With `--no-caller-credentials`, a wrong role fails in every account, the caller's own
+    included, and nothing is listed."""
+    url = f"sqlite:///{tmp_path / 'inventory.db'}"
+    args = check_args(url, "--role-name", "Wrong", "--no-caller-credentials")
+    result = cli.run(args, sim.env())
+    assert result.code == 1, result.err
+    lines = result.out.splitlines()
+    assert "FAIL  role Wrong: assumed in 0 of 6 accounts" in lines
+    assert not [line for line in lines if "the caller's own account" in line]
+    assert [line for line in lines if "assume_role_failed" in line] == [
+        "      assume_role_failed (AccessDenied) in 6 of 6 accounts: check --role-name and "
+        "--external-id, and the role's trust policy in those accounts "
+        "(deploy/cloudformation/member-role.yaml)"
+    ]
+    assert appflow_calls(sim)["DescribeConnectorProfiles"] == 0
 
 
 def test_a_denied_listing_is_grouped_under_its_resource(
@@ -194,11 +220,12 @@ def test_the_check_in_json_is_one_event(
     event = json.loads(line)
     assert (event["event"], event["exit_code"]) == ("check_finished", 1)
     assert event["accounts"]["listed"] == 6
+    assert event["role"]["caller_credentials_used"] == org.management_account_id
     (group,) = event["role"]["failures"]
     assert (group["error_code"], group["cause"], group["accounts"]) == (
         "assume_role_failed",
         "AccessDenied",
-        6,
+        5,
     )
     for text in result.err.splitlines():
         json.loads(text)

@@ -190,27 +190,28 @@ def test_the_simulator_prints_the_environment_that_points_collector_at_it(
 ) -> None:
     """`python -m collector.simulator --print-env` prints, once listening, `export` lines
     that are enough for `collector` to use it: a check through them passes."""
-    process = subprocess.Popen(
+    # The `with` closes the pipe: an open one is a ResourceWarning, an error in this suite.
+    with subprocess.Popen(
         [sys.executable, "-m", "collector.simulator", "--accounts", "3", "--print-env"],
         stdout=subprocess.PIPE,
         text=True,
-    )
-    try:
-        assert process.stdout is not None
-        assert process.stdout.readline().startswith("listening http://127.0.0.1:")
-        env: dict[str, str] = {}
-        while len(env) < len(endpoint_env("http://x")):
-            line = process.stdout.readline()
-            assert line.startswith("export "), line
-            name, _, value = shlex.split(line.removeprefix("export "))[0].partition("=")
-            env[name] = value
-        assert set(env) == set(endpoint_env("http://x"))
-        url = f"sqlite:///{tmp_path / 'inventory.db'}"
-        result = cli.run(["check", "--regions", "us-east-1", "--database-url", url], env)
-        assert result.code == 0, result.out + result.err
-    finally:
-        process.terminate()
-        assert process.wait(timeout=10) == 0
+    ) as process:
+        try:
+            assert process.stdout is not None
+            assert process.stdout.readline().startswith("listening http://127.0.0.1:")
+            env: dict[str, str] = {}
+            while len(env) < len(endpoint_env("http://x")):
+                line = process.stdout.readline()
+                assert line.startswith("export "), line
+                name, _, value = shlex.split(line.removeprefix("export "))[0].partition("=")
+                env[name] = value
+            assert set(env) == set(endpoint_env("http://x"))
+            url = f"sqlite:///{tmp_path / 'inventory.db'}"
+            result = cli.run(["check", "--regions", "us-east-1", "--database-url", url], env)
+            assert result.code == 0, result.out + result.err
+        finally:
+            process.terminate()
+            assert process.wait(timeout=10) == 0
 
 
 def test_every_read_command_and_query_the_demo_suggests_answers(

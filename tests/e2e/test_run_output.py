@@ -26,7 +26,8 @@ def org() -> Organization:
 
 
 def wrong_role(url: str, *extra: str) -> list[str]:
-    args = run_args(url, REGIONS, *extra)
+    """A role name no account has; the caller's own account may not stand in either."""
+    args = run_args(url, REGIONS, "--no-caller-credentials", *extra)
     args[args.index(ROLE)] = "Wrong"
     return args
 
