@@ -38,9 +38,7 @@ _TERMINAL = {"COLUMNS", "LINES"}
 def _removed(name: str) -> bool:
     if name.startswith(_KEPT_PREFIXES):
         return False
-    return (
-        name.startswith(_REMOVED_PREFIXES) or name.lower() in _PROXIES or name in _TERMINAL
-    )
+    return name.startswith(_REMOVED_PREFIXES) or name.lower() in _PROXIES or name in _TERMINAL
 
 
 @dataclass
