@@ -160,7 +160,11 @@ class AwsClients:
             async with self._lock:
                 if key not in self._clients:
                     config = self.config(max_pool, *(timeouts or ()))
-                    if service != "appflow":  # AppFlow's regions are checked up front
+                    if service == "appflow":
+                        # The hot path: `sent.checked_method` checks every request instead,
+                        # with rules compiled once. (AppFlow's regions are checked up front.)
+                        config = config.merge(AioConfig(parameter_validation=False))
+                    else:
                         config = self._service_config(service, region, config)
                     client = await self._stack.enter_async_context(
                         self._acting.create_client(service, region_name=region, config=config)
