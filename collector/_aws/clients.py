@@ -70,6 +70,9 @@ class AwsClients:
         """Signs with the caller's own credentials."""
         self._acting = AioSession()
         self._acting.register_component("credential_provider", acting_resolver())
+        # One loader for both: botocore's endpoint data (7 MB once parsed) and the service
+        # models are read and kept once per run, not once per session.
+        self._acting.register_component("data_loader", self.base.get_component("data_loader"))
         for session in (self.base, self._acting):
             _keep_timestamps_raw(session)
             # Tokens from the global STS endpoint are refused in opt-in regions.
