@@ -71,8 +71,12 @@ class AwsClients:
         self._acting = AioSession()
         self._acting.register_component("credential_provider", acting_resolver())
         # One loader for both: botocore's endpoint data (7 MB once parsed) and the service
-        # models are read and kept once per run, not once per session.
-        self._acting.register_component("data_loader", self.base.get_component("data_loader"))
+        # models are read and kept once per run, not once per session. Lazily, as botocore
+        # makes it: creating it reads the AWS config, whose errors the first call reports.
+        base = self.base
+        self._acting.lazy_register_component(
+            "data_loader", lambda: base.get_component("data_loader")
+        )
         for session in (self.base, self._acting):
             _keep_timestamps_raw(session)
             # Tokens from the global STS endpoint are refused in opt-in regions.
