@@ -1,4 +1,5 @@
-"""`python -m benchmarks`: baseline, first collector run and no-change rerun, N times.
+"""`python -m benchmarks`: the floor, the baseline, the collector's first run and no-change
+rerun (then the baseline and the collector with flows), N times.
 
     python -m benchmarks                                   # fleet, 3 repetitions
     python -m benchmarks --size fleet --size large         # both, one summary each
@@ -6,8 +7,9 @@
     python -m benchmarks --size fleet --concurrency 25,50,100,200,400 --repeat 1
 
 Several sizes end with one scaling table of the collector's cost per size; `--concurrency`
-times only the collector's first run at each value. Exit codes: 0 done (targets are
-reported, not enforced); 1 the baseline and the collector stored different profile ARNs;
+times only the collector's first run at each value (and the floor's, once). Every table shows
+each run's CPU per request as a multiple of the floor's. Exit codes: 0 done (targets are
+reported, not enforced); 1 the runs stored (or the floor counted) different ARNs;
 2 usage error; 3 the benchmark could not run (a child failed or timed out, or the simulator
 did not start).
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import compileall
 import dataclasses
+import re
 import signal
 import sys
 import tempfile
@@ -45,7 +48,13 @@ from ._report import (
     workload_line,
 )
 from ._simprocess import ROOT, BenchmarkError, SimulatorProcess, running_simulator
-from ._stored import baseline_arns, collector_arns, compare
+from ._stored import (
+    baseline_arns,
+    baseline_flow_arns,
+    collector_arns,
+    collector_flow_arns,
+    compare,
+)
 from ._workloads import WORKLOADS, Workload
 
 EXIT_OK, EXIT_MISMATCH, EXIT_ERROR = 0, 1, 3
@@ -87,9 +96,22 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def baseline_command(database: Path) -> list[str]:
-    """The baseline script writing into `database`."""
-    return [sys.executable, "-m", "benchmarks.baseline", "--database", str(database)]
+def floor_command() -> list[str]:
+    """The floor script: the same profile requests, nothing stored."""
+    return [sys.executable, "-m", "benchmarks.floor"]
+
+
+def baseline_command(database: Path, flows: bool = False) -> list[str]:
+    """The baseline script writing into `database` (listing flows too if `flows`)."""
+    return [
+        sys.executable,
+        "-m",
+        "benchmarks.baseline",
+        "--database",
+        str(database),
+        "--resources",
+        "profiles,flows" if flows else "profiles",
+    ]
 
 
 def collector_command(database: Path, *extra: str, flows: bool = False) -> list[str]:
@@ -132,8 +154,20 @@ def _step(
     )
 
 
-def _with_profiles(sample: Sample, count: int) -> Sample:
-    return dataclasses.replace(sample, profiles=count)
+def _with_profiles(sample: Sample, count: int, flows: int = 0) -> Sample:
+    return dataclasses.replace(sample, profiles=count, flows=flows)
+
+
+_FLOOR_COUNT = re.compile(r"^(\d+) accounts, (\d+) profiles$", re.MULTILINE)
+
+
+def _floor(sim: SimulatorProcess, workdir: Path, log: str, timeout: float) -> Sample:
+    """The floor's run, with the profiles it counted (it stores none)."""
+    sample = _step(sim, floor_command(), workdir, log, timeout)
+    counted = _FLOOR_COUNT.search((workdir / log).read_text(errors="replace"))
+    if counted is None:
+        raise BenchmarkError(f"the floor printed no count (see {workdir / log})")
+    return _with_profiles(sample, int(counted[2]))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -148,6 +182,7 @@ def _repetition(
     sim: SimulatorProcess, workload: Workload, workdir: Path, index: int, modes: Modes
 ) -> Repetition:
     timeout = workload.child_timeout
+    floor = _floor(sim, workdir, f"floor-{index}.log", timeout)
     baseline: Sample | None = None
     base: frozenset[str] | None = None
     if modes.baseline:
@@ -160,22 +195,45 @@ def _repetition(
     first_arns = collector_arns(coll_db)
     rerun = _step(sim, collector_command(coll_db), workdir, f"rerun-{index}.log", timeout)
     rerun_arns = collector_arns(coll_db)
+    mismatches = _mismatches(sim, base, first_arns, rerun_arns)
+    if floor.profiles != len(first_arns):
+        mismatches += (
+            f"the floor counted {floor.profiles:,} profiles, the collector stored "
+            f"{len(first_arns):,}",
+        )
     flows_first: Sample | None = None
     flows_rerun: Sample | None = None
+    baseline_flows: Sample | None = None
     if modes.flows:
+        if modes.baseline:
+            base_flows_db = _fresh(workdir / f"baseline-flows-{index}.db")
+            command = baseline_command(base_flows_db, flows=True)
+            baseline_flows = _step(sim, command, workdir, f"baseline-flows-{index}.log", timeout)
+            base_flows = baseline_flow_arns(base_flows_db)
+            baseline_flows = _with_profiles(
+                baseline_flows, len(baseline_arns(base_flows_db)), len(base_flows)
+            )
         flows_db = _fresh(workdir / f"flows-{index}.db")
         command = collector_command(flows_db, flows=True)
         flows_first = _step(sim, command, workdir, f"flows-{index}.log", timeout)
-        flows_first = _with_profiles(flows_first, len(collector_arns(flows_db)))
+        first_flows = collector_flow_arns(flows_db)
+        flows_first = _with_profiles(flows_first, len(collector_arns(flows_db)), len(first_flows))
         flows_rerun = _step(sim, command, workdir, f"flows-rerun-{index}.log", timeout)
-        flows_rerun = _with_profiles(flows_rerun, len(collector_arns(flows_db)))
+        rerun_flows = collector_flow_arns(flows_db)
+        flows_rerun = _with_profiles(flows_rerun, len(collector_arns(flows_db)), len(rerun_flows))
+        found = [compare(first_flows, rerun_flows, "collector flows rerun vs first run")]
+        if modes.baseline:
+            found.append(compare(base_flows, first_flows, "collector flows vs baseline flows"))
+        mismatches += tuple(m for m in found if m)
     return Repetition(
         baseline,
         _with_profiles(first, len(first_arns)),
         _with_profiles(rerun, len(rerun_arns)),
-        _mismatches(sim, base, first_arns, rerun_arns),
+        mismatches,
         flows_first,
         flows_rerun,
+        floor,
+        baseline_flows,
     )
 
 
@@ -198,9 +256,11 @@ def _mismatches(
 
 def _print_repetition(index: int, total: int, repetition: Repetition) -> None:
     for label, sample in (
+        ("floor", repetition.floor),
         ("baseline", repetition.baseline),
         ("collector run", repetition.first),
         ("collector rerun", repetition.rerun),
+        ("baseline + flows", repetition.baseline_flows),
         ("collector run + flows", repetition.flows_first),
         ("collector rerun + flows", repetition.flows_rerun),
     ):
@@ -223,8 +283,18 @@ def _summary(workload: Workload, repetitions: Sequence[Repetition]) -> str:
     used = [("collector run", first.first), ("collector rerun", first.rerun)]
     if first.baseline is not None:
         used.insert(0, ("baseline", first.baseline))
+    if first.floor is not None:
+        used.insert(0, ("floor", first.floor))
+    if first.baseline_flows is not None:
+        used.append(("+ flows baseline", first.baseline_flows))
     if first.flows_first is not None and first.flows_rerun is not None:
         used += [("+ flows run", first.flows_first), ("+ flows rerun", first.flows_rerun)]
+    if first.flows_first is not None and not mismatched:
+        who = "baseline and collector" if first.baseline_flows else "collector run and rerun"
+        arns += (
+            f"\nflow ARNs: {who} stored the same {first.flows_first.flows:,} ARNs "
+            "in every repetition"
+        )
     return "\n".join(
         [
             "",
@@ -273,11 +343,17 @@ def run(
 
 def sweep(
     workload: Workload, concurrencies: Sequence[int], repeat: int, workdir: Path
-) -> list[tuple[int, Medians]]:
-    """The collector's first run into a fresh database at each concurrency."""
+) -> tuple[Medians, list[tuple[int, Medians]]]:
+    """The floor's medians, and the collector's first run into a fresh database at each
+    concurrency."""
     results = []
     with running_simulator(workload, workdir / "simulator.log") as sim:
         print(workload_line(workload, sim.facts), flush=True)
+        floors = []
+        for index in range(repeat):
+            floors.append(_floor(sim, workdir, f"floor-{index}.log", workload.child_timeout))
+            print(sample_line("floor", floors[-1]), flush=True)
+        floor = medians(floors)
         for concurrency in concurrencies:
             samples = []
             for index in range(repeat):
@@ -289,7 +365,7 @@ def sweep(
                 print(sample_line(f"--concurrency {concurrency}", sample), flush=True)
                 samples.append(sample)
             results.append((concurrency, medians(samples)))
-    return results
+    return floor, results
 
 
 def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
@@ -319,9 +395,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         with _workdir(args.workdir) as workdir:
             for workload in workloads:
                 if args.concurrency:
-                    results = sweep(workload, args.concurrency, args.repeat, workdir)
+                    floor, results = sweep(workload, args.concurrency, args.repeat, workdir)
                     print(f"\n{workload.name}, first run by --concurrency, medians:")
-                    print(sweep_table(results))
+                    print(sweep_table(results, floor))
                     continue
                 modes = Modes(baseline=not args.collector_only, flows=not args.no_flows)
                 repetitions = run(workload, args.repeat, workdir, modes)

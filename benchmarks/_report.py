@@ -12,9 +12,17 @@ from ._workloads import Workload
 NOISY_LOAD = 0.10
 """Share of one CPU other processes may use during a run before wall times are flagged."""
 TARGET_RATIO = 0.25
-"""The collector's wall time and CPU, at most this share of the baseline's."""
-RERUN_CPU_RATIO = 0.8
+"""The collector's wall time, at most this share of the baseline's."""
+FLOOR_RATIO = 3.0
+"""The collector's CPU per request on a first run (profiles only), at most this multiple of
+the floor's."""
+FLOWS_RATIO = 0.2
+"""The collector's CPU listing profiles and flows, at most this share of the baseline's
+listing the same."""
+RERUN_CPU_RATIO = 0.7
 """A no-change rerun's CPU, at most this share of the first run's."""
+RSS_GROWTH_MB = 5.0
+"""Peak RSS growth allowed from the smallest to the largest fleet of a scaling run."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +37,8 @@ class Sample:
     """CPU seconds the simulator spent answering this run."""
     other_cpu: float
     """CPU seconds the rest of the machine (not this child, not the simulator) used meanwhile."""
+    flows: int = 0
+    """Flows stored (0 for a run that lists profiles only)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +53,10 @@ class Repetition:
     flows_first: Sample | None = None
     """`collector run` listing flows too (its default), into a fresh database."""
     flows_rerun: Sample | None = None
+    floor: Sample | None = None
+    """The floor (`benchmarks/floor.py`): the same profile requests, nothing stored."""
+    baseline_flows: Sample | None = None
+    """The baseline listing profiles and flows (ListFlows, DescribeFlow for each)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +70,7 @@ class Medians:
     profiles: float
     simulator_cpu: float
     other_cpu: float
+    flows: float = 0.0
 
     @property
     def cpu_ms_per_request(self) -> float:
@@ -76,6 +91,7 @@ def medians(samples: Sequence[Sample]) -> Medians:
         median(lambda s: s.profiles),
         median(lambda s: s.simulator_cpu),
         median(lambda s: s.other_cpu),
+        median(lambda s: s.flows),
     )
 
 
@@ -95,31 +111,52 @@ def sample_line(label: str, sample: Sample) -> str:
     usage = sample.usage
     per_request = 1000.0 * usage.cpu / sample.requests if sample.requests else float("nan")
     return (
-        f"{label:<24} wall {usage.wall:7.2f}s  cpu {usage.cpu:7.2f}s  "
+        f"{label:<30} wall {usage.wall:7.2f}s  cpu {usage.cpu:7.2f}s  "
         f"rss {usage.rss_mb:6.1f} MB  requests {sample.requests:>7,}  "
         f"cpu/request {per_request:5.2f} ms  profiles {sample.profiles:>7,}  "
-        f"simulator cpu {sample.simulator_cpu:6.2f}s  other cpu {sample.other_cpu:6.2f}s"
+        f"flows {sample.flows:>6,}  simulator cpu {sample.simulator_cpu:6.2f}s  "
+        f"other cpu {sample.other_cpu:6.2f}s"
     )
 
 
 ROWS = (
+    ("floor (aiohttp+SigV4, no DB)", "floor"),
     ("baseline (boto3, 1 session)", "baseline"),
     ("collector run", "first"),
     ("collector rerun", "rerun"),
+    ("baseline, + flows", "baseline_flows"),
     ("collector run, + flows", "flows_first"),
     ("collector rerun, + flows", "flows_rerun"),
 )
+COMPARED_WITH = {
+    "first": "baseline",
+    "rerun": "baseline",
+    "flows_first": "baseline_flows",
+    "flows_rerun": "baseline_flows",
+}
+"""The baseline run that lists what each collector run lists."""
 _HEADER = (
     f"{'wall s':>9}{'CPU s':>9}{'peak RSS MB':>13}{'API requests':>14}"
-    f"{'CPU ms/req':>12}{'profiles':>10}{'sim CPU s':>11}{'other CPU s':>13}"
+    f"{'CPU ms/req':>12}{'x floor':>9}{'x base CPU':>12}{'profiles':>10}{'flows':>8}"
+    f"{'sim CPU s':>11}{'other CPU s':>13}"
+)
+_LEGEND = (
+    "x floor: CPU per request as a multiple of the floor's; x base CPU: CPU as a share of "
+    "the baseline run that lists the same resources"
 )
 
 
-def _cells(m: Medians) -> str:
+def _multiple(value: float | None, width: int) -> str:
+    return f"{'-':>{width}}" if value is None else f"{value:>{width - 1}.2f}x"
+
+
+def _cells(m: Medians, floor: Medians | None = None, base: Medians | None = None) -> str:
+    per_floor = m.cpu_ms_per_request / floor.cpu_ms_per_request if floor else None
+    per_base = m.cpu / base.cpu if base else None
     return (
         f"{m.wall:>9.2f}{m.cpu:>9.2f}{m.rss_mb:>13.1f}{m.requests:>14,.0f}"
-        f"{m.cpu_ms_per_request:>12.2f}{m.profiles:>10,.0f}{m.simulator_cpu:>11.2f}"
-        f"{m.other_cpu:>13.2f}"
+        f"{m.cpu_ms_per_request:>12.2f}{_multiple(per_floor, 9)}{_multiple(per_base, 12)}"
+        f"{m.profiles:>10,.0f}{m.flows:>8,.0f}{m.simulator_cpu:>11.2f}{m.other_cpu:>13.2f}"
     )
 
 
@@ -133,18 +170,31 @@ def by_step(repetitions: Sequence[Repetition]) -> dict[str, Medians]:
     return steps
 
 
+def _row(steps: dict[str, Medians], step: str) -> str:
+    base = steps.get(COMPARED_WITH.get(step, ""))
+    return _cells(steps[step], steps.get("floor"), base)
+
+
 def table(repetitions: Sequence[Repetition]) -> str:
-    """The table of medians."""
+    """The table of medians, each run's CPU per request against the floor's and its CPU
+    against the baseline's."""
     steps = by_step(repetitions)
     lines = [f"{'median of ' + str(len(repetitions)):<29}{_HEADER}"]
-    lines += [f"{label:<29}{_cells(steps[step])}" for label, step in ROWS if step in steps]
+    lines += [f"{label:<29}{_row(steps, step)}" for label, step in ROWS if step in steps]
+    lines.append(_LEGEND)
     return "\n".join(lines)
 
 
 def ratios(steps: dict[str, Medians]) -> str:
-    """collector / baseline, and rerun / first run."""
+    """collector / floor, collector / baseline, and rerun / first run."""
     first, rerun = steps["first"], steps["rerun"]
     lines = []
+    if "floor" in steps:
+        floor = steps["floor"].cpu_ms_per_request
+        lines.append(
+            f"collector / floor:     CPU per request {first.cpu_ms_per_request / floor:.2f}x "
+            f"(run), {rerun.cpu_ms_per_request / floor:.2f}x (rerun)"
+        )
     if "baseline" in steps:
         base = steps["baseline"]
         lines.append(
@@ -163,20 +213,33 @@ def targets(workload: Workload, steps: dict[str, Medians]) -> str:
     first, rerun = steps["first"], steps["rerun"]
     rss = max(first.rss_mb, rerun.rss_mb)
     checks: list[tuple[bool, str, float]] = []
+    if "floor" in steps:
+        floor = steps["floor"].cpu_ms_per_request
+        checks.append(
+            (
+                first.cpu_ms_per_request <= floor * FLOOR_RATIO,
+                f"collector CPU/request <= {FLOOR_RATIO:g}x floor",
+                first.cpu_ms_per_request / floor,
+            )
+        )
     if "baseline" in steps:
         base = steps["baseline"]
-        checks += [
+        checks.append(
             (
                 first.wall <= base.wall * TARGET_RATIO,
                 f"collector wall <= {TARGET_RATIO:g}x baseline",
                 first.wall / base.wall,
-            ),
+            )
+        )
+    if "baseline_flows" in steps and "flows_first" in steps:
+        base, flows = steps["baseline_flows"], steps["flows_first"]
+        checks.append(
             (
-                first.cpu <= base.cpu * TARGET_RATIO,
-                f"collector CPU <= {TARGET_RATIO:g}x baseline",
-                first.cpu / base.cpu,
-            ),
-        ]
+                flows.cpu <= base.cpu * FLOWS_RATIO,
+                f"+ flows CPU <= {FLOWS_RATIO:g}x baseline + flows",
+                flows.cpu / base.cpu,
+            )
+        )
     checks += [
         (rss < workload.rss_target_mb, f"collector peak RSS < {workload.rss_target_mb:g} MB", rss),
         (
@@ -191,32 +254,54 @@ def targets(workload: Workload, steps: dict[str, Medians]) -> str:
 
 
 def scaling_table(results: Sequence[tuple[Workload, dict[str, Medians]]]) -> str:
-    """The collector's cost at each fleet size, one row per size and run."""
+    """The floor's and the collector's cost at each fleet size, one row per size and run,
+    and how much the collector's peak RSS grew from the smallest fleet to the largest."""
     lines = [f"{'workload':<10}{'accounts':>9}  {'run':<7}{_HEADER}"]
     for workload, steps in results:
-        for label, step in (("first", "first"), ("rerun", "rerun")):
-            lines.append(
-                f"{workload.name:<10}{workload.accounts:>9,}  {label:<7}{_cells(steps[step])}"
-            )
+        for label, step in (("floor", "floor"), ("first", "first"), ("rerun", "rerun")):
+            if step in steps:
+                lines.append(
+                    f"{workload.name:<10}{workload.accounts:>9,}  {label:<7}{_row(steps, step)}"
+                )
+    lines.append(_LEGEND)
+    ordered = sorted(results, key=lambda result: result[0].accounts)
+    (small, small_steps), (large, large_steps) = ordered[0], ordered[-1]
+
+    def peak(steps: dict[str, Medians]) -> float:
+        return max(steps["first"].rss_mb, steps["rerun"].rss_mb)
+
+    growth = peak(large_steps) - peak(small_steps)
+    lines.append(
+        f"  {'met' if growth <= RSS_GROWTH_MB else 'NOT MET':<8} collector peak RSS from "
+        f"{small.accounts:,} to {large.accounts:,} accounts grows <= {RSS_GROWTH_MB:g} MB "
+        f"({growth:+.1f} MB)"
+    )
     return "\n".join(lines)
 
 
-def sweep_table(results: Sequence[tuple[int, Medians]]) -> str:
-    """The collector's first run at each `--concurrency`."""
+def sweep_table(results: Sequence[tuple[int, Medians]], floor: Medians | None = None) -> str:
+    """The collector's first run at each `--concurrency` (and the floor's, for reference)."""
     lines = [f"{'concurrency':<12}{_HEADER}"]
-    lines += [f"{concurrency:<12}{_cells(m)}" for concurrency, m in results]
+    if floor is not None:
+        lines.append(f"{'floor':<12}{_cells(floor, floor)}")
+    lines += [f"{concurrency:<12}{_cells(m, floor)}" for concurrency, m in results]
+    lines.append(_LEGEND)
     return "\n".join(lines)
 
 
 def flows_cost(steps: dict[str, Medians]) -> str | None:
-    """What listing flows adds to a run: requests, wall and CPU, first run and rerun."""
+    """What listing flows adds to a run: requests, wall and CPU, first run and rerun (and to
+    the baseline, if it ran)."""
     if "flows_first" not in steps:
         return None
     lines = ["flows add (profiles and flows, against profiles only):"]
-    for label, base, flows in (
+    pairs = [
         ("first run", steps["first"], steps["flows_first"]),
         ("rerun", steps["rerun"], steps["flows_rerun"]),
-    ):
+    ]
+    if "baseline" in steps and "baseline_flows" in steps:
+        pairs.insert(0, ("baseline", steps["baseline"], steps["baseline_flows"]))
+    for label, base, flows in pairs:
         lines.append(
             f"  {label:<10} +{flows.requests - base.requests:,.0f} requests, "
             f"wall +{flows.wall - base.wall:.2f}s ({flows.wall / base.wall:.2f}x), "

@@ -2,11 +2,15 @@
 
 One boto3 Session for the whole run (service models load once), 32 threads with one task per
 account: assume the reader role once, then for each AppFlow region build a client from the
-shared session with the role's credentials and follow `nextToken` page by page. The main
-thread writes rows to SQLite with `executemany`. Endpoints and base credentials come from the
-standard AWS variables (`AWS_ENDPOINT_URL_<SERVICE>` included).
+shared session with the role's credentials and follow `nextToken` page by page. With
+`--resources profiles,flows` it lists flows too, in the same client: every page of
+`ListFlows`, then `DescribeFlow` for each flow listed (the definition `ListFlows` gives
+lacks the tasks and the connector properties). The main thread writes rows to SQLite with
+`executemany`. Endpoints and base credentials come from the standard AWS variables
+(`AWS_ENDPOINT_URL_<SERVICE>` included).
 
     python -m benchmarks.baseline --database inventory.db
+    python -m benchmarks.baseline --database inventory.db --resources profiles,flows
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
@@ -39,8 +44,29 @@ SCHEMA = f"""CREATE TABLE IF NOT EXISTS {TABLE} (
     created_at TEXT
 )"""
 INSERT = f"INSERT OR REPLACE INTO {TABLE} VALUES (?, ?, ?, ?, ?, ?, ?)"
+FLOWS_TABLE = "flows"
+FLOWS_SCHEMA = f"""CREATE TABLE IF NOT EXISTS {FLOWS_TABLE} (
+    arn TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL,
+    region TEXT NOT NULL,
+    name TEXT,
+    status TEXT,
+    description TEXT
+)"""
+INSERT_FLOW = f"INSERT OR REPLACE INTO {FLOWS_TABLE} VALUES (?, ?, ?, ?, ?, ?)"
+RESOURCES = ("profiles", "flows")
 
 Row = tuple[str, str, str, str | None, str | None, str, str | None]
+FlowRow = tuple[str, str, str, str | None, str | None, str]
+
+
+@dataclass
+class Listed:
+    """What one account's task listed, and one message per region that failed."""
+
+    profiles: list[Row] = field(default_factory=list)
+    flows: list[FlowRow] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
 
 
 class Clients:
@@ -106,74 +132,126 @@ def list_region(client: Any, account_id: str, region: str) -> list[Row]:
         params["nextToken"] = token
 
 
-def collect_account(
-    clients: Clients, sts: Any, regions: Sequence[str], account_id: str, role_name: str
-) -> tuple[list[Row], list[str]]:
+def flow_row(flow: dict[str, Any], account_id: str, region: str) -> FlowRow:
+    """One table row of a flow as `DescribeFlow` returns it."""
+    return (
+        str(flow["flowArn"]),
+        account_id,
+        region,
+        flow.get("flowName"),
+        flow.get("flowStatus"),
+        json.dumps(flow, default=str, sort_keys=True),
+    )
+
+
+def list_flows(client: Any, account_id: str, region: str) -> list[FlowRow]:
+    """Every flow of one region: each page of ListFlows, then DescribeFlow for each flow."""
+    rows: list[FlowRow] = []
+    params: dict[str, Any] = {"maxResults": 100}
+    while True:
+        page = client.list_flows(**params)
+        for summary in page.get("flows", []):
+            flow = client.describe_flow(flowName=summary["flowName"])
+            flow.pop("ResponseMetadata", None)
+            rows.append(flow_row(flow, account_id, region))
+        token = page.get("nextToken")
+        if not token:
+            return rows
+        params["nextToken"] = token
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What each account's task lists: these regions, as this role, flows or not."""
+
+    regions: Sequence[str]
+    role_name: str
+    flows: bool = False
+
+
+def collect_account(clients: Clients, sts: Any, plan: Plan, account_id: str) -> Listed:
     """Rows of every region of one account, and one message per region that failed."""
-    credentials = role_credentials(sts, account_id, role_name)
-    rows: list[Row] = []
-    errors: list[str] = []
-    for region in regions:
+    credentials = role_credentials(sts, account_id, plan.role_name)
+    listed = Listed()
+    for region in plan.regions:
         try:
             client = clients.client("appflow", region, **credentials)
-            rows += list_region(client, account_id, region)
+            profiles = list_region(client, account_id, region)
+            found = list_flows(client, account_id, region) if plan.flows else []
         except (ClientError, BotoCoreError) as exc:
-            errors.append(f"{account_id} {region}: {exc}")
-    return rows, errors
+            listed.errors.append(f"{account_id} {region}: {exc}")
+            continue
+        listed.profiles += profiles
+        listed.flows += found
+    return listed
 
 
-def outcome(
-    future: Future[tuple[list[Row], list[str]]], account_id: str
-) -> tuple[list[Row], list[str]]:
+def outcome(future: Future[Listed], account_id: str) -> Listed:
     try:
         return future.result()
     except (ClientError, BotoCoreError) as exc:
-        return [], [f"{account_id}: {exc}"]
+        return Listed(errors=[f"{account_id}: {exc}"])
 
 
-def collect(database: str, role_name: str) -> int:
+def collect(database: str, role_name: str, resources: Sequence[str] = ("profiles",)) -> int:
     """List every account into `database`; returns the number of failures."""
     session = boto3.Session()
     clients = Clients(session)
     regions = session.get_available_regions("appflow")
     sts = clients.client("sts")
     accounts = active_accounts(clients)
+    plan = Plan(regions, role_name, flows="flows" in resources)
     with ThreadPoolExecutor(max_workers=THREADS) as pool:
-        tasks = {
-            pool.submit(collect_account, clients, sts, regions, a, role_name): a for a in accounts
-        }
+        tasks = {pool.submit(collect_account, clients, sts, plan, a): a for a in accounts}
         return store(database, tasks)
 
 
-def store(database: str, futures: dict[Future[tuple[list[Row], list[str]]], str]) -> int:
+def store(database: str, futures: dict[Future[Listed], str]) -> int:
     """Each account's rows into `database` as its task ends; returns the number of failures."""
     db = sqlite3.connect(database)
     db.execute(SCHEMA)
-    stored = failures = 0
+    db.execute(FLOWS_SCHEMA)
+    stored = flows = failures = 0
     for future in as_completed(futures):
-        rows, errors = outcome(future, futures[future])
-        db.executemany(INSERT, rows)
-        stored += len(rows)
-        failures += len(errors)
-        for error in errors:
+        listed = outcome(future, futures[future])
+        db.executemany(INSERT, listed.profiles)
+        db.executemany(INSERT_FLOW, listed.flows)
+        stored += len(listed.profiles)
+        flows += len(listed.flows)
+        failures += len(listed.errors)
+        for error in listed.errors:
             print(f"failed {error}", file=sys.stderr)
     db.commit()
     db.close()
-    print(f"{len(futures)} accounts, {stored} profiles, {failures} failures")
+    print(f"{len(futures)} accounts, {stored} profiles, {flows} flows, {failures} failures")
     return failures
+
+
+def _resources(text: str) -> tuple[str, ...]:
+    names = tuple(dict.fromkeys(name.strip() for name in text.split(",") if name.strip()))
+    unknown = [name for name in names if name not in RESOURCES]
+    if unknown or "profiles" not in names:
+        raise argparse.ArgumentTypeError(f"choose profiles, or profiles,flows (not {text!r})")
+    return names
 
 
 def main(
     argv: Sequence[str] | None = None,
     prog: str = "python -m benchmarks.baseline",
-    script: Callable[[str, str], int] = collect,
+    script: Callable[[str, str, Sequence[str]], int] = collect,
 ) -> int:
     """Entry point: exit 0 if everything was listed, 1 if anything failed."""
     parser = argparse.ArgumentParser(prog=prog)
     parser.add_argument("--database", required=True, help="SQLite file to write")
     parser.add_argument("--role-name", default=ROLE_NAME, help="role to assume per account")
+    parser.add_argument(
+        "--resources",
+        type=_resources,
+        default=("profiles",),
+        help="what to list: profiles (default) or profiles,flows",
+    )
     args = parser.parse_args(argv)
-    return 1 if script(args.database, args.role_name) else 0
+    return 1 if script(args.database, args.role_name, args.resources) else 0
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from .baseline import (
     CONFIG,
     THREADS,
     Clients,
-    Row,
+    Listed,
     active_accounts,
     list_region,
     main,
@@ -30,24 +30,24 @@ from .baseline import (
 )
 
 
-def collect_account(
-    sts: Any, regions: Sequence[str], account_id: str, role_name: str
-) -> tuple[list[Row], list[str]]:
+def collect_account(sts: Any, regions: Sequence[str], account_id: str, role_name: str) -> Listed:
     """Rows of every region of one account, from a Session of its own."""
     session = boto3.Session(**role_credentials(sts, account_id, role_name))
-    rows: list[Row] = []
-    errors: list[str] = []
+    listed = Listed()
     for region in regions:
         try:
             client = session.client("appflow", region_name=region, config=CONFIG)
-            rows += list_region(client, account_id, region)
+            listed.profiles += list_region(client, account_id, region)
         except (ClientError, BotoCoreError) as exc:
-            errors.append(f"{account_id} {region}: {exc}")
-    return rows, errors
+            listed.errors.append(f"{account_id} {region}: {exc}")
+    return listed
 
 
-def collect(database: str, role_name: str) -> int:
-    """List every account into `database`; returns the number of failures."""
+def collect(database: str, role_name: str, resources: Sequence[str] = ("profiles",)) -> int:
+    """List every account's profiles into `database` (profiles only, whatever `resources`
+    says); returns the number of failures."""
+    if tuple(resources) != ("profiles",):
+        raise SystemExit("this script lists profiles only: leave --resources out")
     base = boto3.Session()
     regions = base.get_available_regions("appflow")
     sts = base.client("sts", config=CONFIG)

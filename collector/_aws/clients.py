@@ -70,6 +70,13 @@ class AwsClients:
         """Signs with the caller's own credentials."""
         self._acting = AioSession()
         self._acting.register_component("credential_provider", acting_resolver())
+        # One loader for both: botocore's endpoint data (7 MB once parsed) and the service
+        # models are read and kept once per run, not once per session. Lazily, as botocore
+        # makes it: creating it reads the AWS config, whose errors the first call reports.
+        base = self.base
+        self._acting.lazy_register_component(
+            "data_loader", lambda: base.get_component("data_loader")
+        )
         for session in (self.base, self._acting):
             _keep_timestamps_raw(session)
             # Tokens from the global STS endpoint are refused in opt-in regions.
@@ -160,7 +167,11 @@ class AwsClients:
             async with self._lock:
                 if key not in self._clients:
                     config = self.config(max_pool, *(timeouts or ()))
-                    if service != "appflow":  # AppFlow's regions are checked up front
+                    if service == "appflow":
+                        # The hot path: `sent.checked_method` checks every request instead,
+                        # with rules compiled once. (AppFlow's regions are checked up front.)
+                        config = config.merge(AioConfig(parameter_validation=False))
+                    else:
                         config = self._service_config(service, region, config)
                     client = await self._stack.enter_async_context(
                         self._acting.create_client(service, region_name=region, config=config)

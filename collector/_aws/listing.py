@@ -18,8 +18,6 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from botocore import xform_name
-
 from .._errors import AwsError, ErrorKind
 from .._model.resource import Describe, Known, ListingFilter, Resource, Sighting, stale
 from .._model.scopes import Listing, Scope, ScopeStatus
@@ -27,6 +25,7 @@ from .._model.wire import UnstorableRecord
 from .body import json_body, page_items
 from .paging import Pager
 from .retry import Attempts, RetryPolicy, call_with_retries
+from .sent import checked_method
 
 KnownRecords = Mapping[tuple[str, str, str], Known]
 """(account id, region, key) -> what the store holds of a live record listed as a summary."""
@@ -198,8 +197,9 @@ class _ScopeListing:
 
 
 def _method(client: Any, operation: str) -> Any:
-    """The client's method of an operation (`ListFlows` -> `client.list_flows`)."""
-    return getattr(client, xform_name(operation))
+    """The client's method of an operation (`ListFlows` -> `client.list_flows`), with the
+    collector's own check of each request (the AppFlow clients skip botocore's)."""
+    return checked_method(client, operation)
 
 
 async def _fetch_page(

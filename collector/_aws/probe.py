@@ -9,11 +9,10 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from botocore import xform_name
-
 from .._model.resource import ListingFilter, Resource
 from .body import json_body, page_items
 from .retry import Attempts, RetryPolicy, call_with_retries
+from .sent import checked_method
 
 
 async def probe_listing(
@@ -24,7 +23,7 @@ async def probe_listing(
     Call inside `acting_as` the account's credentials. Raises `AwsError`.
     """
     request = {**resource.api.listing_requests(ListingFilter())[0], "maxResults": 1}
-    method = getattr(client, xform_name(resource.api.operation))
+    method = checked_method(client, resource.api.operation)
 
     async def call() -> int:
         # Decoding is part of the attempt, as in a listing: a garbled body is retried.

@@ -27,7 +27,6 @@ from .._service import run_collection
 from .check import run_dry_run
 from .exits import exit_code_of
 from .flags import given_flags
-from .metrics import push, run_registry, write_textfile
 from .options import add_command, add_settings_options
 from .output import Progress, RunWatch, configure_logging
 from .pipes import OutputClosed, detach_stdout
@@ -201,6 +200,9 @@ async def _run_with_stop(settings: Settings, watch: RunWatch, stop: anyio.Event)
 def _export_metrics(settings: Settings, result: RunResult) -> None:
     """Write and push the run's metrics; a failure is logged, the run's exit code stays
     (a failed push is a warning: retrying the whole collection would not fix it)."""
+    # prometheus_client is imported only by the runs that export metrics.
+    from .metrics import push, run_registry, write_textfile
+
     shard = str(settings.shard) if settings.shard else None
     registry = run_registry(result, {"shard": shard} if shard else {})
     if settings.metrics_file:

@@ -12,28 +12,28 @@ import sqlite3
 from contextlib import contextmanager
 from typing import Any
 
-import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncResult
 
 from .._errors import ConfigError
 from .dialects import dialect_named
-from .errors import one_line
+from .errors import driver_errors, one_line
 
 Row = Any
 
 
-# What the database (or its driver, before SQLAlchemy wraps it) says of a statement it
-# refuses or cannot run; not the failures of the connection itself.
-_REFUSALS = (DBAPIError, StatementError, asyncpg.PostgresError, sqlite3.Error)
+def _refusals() -> tuple[type[BaseException], ...]:
+    # What the database (or its driver, before SQLAlchemy wraps it) says of a statement it
+    # refuses or cannot run; not the failures of the connection itself.
+    return (DBAPIError, StatementError, sqlite3.Error, *driver_errors("PostgresError"))
 
 
 @contextmanager
 def _refused() -> Any:
     try:
         yield
-    except _REFUSALS as exc:
+    except _refusals() as exc:
         raise ConfigError(f"the database refused the query: {one_line(exc)}") from None
 
 

@@ -6,10 +6,10 @@ Every message names the database by its URL with the password masked.
 from __future__ import annotations
 
 import sqlite3
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import asyncpg
 from alembic.util.exc import CommandError
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -24,27 +24,40 @@ from .._errors import (
 )
 from .dialects import dialect_named
 
-# A database that is away for now: the connection was refused, reset or ended by a restart,
-# a shutdown or a failover (PostgreSQL's SQLSTATE classes 08 and 57P0x), or timed out.
-_AWAY: tuple[type[BaseException], ...] = (
-    ConnectionError,
-    TimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.AdminShutdownError,
-    asyncpg.CrashShutdownError,
-    asyncpg.ConnectionDoesNotExistError,
-)
 
-# What a database, its driver or the network can raise; anything else is a bug of ours.
-_DATABASE_FAILURES = (
-    SQLAlchemyError,
-    OSError,
-    CommandError,
-    sqlite3.Error,
-    asyncpg.PostgresError,
-    asyncpg.InterfaceError,
-)
+def driver_errors(*names: str) -> tuple[type[BaseException], ...]:
+    """asyncpg's exception classes called `names`, if asyncpg is loaded: SQLAlchemy imports
+    it with the first PostgreSQL engine, and until then nothing can have raised them (so a
+    run on SQLite never pays its import)."""
+    asyncpg = sys.modules.get("asyncpg")
+    return tuple(getattr(asyncpg, name) for name in names) if asyncpg is not None else ()
+
+
+def _away() -> tuple[type[BaseException], ...]:
+    # A database that is away for now: the connection was refused, reset or ended by a
+    # restart, a shutdown or a failover (SQLSTATE classes 08 and 57P0x), or timed out.
+    return (
+        ConnectionError,
+        TimeoutError,
+        *driver_errors(
+            "PostgresConnectionError",
+            "CannotConnectNowError",
+            "AdminShutdownError",
+            "CrashShutdownError",
+            "ConnectionDoesNotExistError",
+        ),
+    )
+
+
+def _database_failures() -> tuple[type[BaseException], ...]:
+    # What a database, its driver or the network can raise; anything else is a bug of ours.
+    return (
+        SQLAlchemyError,
+        OSError,
+        CommandError,
+        sqlite3.Error,
+        *driver_errors("PostgresError", "InterfaceError"),
+    )
 
 
 def display_url(engine: AsyncEngine) -> str:
@@ -64,7 +77,7 @@ def translated(engine: AsyncEngine) -> Iterator[None]:
         if dialect_named(engine.dialect.name).refused_data(exc):
             raise RefusedDataError(one_line(exc)) from exc
         raise _database_error(engine, exc) from exc
-    except _DATABASE_FAILURES as exc:
+    except _database_failures() as exc:
         raise _database_error(engine, exc) from exc
 
 
@@ -82,7 +95,7 @@ def unavailable(exc: BaseException) -> bool:
     cause: BaseException | None = exc
     while cause is not None and id(cause) not in seen:
         seen.add(id(cause))
-        if isinstance(cause, _AWAY):
+        if isinstance(cause, _away()):
             return True
         orig = getattr(cause, "orig", None)
         cause = orig if isinstance(orig, BaseException) else cause.__cause__

@@ -21,6 +21,7 @@ from .._model.resource import Record
 from .._model.scopes import Listing, Scope, ScopeChanges, ScopeOutcome
 from .chunks import chunks
 from .dialects import dialect_named
+from .scopes_in import in_scopes
 from .tables import ResourceTables
 
 Listed = tuple[ScopeOutcome, Listing]
@@ -284,7 +285,7 @@ async def _stored_records(
     seen = [record.arn for s in scopes if not s.complete for record in s.records]
     rows: list[Any] = []
     for chunk in chunks(whole, 200):
-        query = sa.select(*columns).where(sa.tuple_(t.account_id, t.region).in_(chunk))
+        query = sa.select(*columns).where(in_scopes(t.account_id, t.region, chunk))
         rows.extend(await conn.execute(query))
     for arns in chunks(seen):
         rows.extend(await conn.execute(sa.select(*columns).where(tables.arn.in_(arns))))

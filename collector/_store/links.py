@@ -18,6 +18,7 @@ from .._model.resource import Link
 from .._model.scopes import Scope
 from .chunks import chunks
 from .schema import metadata
+from .scopes_in import in_scopes
 from .tables import tables_of
 
 
@@ -50,9 +51,9 @@ def _resolution(link: Link, scopes: list[tuple[str, str]]) -> sa.Update:
         )
         .scalar_subquery()
     )
-    in_scopes = sa.select(o[owner_key]).where(sa.tuple_(o.account_id, o.region).in_(scopes))
+    owners = sa.select(o[owner_key]).where(in_scopes(o.account_id, o.region, scopes))
     return (
         sa.update(table)
-        .where(row[owner_key].in_(in_scopes), row[link.arn].is_distinct_from(resolved))
+        .where(row[owner_key].in_(owners), row[link.arn].is_distinct_from(resolved))
         .values({link.arn: resolved})
     )

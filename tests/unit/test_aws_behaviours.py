@@ -499,3 +499,27 @@ def test_fips_goes_only_to_fips_endpoints_that_exist(
             variants = aws["services"][service]["endpoints"].get(region, {}).get("variants", [])
             listed = any("fips" in v.get("tags", []) for v in variants)
             assert has_fips_endpoint(endpoints, service, region) == listed, (service, region)
+
+
+def test_both_sessions_read_botocores_data_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run's two sessions share one data loader, so botocore's endpoint data (7 MB once
+    parsed) is loaded once and the AppFlow clients use the very same copy."""
+    for name in [name for name in os.environ if name.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+
+    async def loaders() -> tuple[Any, Any, Any]:
+        async with AwsClients(AwsOptions()) as clients:
+            await clients.appflow("eu-west-1")
+            base = clients.base.get_component("data_loader")
+            acting = clients._acting.get_component("data_loader")
+            return base, acting, base.load_data("endpoints")
+
+    base, acting, endpoints = anyio.run(loaders)
+    assert acting is base
+    assert acting.load_data("endpoints") is endpoints

@@ -468,7 +468,9 @@ def _collector_peaks() -> list[float]:
         cells = [cell.strip() for cell in line.strip("|").split("|")]
         if "peak RSS MB" in cells:
             column = cells.index("peak RSS MB")
-        elif column is not None and not cells[0].startswith(("baseline", "---", "collector /")):
+        elif column is not None and not cells[0].startswith(
+            ("baseline", "floor", "---", "collector /")
+        ):
             peaks.append(float(cells[column].split()[0]))
     assert len(peaks) >= 10, peaks
     return peaks
