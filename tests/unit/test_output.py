@@ -92,6 +92,9 @@ def logs() -> Iterator[io.StringIO]:
     names = (*AWS_LOGGERS, *LIBRARY_LOGGERS, *EVENT_LOGGERS, "collector")
     levels = {name: logging.getLogger(name).level for name in names}
     yield io.StringIO()
+    # JSON logs capture Python's warnings; left captured, the next capture is a no-op (logging
+    # keeps the first `showwarning` it saw), and pytest's own catches the next test's warning.
+    logging.captureWarnings(False)
     root.handlers[:] = handlers
     root.setLevel(level)
     for name, previous in levels.items():
