@@ -102,7 +102,15 @@ def inventory_url(
 
 
 @pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
+def sqlite_url(tmp_path: Path, migrated_templates: MigratedTemplates) -> str:
+    """A SQLite inventory already migrated to the newest schema, for the tests that need one
+    database and are not about creating or migrating it."""
+    return migrated_templates.sqlite(tmp_path / "inventory.db")
+
+
+@pytest.fixture
+def empty_sqlite_url(tmp_path: Path) -> str:
+    """A SQLite URL whose file does not exist yet: the collector creates and migrates it."""
     return f"sqlite:///{tmp_path / 'inventory.db'}"
 
 

@@ -106,8 +106,10 @@ def run_main(args: Sequence[str], env: Mapping[str, str]) -> int:
         root.handlers[:] = handlers
         root.setLevel(level)
         for name, logger in logging.root.manager.loggerDict.items():
-            if isinstance(logger, logging.Logger):
-                logger.setLevel(levels.get(name, logging.NOTSET))
+            # Only where it changed: every setLevel clears every logger's cache.
+            wanted = levels.get(name, logging.NOTSET)
+            if isinstance(logger, logging.Logger) and logger.level != wanted:
+                logger.setLevel(wanted)
         logging.captureWarnings(False)
 
 

@@ -10,7 +10,6 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from alembic.util.exc import CommandError
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -31,6 +30,12 @@ def driver_errors(*names: str) -> tuple[type[BaseException], ...]:
     run on SQLite never pays its import)."""
     asyncpg = sys.modules.get("asyncpg")
     return tuple(getattr(asyncpg, name) for name in names) if asyncpg is not None else ()
+
+
+def alembic_errors() -> tuple[type[BaseException], ...]:
+    """alembic's own error, if alembic is loaded: only a migration loads it (`migrate`)."""
+    exc = sys.modules.get("alembic.util.exc")
+    return (exc.CommandError,) if exc is not None else ()
 
 
 def _away() -> tuple[type[BaseException], ...]:
@@ -54,7 +59,7 @@ def _database_failures() -> tuple[type[BaseException], ...]:
     return (
         SQLAlchemyError,
         OSError,
-        CommandError,
+        *alembic_errors(),
         sqlite3.Error,
         *driver_errors("PostgresError", "InterfaceError"),
     )

@@ -1,16 +1,19 @@
-"""Schema migrations: alembic's scripts in `migrations/`, applied through the run's engine."""
+"""Schema migrations: alembic's scripts in `migrations/`, applied through the run's engine.
+
+Every command reads the database's revision before it starts, and nearly always finds it at
+head. So that costs one query, not alembic: `REVISIONS` names this code's migrations, oldest
+first (tests/integration/test_migrations.py holds it to alembic's own history), and alembic,
+which parses every script from source each time it is asked, loads only to migrate.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util.exc import CommandError
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -20,8 +23,20 @@ from .engine import schema_of
 from .errors import translated
 from .lock import migration_lock
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007")
+"""This code's migrations, oldest first: a new script in `migrations/versions/` adds its
+revision here."""
+HEAD = REVISIONS[-1]
+# alembic's bookkeeping table, in the engine's schema (the search path puts it there).
+VERSION_TABLE = "alembic_version"
+
 
 def _alembic_config(connection: Connection | None = None) -> Config:
+    from alembic.config import Config
+
     config = Config()
     location = resources.files("collector.migrations")
     config.set_main_option("script_location", str(location))
@@ -32,25 +47,27 @@ def _alembic_config(connection: Connection | None = None) -> Config:
 
 def head_revision() -> str:
     """The newest migration this code knows."""
-    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
-    assert head is not None
-    return head
+    return HEAD
 
 
 def current_revision(connection: Connection) -> str | None:
-    """The revision a database is at (None: never migrated)."""
-    return MigrationContext.configure(connection).get_current_revision()
+    """The revision a database is at (None: never migrated), read as alembic reads it."""
+    if not sa.inspect(connection).has_table(VERSION_TABLE):
+        return None
+    versions = connection.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).all()
+    if len(versions) > 1:
+        # alembic's branches: this project's history is one line, so this is not its table.
+        raise DatabaseError(
+            f"the database's {VERSION_TABLE} table holds {len(versions)} revisions; "
+            "it was not migrated by this collector"
+        )
+    return str(versions[0][0]) if versions else None
 
 
 def _upgrade(connection: Connection) -> None:
+    from alembic import command
+
     command.upgrade(_alembic_config(connection), "head")
-
-
-def _known(script: ScriptDirectory, revision: str) -> bool:
-    try:
-        return script.get_revision(revision) is not None
-    except CommandError:
-        return False
 
 
 async def upgrade(engine: AsyncEngine) -> None:
@@ -62,7 +79,7 @@ async def upgrade(engine: AsyncEngine) -> None:
     """
     with translated(engine):
         async with engine.connect() as connection:
-            if await connection.run_sync(current_revision) == head_revision():
+            if await connection.run_sync(current_revision) == HEAD:
                 return
     async with migrating(engine):
         with translated(engine):
@@ -87,16 +104,15 @@ async def migrating(engine: AsyncEngine) -> AsyncIterator[None]:
 
 async def _upgrade_on(connection: AsyncConnection) -> None:
     current = await connection.run_sync(current_revision)
-    script = ScriptDirectory.from_config(_alembic_config())
-    if current is not None and not _known(script, current):
+    if current is not None and not revision_known(current):
         raise DatabaseError(
             f"database schema is at revision {current}, newer than this collector knows "
-            f"(head {head_revision()}); upgrade the collector"
+            f"(head {HEAD}); upgrade the collector"
         )
-    if current != script.get_current_head():
+    if current != HEAD:
         await connection.run_sync(_upgrade)
 
 
 def revision_known(revision: str) -> bool:
     """Whether `revision` is one of this collector's migrations (else a newer one's)."""
-    return _known(ScriptDirectory.from_config(_alembic_config()), revision)
+    return revision in REVISIONS

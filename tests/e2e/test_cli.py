@@ -72,13 +72,13 @@ def test_unreachable_database_exits_3(cli: Cli) -> None:
         assert "127.0.0.1:1" in result.err
 
 
-def test_newer_schema_is_refused(sqlite_url: str, cli: Cli) -> None:
+def test_newer_schema_is_refused(empty_sqlite_url: str, cli: Cli) -> None:
     """A database migrated by a newer collector is refused with exit 3, not altered."""
-    assert cli.run(["db", "upgrade", "--database-url", sqlite_url]).code == 0
-    path = sqlite_url.removeprefix("sqlite:///")
+    assert cli.run(["db", "upgrade", "--database-url", empty_sqlite_url]).code == 0
+    path = empty_sqlite_url.removeprefix("sqlite:///")
     with sqlite3.connect(path) as conn:
         conn.execute("UPDATE alembic_version SET version_num = '9999'")
-    result = cli.run(["db", "upgrade", "--database-url", sqlite_url])
+    result = cli.run(["db", "upgrade", "--database-url", empty_sqlite_url])
     assert result.code == 3
     assert "newer than this collector knows" in result.err
 

@@ -98,50 +98,52 @@ def assert_exit_2_before_the_database(result_code: int, err: str, url: str) -> s
     return lines[0]
 
 
-def test_sso_session_not_logged_in(sqlite_url: str, tmp_path: Path, cli: Cli) -> None:
+def test_sso_session_not_logged_in(empty_sqlite_url: str, tmp_path: Path, cli: Cli) -> None:
     """An SSO session never logged in exits 2 with `aws sso login --sso-session NAME`."""
     env = {**aws_home(tmp_path), "AWS_PROFILE": "ssonew"}
-    result = cli.run(["run", "--database-url", sqlite_url], env)
-    line = assert_exit_2_before_the_database(result.code, result.err, sqlite_url)
+    result = cli.run(["run", "--database-url", empty_sqlite_url], env)
+    line = assert_exit_2_before_the_database(result.code, result.err, empty_sqlite_url)
     assert "run 'aws sso login --sso-session corp'" in line
     assert "'ssonew'" in line
 
 
-def test_sso_session_expired(sqlite_url: str, tmp_path: Path, cli: Cli) -> None:
+def test_sso_session_expired(empty_sqlite_url: str, tmp_path: Path, cli: Cli) -> None:
     """An expired SSO token exits 2 naming the login to run: the session's, or the legacy
     profile's."""
     env = aws_home(tmp_path, expired_tokens=True)
-    session = cli.run(["run", "--database-url", sqlite_url], {**env, "AWS_PROFILE": "ssonew"})
-    line = assert_exit_2_before_the_database(session.code, session.err, sqlite_url)
+    session = cli.run(["run", "--database-url", empty_sqlite_url], {**env, "AWS_PROFILE": "ssonew"})
+    line = assert_exit_2_before_the_database(session.code, session.err, empty_sqlite_url)
     assert "aws sso login --sso-session corp" in line
-    legacy = cli.run(["run", "--database-url", sqlite_url], {**env, "AWS_PROFILE": "ssolegacy"})
-    line = assert_exit_2_before_the_database(legacy.code, legacy.err, sqlite_url)
+    legacy = cli.run(
+        ["run", "--database-url", empty_sqlite_url], {**env, "AWS_PROFILE": "ssolegacy"}
+    )
+    line = assert_exit_2_before_the_database(legacy.code, legacy.err, empty_sqlite_url)
     assert "aws sso login --profile ssolegacy" in line
 
 
-def test_failing_credential_process(sqlite_url: str, tmp_path: Path, cli: Cli) -> None:
+def test_failing_credential_process(empty_sqlite_url: str, tmp_path: Path, cli: Cli) -> None:
     """A `credential_process` that fails exits 2 naming the profile and what it said."""
     env = {**aws_home(tmp_path), "AWS_PROFILE": "failing"}
-    result = cli.run(["run", "--database-url", sqlite_url], env)
-    line = assert_exit_2_before_the_database(result.code, result.err, sqlite_url)
+    result = cli.run(["run", "--database-url", empty_sqlite_url], env)
+    line = assert_exit_2_before_the_database(result.code, result.err, empty_sqlite_url)
     assert "credential_process" in line
     assert "'failing'" in line
     assert "the identity provider is down" in line
 
 
-def test_missing_web_identity_token_file(sqlite_url: str, tmp_path: Path, cli: Cli) -> None:
+def test_missing_web_identity_token_file(empty_sqlite_url: str, tmp_path: Path, cli: Cli) -> None:
     """A web identity token file that is gone exits 2 naming the file."""
     env = {**aws_home(tmp_path), "AWS_PROFILE": "webidentity"}
-    result = cli.run(["run", "--database-url", sqlite_url], env)
-    line = assert_exit_2_before_the_database(result.code, result.err, sqlite_url)
+    result = cli.run(["run", "--database-url", empty_sqlite_url], env)
+    line = assert_exit_2_before_the_database(result.code, result.err, empty_sqlite_url)
     assert "/nonexistent/token" in line
 
 
-def test_unknown_profile(sqlite_url: str, tmp_path: Path, cli: Cli) -> None:
+def test_unknown_profile(empty_sqlite_url: str, tmp_path: Path, cli: Cli) -> None:
     """A profile the shared config does not have exits 2 naming it."""
     env = {**aws_home(tmp_path), "AWS_PROFILE": "nosuch"}
-    result = cli.run(["run", "--database-url", sqlite_url], env)
-    line = assert_exit_2_before_the_database(result.code, result.err, sqlite_url)
+    result = cli.run(["run", "--database-url", empty_sqlite_url], env)
+    line = assert_exit_2_before_the_database(result.code, result.err, empty_sqlite_url)
     assert "'nosuch'" in line
 
 

@@ -281,15 +281,15 @@ def test_per_account_regions_from_the_config_file(
     ],
 )
 def test_scoping_usage_errors_exit_2_with_one_line(
-    sqlite_url: str, args: list[str], message: str, cli: Cli
+    empty_sqlite_url: str, args: list[str], message: str, cli: Cli
 ) -> None:
     """A bad scoping option exits 2 with one line naming it, before anything is collected."""
-    result = cli.run(["run", "--database-url", sqlite_url, *args])
+    result = cli.run(["run", "--database-url", empty_sqlite_url, *args])
     assert result.code == 2
     lines = result.err.strip().splitlines()
     assert len(lines) == 1, result.err
     assert message in lines[0]
-    assert not Path(sqlite_url.removeprefix("sqlite:///")).exists()
+    assert not Path(empty_sqlite_url.removeprefix("sqlite:///")).exists()
 
 
 @pytest.mark.parametrize(

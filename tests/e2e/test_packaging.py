@@ -71,11 +71,19 @@ def test_alembic_upgrade_from_the_repository_root(database_url: str) -> None:
     assert head_revision() in history.stdout
 
 
-def test_alembic_takes_the_url_from_x_argument(sqlite_url: str) -> None:
+def test_alembic_takes_the_url_from_x_argument(empty_sqlite_url: str) -> None:
     """`-x database_url=URL` names the database when no variable is set."""
     env = {k: v for k, v in os.environ.items() if k != "COLLECTOR_DATABASE_URL"}
     upgraded = subprocess.run(
-        [sys.executable, "-m", "alembic", "-x", f"database_url={sqlite_url}", "upgrade", "head"],
+        [
+            sys.executable,
+            "-m",
+            "alembic",
+            "-x",
+            f"database_url={empty_sqlite_url}",
+            "upgrade",
+            "head",
+        ],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -84,7 +92,7 @@ def test_alembic_takes_the_url_from_x_argument(sqlite_url: str) -> None:
         check=False,
     )
     assert upgraded.returncode == 0, upgraded.stderr
-    assert tables(sqlite_url) >= TABLES
+    assert tables(empty_sqlite_url) >= TABLES
 
 
 def test_alembic_without_a_url_says_how_to_give_one() -> None:

@@ -540,14 +540,14 @@ def test_results_are_the_same_on_sqlite_and_postgresql(
     ],
 )
 def test_bad_input_exits_2_with_one_line(
-    args: list[str], message: str, sqlite_url: str, cli: Cli
+    args: list[str], message: str, empty_sqlite_url: str, cli: Cli
 ) -> None:
     """A bad WHEN, account or format exits 2 with one line on stderr, and opens no database."""
-    result = cli.run([*args, "--database-url", sqlite_url])
+    result = cli.run([*args, "--database-url", empty_sqlite_url])
     assert result.code == 2
     assert len(result.err.strip().splitlines()) == 1, result.err
     assert message in result.err
-    assert not Path(sqlite_url.removeprefix("sqlite:///")).exists()
+    assert not Path(empty_sqlite_url.removeprefix("sqlite:///")).exists()
 
 
 @pytest.mark.parametrize(

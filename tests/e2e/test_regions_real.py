@@ -180,37 +180,38 @@ def test_ec2_answering_decides_an_ambiguous_opt_in_region(sqlite_url: str, cli: 
 # --- partitions, FIPS, regions from botocore's data ---------------------------------------------
 
 
-def test_partition_without_appflow_is_refused_up_front(sqlite_url: str, cli: Cli) -> None:
+def test_partition_without_appflow_is_refused_up_front(empty_sqlite_url: str, cli: Cli) -> None:
     """GovCloud credentials (the caller's ARN says `aws-us-gov`) exit 2 with one line, before
     the database is created."""
     org = generate_organization(seed=5, accounts=2, regions=(HOME,))
     org.partition = "aws-us-gov"
     with Simulator(org) as sim:
-        result = cli.run(["run", "--database-url", sqlite_url], sim.env())
+        result = cli.run(["run", "--database-url", empty_sqlite_url], sim.env())
         appflow_calls = sim.stats.count("appflow")
     assert result.code == 2
     lines = result.err.strip().splitlines()
     assert len(lines) == 1, result.err
     assert "AppFlow is not available in the AWS partition 'aws-us-gov'" in lines[0]
     assert appflow_calls == 0
-    assert not Path(sqlite_url.removeprefix("sqlite:///")).exists()
+    assert not Path(empty_sqlite_url.removeprefix("sqlite:///")).exists()
 
 
 def test_region_not_in_the_partition_is_refused_before_the_database(
-    sqlite_url: str, cli: Cli
+    empty_sqlite_url: str, cli: Cli
 ) -> None:
     """A region of another partition's form (China's, for credentials of `aws`) exits 2
     naming it and the known regions, with no database file and no run row."""
     org = generate_organization(seed=5, accounts=2, regions=(HOME,))
     with Simulator(org) as sim:
         result = cli.run(
-            ["run", "--database-url", sqlite_url, "--regions", "us-east-1,cn-north-1"], sim.env()
+            ["run", "--database-url", empty_sqlite_url, "--regions", "us-east-1,cn-north-1"],
+            sim.env(),
         )
     assert result.code == 2
     lines = result.err.strip().splitlines()
     assert len(lines) == 1, result.err
     assert "region 'cn-north-1' is not an AppFlow region (known: af-south-1," in lines[0]
-    assert not Path(sqlite_url.removeprefix("sqlite:///")).exists()
+    assert not Path(empty_sqlite_url.removeprefix("sqlite:///")).exists()
 
 
 NEWER = "eu-central-2"  # a region of `aws` that botocore's data does not list for AppFlow

@@ -10,11 +10,12 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
 from collector import upgrade
 from collector._store import create_engine, head_revision
-from collector._store.migrate import _alembic_config
+from collector._store.migrate import REVISIONS, _alembic_config, current_revision
 from collector._store.schema import metadata
 
 
@@ -25,6 +26,38 @@ def _differences(connection: Connection) -> list[Any]:
 
 def _revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
+
+
+def test_the_known_revisions_are_alembic_s_history() -> None:
+    """`REVISIONS`, which spares every command from loading alembic, is alembic's own
+    history of `migrations/versions`, oldest first, ending at its one head."""
+    script = ScriptDirectory.from_config(_alembic_config())
+    history = tuple(reversed([s.revision for s in script.walk_revisions()]))
+    assert history == REVISIONS
+    assert script.get_heads() == [head_revision()]
+
+
+def test_the_revision_is_read_as_alembic_reads_it(database_url: str) -> None:
+    """Never migrated, migrated part way and at head: the collector's own reading of the
+    version table agrees with alembic's."""
+
+    def both(connection: Connection) -> tuple[str | None, str | None]:
+        return current_revision(connection), _revision(connection)
+
+    async def go() -> list[tuple[str | None, str | None]]:
+        engine = create_engine(database_url)
+        try:
+            readings = []
+            for target in (None, "0003", "head"):
+                async with engine.begin() as conn:
+                    if target is not None:
+                        await conn.run_sync(_upgrade_to, target)
+                    readings.append(await conn.run_sync(both))
+            return readings
+        finally:
+            await engine.dispose()
+
+    assert asyncio.run(go()) == [(None, None), ("0003", "0003"), (head_revision(),) * 2]
 
 
 def test_migrated_schema_matches_the_code(database_url: str) -> None:
