@@ -124,8 +124,8 @@ def _role_lines(report: CheckReport) -> list[str]:
     role = f"role {report.role_name}" if report.role_name else "the caller's own credentials"
     verb = "assumed" if report.role_name else "used"
     status = "FAIL " if failed else "ok   "
-    stood_in = report.stood_in is not None
-    lines = [f"{status} {role}: {verb} in {checked - failed - stood_in} of {checked} accounts"]
+    assumed = checked - failed - (report.stood_in is not None)
+    lines = [f"{status} {role}: {verb} in {assumed} of {checked} accounts"]
     if report.stood_in is not None:
         lines.append(
             f"      {report.stood_in}, the caller's own account, is read with the caller's "

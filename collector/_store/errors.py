@@ -24,18 +24,17 @@ from .._errors import (
 from .dialects import dialect_named
 
 
+def loaded_errors(module: str, *names: str) -> tuple[type[BaseException], ...]:
+    """The exception classes called `names` of `module`, if something has loaded it: what
+    was never imported cannot have raised, so a run does not import a library to catch it."""
+    found = sys.modules.get(module)
+    return tuple(getattr(found, name) for name in names) if found is not None else ()
+
+
 def driver_errors(*names: str) -> tuple[type[BaseException], ...]:
-    """asyncpg's exception classes called `names`, if asyncpg is loaded: SQLAlchemy imports
-    it with the first PostgreSQL engine, and until then nothing can have raised them (so a
-    run on SQLite never pays its import)."""
-    asyncpg = sys.modules.get("asyncpg")
-    return tuple(getattr(asyncpg, name) for name in names) if asyncpg is not None else ()
-
-
-def alembic_errors() -> tuple[type[BaseException], ...]:
-    """alembic's own error, if alembic is loaded: only a migration loads it (`migrate`)."""
-    exc = sys.modules.get("alembic.util.exc")
-    return (exc.CommandError,) if exc is not None else ()
+    """asyncpg's exception classes called `names`: SQLAlchemy imports asyncpg with the first
+    PostgreSQL engine (so a run on SQLite never pays its import)."""
+    return loaded_errors("asyncpg", *names)
 
 
 def _away() -> tuple[type[BaseException], ...]:
@@ -59,7 +58,8 @@ def _database_failures() -> tuple[type[BaseException], ...]:
     return (
         SQLAlchemyError,
         OSError,
-        *alembic_errors(),
+        # Only a migration loads alembic (`migrate`).
+        *loaded_errors("alembic.util.exc", "CommandError"),
         sqlite3.Error,
         *driver_errors("PostgresError", "InterfaceError"),
     )

@@ -8,13 +8,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from collector.simulator import Organization, Simulator, generate_organization
 
-from ..support import ROOT, MigratedTemplates, fetch, run_args
+from ..support import ROOT, fetch, run_args
 
 REGION = "us-east-1"
 
@@ -43,17 +42,15 @@ def run_and_report(url: str, sim: Simulator) -> str:
     return done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr
 
 
-def test_a_run_on_a_database_at_head_never_loads_alembic(
-    tmp_path: Path, sim: Simulator, migrated_templates: MigratedTemplates
-) -> None:
-    url = migrated_templates.sqlite(tmp_path / "inventory.db")
-    assert run_and_report(url, sim) == "0 False"
-    assert fetch(url, "SELECT status FROM collection_runs") == [{"status": "succeeded"}]
+def test_a_run_on_a_database_at_head_never_loads_alembic(sqlite_url: str, sim: Simulator) -> None:
+    assert run_and_report(sqlite_url, sim) == "0 False"
+    assert fetch(sqlite_url, "SELECT status FROM collection_runs") == [{"status": "succeeded"}]
 
 
 def test_a_run_on_an_empty_database_migrates_it_with_alembic(
-    tmp_path: Path, sim: Simulator
+    empty_sqlite_url: str, sim: Simulator
 ) -> None:
-    url = f"sqlite:///{tmp_path / 'inventory.db'}"
-    assert run_and_report(url, sim) == "0 True"
-    assert fetch(url, "SELECT status FROM collection_runs") == [{"status": "succeeded"}]
+    assert run_and_report(empty_sqlite_url, sim) == "0 True"
+    assert fetch(empty_sqlite_url, "SELECT status FROM collection_runs") == [
+        {"status": "succeeded"}
+    ]
