@@ -11,7 +11,7 @@ IMAGE ?= appflow-inventory
 # Where the image's source lives, for its label (say `make image SOURCE=https://...`).
 SOURCE ?= unknown
 
-.PHONY: demo test check fmt test-unit test-integration test-e2e lint lint-deploy typecheck \
+.PHONY: demo test checks check fmt test-unit test-integration test-e2e lint lint-deploy typecheck \
 	docs bench soak lock audit image clean
 
 $(VENV)/.pip: requirements/pip.txt
@@ -60,16 +60,25 @@ docs: $(VENV)/.test-deps
 # (`loadfile`), so a module's fixture (a built virtualenv, a stopped server, a stored
 # history) is made once rather than once per worker; files go out in the suite's order,
 # which puts the files with slow tests first (tests/conftest.py).
+# The suite starts a few hundred Python processes, and every worker imports every test
+# module: bytecode caches (the git-ignored __pycache__ folders) spare each of them compiling
+# the same sources again, so they are written even where the caller's environment says not to.
 WORKERS ?= 4
-PYTEST := $(BIN)/python -m pytest -q -n $(WORKERS) --dist loadfile --no-loadscope-reorder
+PYTEST := env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest -q -n $(WORKERS) --dist loadfile \
+	--no-loadscope-reorder
+
+# Lint, types and the docs site, side by side (each check's output held until it ends).
+checks: $(VENV)/.test-deps
+	$(MAKE) --no-print-directory -j4 --output-sync=target lint typecheck docs
 
 # Every test, on both databases, sealed from the caller's environment (which
 # scripts/poisoned-environment poisons, to prove it) and measured for coverage.
-test: lint typecheck docs
+test: checks
 	scripts/with-postgres scripts/poisoned-environment $(PYTEST) --cov --cov-report=term:skip-covered
 
 # The quick part: lint, types, and the unit and integration tests on SQLite alone.
-check: lint typecheck
+check: $(VENV)/.test-deps
+	$(MAKE) --no-print-directory -j3 --output-sync=target lint typecheck
 	$(PYTEST) tests/unit tests/integration -m "not postgresql"
 
 fmt: $(VENV)/.test-deps

@@ -431,6 +431,7 @@ def test_a_next_token_rejected_once_restarts_the_listing_and_keeps_no_duplicate(
     assert_history_consistent(sqlite_url)
 
 
+@pytest.mark.slow
 def test_endless_throttling_uses_every_attempt(
     sqlite_url: str,
     baseline_db: Baselines,

@@ -7,6 +7,7 @@ import shlex
 import sqlite3
 import subprocess
 import sys
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -152,22 +153,42 @@ def test_caller_account_alone_without_role(sqlite_url: str, cli: Cli) -> None:
     assert "give --role-name" in wrong.err
 
 
-def test_demo_runs_and_leaves_a_database(tmp_path: Path) -> None:
-    """`collector demo` runs both passes, prints what changed and leaves the SQLite file."""
+@dataclass(frozen=True)
+class Demo:
+    folder: Path
+    done: subprocess.CompletedProcess[str]
+
+    @property
+    def url(self) -> str:
+        return f"sqlite:///{self.folder / 'appflow-demo.db'}"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
+    """`collector demo` as `make demo` runs it, once for the tests that read what it left
+    (each demo run is some twenty seconds of paced requests)."""
+    folder = tmp_path_factory.mktemp("demo")
     done = subprocess.run(
-        collector_command("demo", "--accounts", "4"),
-        cwd=tmp_path,
+        collector_command("demo"),
+        cwd=folder,
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=300,
         check=False,
-        env={k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+        env={k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "COLLECTOR_"))},
     )
+    return Demo(folder, done)
+
+
+@pytest.mark.slow
+def test_demo_runs_and_leaves_a_database(demo: Demo) -> None:
+    """`collector demo` runs both passes, prints what changed and leaves the SQLite file."""
+    done = demo.done
     assert done.returncode == 0, done.stderr
     assert "First pass" in done.stdout
     assert "Second pass" in done.stdout
     assert "What changed between the passes" in done.stdout
-    url = f"sqlite:///{tmp_path / 'appflow-demo.db'}"
+    url = demo.url
     kinds = {
         r["change_type"] for r in fetch(url, "SELECT change_type FROM connector_profile_versions")
     }
@@ -214,32 +235,25 @@ def test_the_simulator_prints_the_environment_that_points_collector_at_it(
             assert process.wait(timeout=10) == 0
 
 
+@pytest.mark.slow
 def test_every_read_command_and_query_the_demo_suggests_answers(
-    tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+    demo: Demo, cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`collector demo`, as `make demo` runs it, ends with read commands and SQL to try on
     its database; each of them runs and returns rows."""
-    done = subprocess.run(
-        collector_command("demo"),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env={k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "COLLECTOR_"))},
-    )
+    done = demo.done
     assert done.returncode == 0, done.stderr
     tail = done.stdout.split("\nThe inventory is in appflow-demo.db.", 1)[1]
     commands = [line.strip() for line in tail.splitlines() if line.startswith("  collector ")]
     assert {shlex.split(c)[1] for c in commands} >= {"show", "changes", "runs", "history"}
-    monkeypatch.chdir(tmp_path)
+    monkeypatch.chdir(demo.folder)
     for command in commands:
         result = cli.run(shlex.split(command)[1:])
         assert result.code == 0, (command, result.err)
         assert len(result.out.splitlines()) >= 2, command  # a header and a row at least
     sql = [block.strip() for block in tail.split("\n\n") if block.strip().startswith("-- ")]
     assert len(sql) >= 5
-    url = f"sqlite:///{tmp_path / 'appflow-demo.db'}"
+    url = demo.url
     for statement in sql:
         assert fetch(url, statement.rstrip(";")), statement
         result = cli.run(["query", "--database-url", url, statement.rstrip(";")])

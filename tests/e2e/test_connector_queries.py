@@ -76,6 +76,7 @@ def test_the_page_has_the_four_questions() -> None:
     assert [q.splitlines()[0] for q in queries[3:]] == ["-- PostgreSQL", "-- SQLite"]
 
 
+@pytest.mark.slow
 def test_connector_queries_answer_on_both_databases(
     database_url: str, org: Organization, sim: Simulator, cli: Cli
 ) -> None:

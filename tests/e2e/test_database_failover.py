@@ -70,6 +70,7 @@ def scopes_written(url: str) -> int:
         return 0  # not migrated yet, or the server is away
 
 
+@pytest.mark.slow
 def test_a_restart_in_the_middle_of_a_run_is_ridden_out(
     server: PostgresCluster, org: Organization, sim: Simulator
 ) -> None:
@@ -104,6 +105,7 @@ def test_a_restart_in_the_middle_of_a_run_is_ridden_out(
     assert (row["status"], row["scopes_total"]) == ("succeeded", len(scopes))
 
 
+@pytest.mark.slow
 def test_a_database_away_past_the_patience_ends_the_run_with_exit_3(
     server: PostgresCluster, org: Organization, sim: Simulator
 ) -> None:

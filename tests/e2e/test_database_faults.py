@@ -344,6 +344,7 @@ _LIMITED = (
 )
 
 
+@pytest.mark.slow
 def test_full_disk_sqlite_exits_3_and_keeps_whole_scopes(tmp_path: Path, cli: Cli) -> None:
     """When SQLite cannot grow its files the run exits 3, and the file holds only whole scopes."""
     db = tmp_path / "inventory.db"

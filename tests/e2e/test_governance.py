@@ -312,6 +312,7 @@ def test_an_account_that_leaves_loses_its_records_and_is_a_member_again_when_bac
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "how",
     ["organizational units", "explicit accounts", "excluded", "failed discovery"],

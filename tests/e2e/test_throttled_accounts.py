@@ -3,6 +3,8 @@ that account down instead of giving up."""
 
 from __future__ import annotations
 
+import pytest
+
 from collector.simulator import Organization, Simulator, generate_organization
 
 from ..support import Cli, fetch
@@ -10,6 +12,7 @@ from ..support import Cli, fetch
 REGIONS = ("us-east-1", "eu-west-1")
 
 
+@pytest.mark.slow
 def test_a_rate_limited_account_is_collected_whole(sqlite_url: str, cli: Cli) -> None:
     """AppFlow allowing each account 2 calls a second (bursts of 2) throttles a run that asks
     faster; the throttled accounts slow down, every scope is collected and nothing fails.
