@@ -240,24 +240,6 @@ def test_create_update_delete_restore_across_runs(
     assert row == [{"deleted_at": None}]
 
 
-@pytest.mark.slow
-def test_transient_faults_lose_nothing(
-    inventory_url: str, org: Organization, faults: Faults, sim: Simulator, cli: Cli
-) -> None:
-    """With 500s, 429s and dropped connections, retries still store every profile once."""
-    faults.error_rate_500 = 0.1
-    faults.error_rate_429 = 0.1
-    faults.drop_rate = 0.05
-    assert cli.collect(inventory_url, sim, REGIONS, "--max-attempts", "12").code == 0
-    assert stored(inventory_url) == set(truth(org))
-    runs = fetch(inventory_url, "SELECT retries, requests FROM collection_runs")
-    assert runs[0]["retries"] > 0
-    attempts = fetch(
-        inventory_url, "SELECT sum(attempts) AS a, sum(pages) AS p FROM collection_scopes"
-    )
-    assert attempts[0]["a"] > attempts[0]["p"]
-
-
 def test_failing_scope_and_denied_account_are_recorded_not_deleted(
     inventory_url: str, org: Organization, faults: Faults, sim: Simulator, cli: Cli
 ) -> None:
