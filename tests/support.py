@@ -39,7 +39,8 @@ from collector._model.resources.profiles import ProfileRecord
 from collector._model.run import RunResult, RunStatus
 from collector._model.scopes import Listing, Scope, ScopeOutcome, ScopeStatus
 from collector._store import Store, create_engine
-from collector.simulator import Simulator
+from collector.simulator import PROFILES as PROFILE_ITEMS
+from collector.simulator import Organization, Simulator
 
 from .docs import all_blocks
 
@@ -483,6 +484,16 @@ def store_run(url: str, run_id: str, at: datetime, outcomes: Sequence[ScopeOutco
 
 
 # --- simulated AWS ---------------------------------------------------------------------------
+
+
+def profile_arns(org: Organization, region: str | None = None) -> set[str]:
+    """The ARN of every connector profile the simulated organization holds (in `region`
+    alone, if given)."""
+    return {
+        str(profile["connectorProfileArn"])
+        for (_, where), profile in org.all_items(PROFILE_ITEMS)
+        if region in (None, where)
+    }
 
 
 def issued_credentials(sim: Simulator) -> list[tuple[str, str, str]]:

@@ -21,7 +21,7 @@ from collector.simulator import (
     generate_organization,
 )
 
-from ..support import Cli, collector_command, fetch, run_args, wait_for
+from ..support import Cli, collector_command, fetch, profile_arns, run_args, wait_for
 
 REGIONS = ("us-east-1", "eu-west-1", "eu-west-2", "ap-south-1")
 
@@ -66,10 +66,6 @@ def scopes_written(url: str) -> int:
         return int(fetch(url, "SELECT count(*) AS n FROM collection_scopes")[0]["n"])
     except Exception:
         return 0  # the schema is not there yet
-
-
-def truth(org: Organization) -> set[str]:
-    return {str(p["connectorProfileArn"]) for _, p in org.all_items(PROFILES)}
 
 
 def live(url: str) -> set[str]:
@@ -208,8 +204,8 @@ def test_metrics_file_parses_back(
     run = fetch(inventory_url, "SELECT * FROM collection_runs")[0]
     assert samples['appflow_inventory_run_status{status="succeeded"}'] == 1
     assert samples['appflow_inventory_scopes{status="succeeded"}'] == run["scopes_succeeded"]
-    assert samples["appflow_inventory_profiles_seen"] == len(truth(org))
-    assert samples['appflow_inventory_changes{type="created"}'] == len(truth(org))
+    assert samples["appflow_inventory_profiles_seen"] == len(profile_arns(org))
+    assert samples['appflow_inventory_changes{type="created"}'] == len(profile_arns(org))
     assert samples["appflow_inventory_requests"] == run["requests"]
     assert samples["appflow_inventory_last_success_timestamp_seconds"] > time.time() - 300
     assert samples["appflow_inventory_run_duration_seconds"] > 0
@@ -239,7 +235,7 @@ def test_shards_split_accounts_and_never_delete_across(
     for index in (0, 1):
         args = ("--shard", f"{index}/2", "--run-label", "nightly-1")
         assert cli.collect(inventory_url, sim, REGIONS, *args).code == 0
-    assert live(inventory_url) == truth(org)
+    assert live(inventory_url) == profile_arns(org)
     scopes = fetch(
         inventory_url,
         "SELECT account_id, region, count(*) AS n "

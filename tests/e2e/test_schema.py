@@ -20,10 +20,10 @@ import pytest
 import sqlalchemy as sa
 
 from collector._store import head_revision
-from collector.simulator import PROFILES, Organization, Simulator, generate_organization
+from collector.simulator import Organization, Simulator, generate_organization
 
 from ..docs import all_blocks
-from ..support import ROOT, Cli, CliResult, fetch, postgres_execute, run_args
+from ..support import ROOT, Cli, CliResult, fetch, postgres_execute, profile_arns, run_args
 
 REGIONS = ("us-east-1", "eu-west-1")
 TABLES = {
@@ -83,14 +83,6 @@ def with_search_path(url: str, schema: str, sql: str) -> list[dict[str, Any]]:
     return asyncio.run(go())
 
 
-def arns(org: Organization, region: str | None = None) -> set[str]:
-    return {
-        str(p["connectorProfileArn"])
-        for (_, r), p in org.all_items(PROFILES)
-        if region in (None, r)
-    }
-
-
 @pytest.mark.slow
 def test_two_inventories_live_in_two_schemas_of_one_database(
     postgres_url: str, org: Organization, sim: Simulator, cli: Cli
@@ -108,7 +100,10 @@ def test_two_inventories_live_in_two_schemas_of_one_database(
     assert schemas["inventory_b"] == TABLES
     assert schemas["public"] == {"accounts"}
 
-    for schema, expected in (("inventory_a", arns(org, "us-east-1")), ("inventory_b", arns(org))):
+    for schema, expected in (
+        ("inventory_a", profile_arns(org, "us-east-1")),
+        ("inventory_b", profile_arns(org)),
+    ):
         shown = cli.run(
             ["show", "--database-url", postgres_url, "--schema", schema, "--format", "json"]
         )
@@ -136,7 +131,10 @@ def test_two_inventories_live_in_two_schemas_of_one_database(
         assert {r["connector_profile_arn"] for r in json.loads(changes.out)} == expected
 
     # The SQL page's query as written, for someone whose session sets search_path.
-    for schema, expected in (("inventory_a", arns(org, "us-east-1")), ("inventory_b", arns(org))):
+    for schema, expected in (
+        ("inventory_a", profile_arns(org, "us-east-1")),
+        ("inventory_b", profile_arns(org)),
+    ):
         rows = with_search_path(
             postgres_url,
             schema,

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from collector.simulator import PROFILES, Faults, Organization, Simulator, generate_organization
+from collector.simulator import Faults, Organization, Simulator, generate_organization
 
-from ..support import Cli, fetch
+from ..support import Cli, fetch, profile_arns
 
 REGIONS = ("us-east-1", "eu-west-1")
 
@@ -39,12 +39,7 @@ def test_transient_faults_lose_nothing(
     faults.drop_rate = 0.05
     assert cli.collect(inventory_url, sim, REGIONS, "--max-attempts", "12").code == 0
     stored = fetch(inventory_url, "SELECT connector_profile_arn FROM connector_profiles")
-    assert sorted(r["connector_profile_arn"] for r in stored) == sorted(
-        str(profile["connectorProfileArn"])
-        for account in org.account_list()
-        for region in REGIONS
-        for profile in org.items(PROFILES, account.id, region)
-    )
+    assert sorted(r["connector_profile_arn"] for r in stored) == sorted(profile_arns(org))
     runs = fetch(inventory_url, "SELECT retries, requests FROM collection_runs")
     assert runs[0]["retries"] > 0
     attempts = fetch(
