@@ -23,6 +23,7 @@ from aiobotocore.session import AioSession
 from .bounded import DEFAULT_SCOPE_BUDGET, BoundedHttpSession, ByteBudget, charged_to
 from .credentials import acting_resolver
 from .lean import RawBodyParserFactory, sharing_ssl_contexts, user_agent
+from .models import shared_models_loader
 from .pacing import DEFAULT_ACCOUNT_RATE
 from .partitions import has_fips_endpoint
 
@@ -70,10 +71,14 @@ class AwsClients:
         """Signs with the caller's own credentials."""
         self._acting = AioSession()
         self._acting.register_component("credential_provider", acting_resolver())
-        # One loader for both: botocore's endpoint data (7 MB once parsed) and the service
-        # models are read and kept once per run, not once per session. Lazily, as botocore
-        # makes it: creating it reads the AWS config, whose errors the first call reports.
+        # One loader for both: botocore's endpoint data (7 MB once parsed) is read and kept
+        # once per run, not once per session, and the service models once per process
+        # (`models`). Lazily, as botocore makes it: creating it reads the AWS config, whose
+        # errors the first call reports.
         base = self.base
+        self.base.lazy_register_component(
+            "data_loader", lambda: shared_models_loader(base.get_config_variable("data_path"))
+        )
         self._acting.lazy_register_component(
             "data_loader", lambda: base.get_component("data_loader")
         )

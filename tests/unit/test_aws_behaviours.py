@@ -20,6 +20,7 @@ import anyio.lowlevel
 import pytest
 from aiobotocore.session import AioSession
 from botocore import exceptions as boto
+from botocore.loaders import create_loader
 
 from collector._aws import Aws, AwsClients, AwsOptions, RetryPolicy
 from collector._aws.credentials import AssumedRoles, MemberRole
@@ -523,3 +524,50 @@ def test_both_sessions_read_botocores_data_once(
     base, acting, endpoints = anyio.run(loaders)
     assert acting is base
     assert acting.load_data("endpoints") is endpoints
+
+
+def test_runs_of_one_process_share_the_service_models_not_the_endpoint_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second run in the same process reuses the first run's parsed AppFlow model, but
+    reads botocore's endpoint data afresh (its endpoint resolver writes into it)."""
+    for name in [name for name in os.environ if name.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+
+    async def one_run() -> tuple[Any, Any]:
+        async with AwsClients(AwsOptions()) as clients:
+            loader = clients.base.get_component("data_loader")
+            return loader.load_service_model("appflow", "service-2"), loader.load_data("endpoints")
+
+    (model, endpoints), (model_again, endpoints_again) = anyio.run(one_run), anyio.run(one_run)
+    assert model_again is model
+    assert endpoints_again is not endpoints
+    assert endpoints_again == endpoints
+
+
+def test_the_shared_loader_searches_aws_data_path_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """AWS_DATA_PATH still names folders searched before botocore's own, as botocore's loader
+    does; a model found there is not confused with botocore's by the loaders that do not
+    search there."""
+    own = tmp_path / "models"
+    version = create_loader().determine_latest_version("appflow", "service-2")
+    (own / "appflow" / version).mkdir(parents=True)
+    (own / "appflow" / version / "service-2.json").write_text('{"shapes": {}, "ours": true}')
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+
+    async def loader() -> Any:
+        async with AwsClients(AwsOptions()) as clients:
+            return clients.base.get_component("data_loader")
+
+    monkeypatch.setenv("AWS_DATA_PATH", str(own))
+    with_own = anyio.run(loader)
+    monkeypatch.delenv("AWS_DATA_PATH")
+    without = anyio.run(loader)
+    assert with_own.search_paths == create_loader(str(own)).search_paths
+    assert with_own.search_paths[0] == str(own)
+    assert with_own.load_service_model("appflow", "service-2").get("ours") is True
+    assert "ours" not in without.load_service_model("appflow", "service-2")
