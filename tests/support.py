@@ -125,6 +125,22 @@ class Cli:
         captured = self.capsys.readouterr()
         return CliResult(code, captured.out, captured.err)
 
+    def run_process(self, args: Sequence[str], env: Mapping[str, str] | None = None) -> CliResult:
+        """`collector ARGS` as a process of its own: for a login PostgreSQL refuses. asyncpg
+        closes such a connection gracefully once TLS is up (it waits for the server's
+        close_notify); a process that ends there exits, and the system closes the socket,
+        but an event loop closed at that moment in this process would leave it to the
+        garbage collector: a ResourceWarning failing whichever test runs next."""
+        done = subprocess.run(
+            collector_command(*args),
+            env={**os.environ, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        return CliResult(done.returncode, done.stdout, done.stderr)
+
     def collect(
         self, url: str, sim: Simulator, regions: str | Iterable[str], *extra: str
     ) -> CliResult:

@@ -91,7 +91,9 @@ def test_url_file_and_url_are_one_setting(tmp_path: Path, cli: Cli) -> None:
 def test_pgpassword_and_pgpassfile(cluster: Server, tmp_path: Path, cli: Cli) -> None:
     """Without a password in the URL, asyncpg takes it from PGPASSWORD or a 0600 PGPASSFILE."""
     url = _url(cluster)
-    refused = cli.run(["db", "upgrade", "--database-url", url], {"PGPASSFILE": "/nonexistent"})
+    refused = cli.run_process(
+        ["db", "upgrade", "--database-url", url], {"PGPASSFILE": "/nonexistent"}
+    )
     assert refused.code == 3
     _assert_one_line(refused.err)
     by_variable = cli.run(["db", "upgrade", "--database-url", url], {"PGPASSWORD": PASSWORD})
@@ -107,7 +109,7 @@ def test_pgpassword_and_pgpassfile(cluster: Server, tmp_path: Path, cli: Cli) ->
 def test_wrong_password_is_not_shown(cluster: Server, tmp_path: Path, cli: Cli) -> None:
     """A refused password exits 3 with one line that does not hold it."""
     secret = _private_file(tmp_path / "url", _url(cluster, "wrong-Pa55"))
-    result = cli.run(["-v", "db", "upgrade", "--database-url-file", str(secret)])
+    result = cli.run_process(["-v", "db", "upgrade", "--database-url-file", str(secret)])
     assert result.code == 3
     assert "wrong-Pa55" not in result.out + result.err
     assert "password authentication failed" in result.err

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from ..support import Cli, collector_command, postgres_ca, postgres_database, postgres_port
+from ..support import Cli, postgres_ca, postgres_database, postgres_port
 
 
 @dataclass(frozen=True)
@@ -100,22 +100,6 @@ def _upgrade(cli: Cli, url: str, env: dict[str, str] | None = None) -> tuple[int
     return result.code, result.err
 
 
-def _upgrade_in_a_process(url: str) -> tuple[int, str]:
-    """`collector db upgrade` as a process of its own: for a login the server refuses once
-    TLS is up. asyncpg then closes the connection gracefully (it waits for the server's
-    close_notify), and a process that ends there exits with that socket still open, which
-    the system closes. In this process, an event loop closed at that moment would leave the
-    socket to the garbage collector: a ResourceWarning in whichever test runs next."""
-    done = subprocess.run(
-        collector_command("db", "upgrade", "--database-url", url),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    return done.returncode, done.stderr
-
-
 def _url(cluster: Server, query: str, host: str = "127.0.0.1") -> str:
     return f"postgresql://tls_only@{host}:{cluster.port}/{cluster.inventory}?{query}"
 
@@ -176,7 +160,8 @@ def test_client_certificate(cluster: Server, pki: Pki, cli: Cli) -> None:
     with_cert = f"{base}&sslrootcert={pki.ca}&sslcert={pki.client_cert}&sslkey={pki.client_key}"
     code, err = _upgrade(cli, with_cert)
     assert code == 0, err
-    code, err = _upgrade_in_a_process(f"{base}&sslrootcert={pki.ca}")
+    refused = cli.run_process(["db", "upgrade", "--database-url", f"{base}&sslrootcert={pki.ca}"])
+    code, err = refused.code, refused.err
     _assert_refused(code, err, "certificate")
 
 
