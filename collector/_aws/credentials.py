@@ -187,25 +187,36 @@ class AssumedRoles:
 
     async def credentials(self, account_id: str) -> Any:
         """Refreshable credentials for the role in `account_id`; raises `AwsError`."""
-        lock = self._locks.setdefault(account_id, anyio.Lock())
-        async with lock:
-            cached = self._credentials.get(account_id)
-            if cached is None:
-                try:
-                    metadata = await self._assume_role(account_id)
-                except AwsError as error:
-                    if error.kind in _PERMANENT:
-                        self._credentials[account_id] = error
-                    raise
-                cached = AioRefreshableCredentials.create_from_metadata(
-                    metadata,
-                    refresh_using=lambda: self._refresh(account_id),
-                    method="assume-role",
-                )
-                self._credentials[account_id] = cached
+        cached = self._credentials.get(account_id)
+        if cached is None:
+            cached = await self._first_credentials(account_id)
         if isinstance(cached, AwsError):
             raise cached
         return cached
+
+    async def _first_credentials(self, account_id: str) -> Any:
+        # One AssumeRole per account however many scopes ask at once; the lock goes once
+        # the answer is kept (a thousand accounts' locks are most of a megabyte).
+        lock = self._locks.setdefault(account_id, anyio.Lock())
+        async with lock:
+            cached = self._credentials.get(account_id)
+            if cached is not None:
+                return cached
+            try:
+                metadata = await self._assume_role(account_id)
+            except AwsError as error:
+                if error.kind in _PERMANENT:
+                    self._credentials[account_id] = error
+                    self._locks.pop(account_id, None)
+                raise
+            cached = AioRefreshableCredentials.create_from_metadata(
+                metadata,
+                refresh_using=lambda: self._refresh(account_id),
+                method="assume-role",
+            )
+            self._credentials[account_id] = cached
+            self._locks.pop(account_id, None)
+            return cached
 
     async def _refresh(self, account_id: str) -> dict[str, Any]:
         # botocore calls this when the role's credentials near expiry; if it fails, the

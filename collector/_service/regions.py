@@ -83,7 +83,11 @@ class OptInEvidence:
             self._worked.add(account)
         self._pending[account] -= 1
         if self._pending[account] <= 0:
-            self._event(account).set()
+            # Only waiters need the event, and they hold it: the run keeps nothing per
+            # account once its scopes are done (a thousand accounts, a megabyte).
+            waited = self._done.pop(account, None)
+            if waited is not None:
+                waited.set()
 
     async def proven(self, account: str) -> bool:
         """Whether the account's credentials worked elsewhere (waiting for its other scopes)."""

@@ -335,6 +335,74 @@ async def test_evidence_waits_for_the_accounts_other_scopes() -> None:
     assert answers == [True]
 
 
+async def test_evidence_keeps_nothing_of_an_account_once_its_scopes_are_done() -> None:
+    """A run keeps no event per account once that account's scopes are done, whether or not
+    someone waited (memory flat in the fleet's size), and still answers later questions."""
+    from collector._model.scopes import ScopeOutcome
+
+    scopes = [Scope(account, "us-east-1") for account in ("1", "2")]
+    evidence = OptInEvidence(scopes)
+    now = datetime.now(UTC)
+    answers: list[bool] = []
+
+    async def ask() -> None:
+        answers.append(await evidence.proven("1"))
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(ask)
+        await anyio.lowlevel.checkpoint()
+        evidence.finished(ScopeOutcome(scopes[0], ScopeStatus.SUCCEEDED, now, now))
+    evidence.finished(ScopeOutcome(scopes[1], ScopeStatus.FAILED, now, now))
+    assert answers == [True]
+    assert evidence._done == {}
+    assert (await evidence.proven("1"), await evidence.proven("2")) == (True, False)
+
+
+class CountingSts:
+    """An STS client that answers AssumeRole after a checkpoint, counting the calls; refuses
+    the accounts in `denied` as IAM does a role that is not there."""
+
+    def __init__(self, denied: frozenset[str] = frozenset()) -> None:
+        self.calls: list[str] = []
+        self.denied = denied
+
+    async def assume_role(self, **params: Any) -> dict[str, Any]:
+        account = params["RoleArn"].split(":")[4]
+        self.calls.append(account)
+        await anyio.lowlevel.checkpoint()
+        if account in self.denied:
+            raise boto.ClientError(
+                {"Error": {"Code": "AccessDenied", "Message": "not authorized"}}, "AssumeRole"
+            )
+        expiry = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+        keys = {"AccessKeyId": "ASIA" + account, "SecretAccessKey": "s", "SessionToken": "t"}
+        return {"Credentials": {**keys, "Expiration": expiry}}
+
+
+async def test_a_role_is_assumed_once_however_many_scopes_ask_and_no_lock_is_kept() -> None:
+    """Scopes of one account asking at once make one AssumeRole; once the answer (the
+    credentials, or a permanent refusal) is kept, so is no lock for the account."""
+    sts = CountingSts(denied=frozenset({"222222222222"}))
+    roles = AssumedRoles(
+        sts, MemberRole("Reader", None, "aws"), RetryPolicy(sleep=FakeSleep()), Attempts()
+    )
+    got: list[Any] = []
+
+    async def ask(account: str) -> None:
+        try:
+            got.append(await roles.credentials(account))
+        except AwsError as error:
+            got.append(error.kind)
+
+    async with anyio.create_task_group() as group:
+        for account in ("111111111111", "222222222222") * 3:
+            group.start_soon(ask, account)
+    assert sorted(sts.calls) == ["111111111111", "222222222222"]
+    assert len({id(c) for c in got if not isinstance(c, ErrorKind)}) == 1
+    assert got.count(ErrorKind.ASSUME_ROLE_FAILED) == 3
+    assert roles._locks == {}
+
+
 class SilentEc2:
     """An EC2 client whose every call times out, counting the calls."""
 
