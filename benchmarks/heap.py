@@ -28,8 +28,6 @@ EVERY = 3.0
 
 def record(snapshot: Path, args: Sequence[str], every: float = EVERY) -> int:
     """Run `collector ARGS` and write its fullest snapshot to `snapshot`; the run's code."""
-    from collector._cli.main import main
-
     fullest: list[tuple[int, tracemalloc.Snapshot]] = []
     done = threading.Event()
 
@@ -38,6 +36,9 @@ def record(snapshot: Path, args: Sequence[str], every: float = EVERY) -> int:
             keep(fullest)
 
     tracemalloc.start(FRAMES)
+    # Imported once tracing: the modules' code and data are most of a run's heap.
+    from collector._cli.main import main
+
     sampler = threading.Thread(target=sample, name="heap-sampler", daemon=True)
     sampler.start()
     try:
