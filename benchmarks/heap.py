@@ -26,7 +26,7 @@ FRAMES = 8
 EVERY = 3.0
 
 
-def record(snapshot: Path, args: Sequence[str], every: float = EVERY) -> int:
+def record(snapshot: Path, args: Sequence[str], every: float = EVERY, frames: int = FRAMES) -> int:
     """Run `collector ARGS` and write its fullest snapshot to `snapshot`; the run's code."""
     fullest: list[tuple[int, tracemalloc.Snapshot]] = []
     done = threading.Event()
@@ -35,7 +35,7 @@ def record(snapshot: Path, args: Sequence[str], every: float = EVERY) -> int:
         while not done.wait(every):
             keep(fullest)
 
-    tracemalloc.start(FRAMES)
+    tracemalloc.start(frames)
     # Imported once tracing: the modules' code and data are most of a run's heap.
     from collector._cli.main import main
 
@@ -101,6 +101,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     recording = commands.add_parser("record", help="run the collector, keep its peak snapshot")
     recording.add_argument("snapshot", type=Path)
+    recording.add_argument(
+        "--frames", type=int, default=FRAMES, help="frames kept per allocation (fewer: faster)"
+    )
     recording.add_argument("args", nargs=argparse.REMAINDER, help="-- collector arguments")
     comparing = commands.add_parser("compare", help="what grew from one snapshot to another")
     comparing.add_argument("before", type=Path)
@@ -111,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = options.args[1:] if options.args[:1] == ["--"] else options.args
         if not args:
             parser.error("record: give the collector's arguments after --")
-        return record(options.snapshot, args)
+        return record(options.snapshot, args, frames=options.frames)
     print(compare(options.before, options.after, options.top))
     return 0
 
