@@ -84,6 +84,21 @@ def collector_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "collector", *args]
 
 
+def run_module(
+    module: str, *args: str, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`python -m MODULE ARGS` in the repository root, with `env` over this environment."""
+    return subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
 def run_main(args: Sequence[str], env: Mapping[str, str]) -> int:
     """`collector ARGS` in this process with `env` set, as cron would run it; the exit code.
 
@@ -131,14 +146,7 @@ class Cli:
         close_notify); a process that ends there exits, and the system closes the socket,
         but an event loop closed at that moment in this process would leave it to the
         garbage collector: a ResourceWarning failing whichever test runs next."""
-        done = subprocess.run(
-            collector_command(*args),
-            env={**os.environ, **(env or {})},
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        done = run_module("collector", *args, env=env)
         return CliResult(done.returncode, done.stdout, done.stderr)
 
     def collect(

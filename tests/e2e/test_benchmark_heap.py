@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from collector.simulator import Simulator, generate_organization
 
-from ..support import ROOT, run_args
+from ..support import run_args, run_module
 
 
 def _heap(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "benchmarks.heap", *args],
-        cwd=ROOT,
-        env={**os.environ, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_module("benchmarks.heap", *args, env=env)
 
 
 # Slow: tracemalloc traces every allocation of the run, start-up imports included.

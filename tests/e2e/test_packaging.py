@@ -17,7 +17,7 @@ import pytest
 
 from collector._store import head_revision
 
-from ..support import fetch
+from ..support import fetch, run_module
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLES = {
@@ -32,15 +32,7 @@ TABLES = {
 
 def alembic(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """`alembic ARGS` as an operator types it, in the repository root."""
-    return subprocess.run(
-        [sys.executable, "-m", "alembic", *args],
-        cwd=ROOT,
-        env={**os.environ, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_module("alembic", *args, env=env)
 
 
 def tables(url: str) -> set[str]:
