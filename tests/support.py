@@ -14,6 +14,7 @@ import itertools
 import json
 import logging
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -27,17 +28,21 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import anyio
 import asyncpg
 import pytest
 import sqlalchemy as sa
 import yaml
 
 from collector import upgrade
+from collector._aws import RetryPolicy
 from collector._cli import main
+from collector._config import Settings
 from collector._model.resources import PROFILES
 from collector._model.resources.profiles import ProfileRecord
 from collector._model.run import RunResult, RunStatus
 from collector._model.scopes import Listing, Scope, ScopeOutcome, ScopeStatus
+from collector._service import run_collection
 from collector._store import Store, create_engine
 from collector.simulator import PROFILES as PROFILE_ITEMS
 from collector.simulator import Organization, Simulator
@@ -154,6 +159,43 @@ class Cli:
     ) -> CliResult:
         """`collector run` of the simulator's organization into `url` (see `run_args`)."""
         return self.run(run_args(url, regions, *extra), sim.env())
+
+
+class SharedClock:
+    """A clock that moves only when the collector sleeps; a simulator may read it too."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def collect_on_clock(
+    sim: Simulator,
+    settings: Settings,
+    clock: SharedClock,
+    seed: int,
+    monkeypatch: pytest.MonkeyPatch,
+    max_attempts: int = 5,
+) -> RunResult:
+    """One `run_collection` against the running `sim`, every wait (retries and the accounts'
+    pacing) on `clock`, the jitter drawn from `seed`: for runs whose backoff adds up to tens
+    of seconds, which no test should sleep through."""
+    for key, value in sim.env().items():
+        monkeypatch.setenv(key, value)
+    retry = RetryPolicy(
+        max_attempts=max_attempts,
+        sleep=clock.sleep,
+        now=clock,
+        random=random.Random(seed).random,
+    )
+    return anyio.run(lambda: run_collection(settings, retry=retry))
 
 
 def wait_for(condition: Callable[[], bool], what: str, *, timeout: float = 60.0) -> None:

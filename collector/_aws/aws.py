@@ -76,7 +76,7 @@ async def open_aws(options: AwsOptions, retry: RetryPolicy) -> AsyncIterator[Aws
             credentials=AccountCredentials(
                 clients.base,
                 roles,
-                AccountPacer(options.account_rate),
+                AccountPacer(options.account_rate, clock=retry.now, sleep=retry.sleep),
                 identity.account_id if options.caller_credentials else None,
             ),
             opt_in=RegionStatus(ec2, retry, counter),

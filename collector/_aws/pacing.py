@@ -52,19 +52,19 @@ class AccountPacer:
 
     async def wait(self, account_id: str) -> None:
         """Return once `account_id` may send another request."""
-        while True:
-            now = self._clock()
-            rate = self.rate_of(account_id)
-            # Bursts of `rate` requests, and never less than one: a slowed-down account
-            # still gets a request through now and then.
-            capacity = max(1.0, rate)
-            tokens, counted = self._buckets.get(account_id, (capacity, now))
-            tokens = min(capacity, tokens + (now - counted) * rate)
-            if tokens >= 1.0:
-                self._buckets[account_id] = (tokens - 1.0, now)
-                return
-            self._buckets[account_id] = (tokens, now)
-            await self._sleep((1.0 - tokens) / rate)
+        now = self._clock()
+        rate = self.rate_of(account_id)
+        # Bursts of `rate` requests, and never less than one: a slowed-down account
+        # still gets a request through now and then.
+        capacity = max(1.0, rate)
+        tokens, counted = self._buckets.get(account_id, (capacity, now))
+        tokens = min(capacity, tokens + max(0.0, now - counted) * rate) - 1.0
+        self._buckets[account_id] = (tokens, now)
+        if tokens < 0.0:
+            # Short of a token, the request reserves the next one and waits for it: callers
+            # queue behind it (the balance is owed) instead of waking to race for a token,
+            # and no loop re-reads a clock that a short wait may not have moved.
+            await self._sleep(-tokens / rate)
 
     def throttled(self, account_id: str) -> None:
         """AWS throttled a call of the account: halve its rate."""

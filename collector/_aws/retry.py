@@ -1,8 +1,9 @@
 """Retries with capped exponential backoff and full jitter, as AWS's own SDKs do.
 
 The collector owns retries: botocore's own are switched off (one attempt per call), so the
-attempts counted here are the attempts made on the wire. The clock (`sleep`) and the random
-source are arguments, so tests drive the policy without waiting.
+attempts counted here are the attempts made on the wire. The clock (`now`, `sleep`) and the
+random source are arguments, so tests drive the policy without waiting; the account pacer of
+a run keeps the same clock (`open_aws`), so a test drives a whole run's waits with it.
 
 Throttling backs off from a longer base than server errors (being told to slow down is not
 the same as a hiccup), a `Retry-After` / `x-amz-retry-after` from the service is honoured up
@@ -54,6 +55,8 @@ class RetryPolicy:
     sleep: Sleep = anyio.sleep
     random: Random = field(default=_random.random)
     throttle_base_delay: float = 1.0
+    # The clock `sleep` moves: not read by retries, which only wait, but by the run's pacer.
+    now: Callable[[], float] = anyio.current_time
     throttle_patience: float = 0.0
 
     def delay(self, retry: int, error: AwsError | None = None) -> float:

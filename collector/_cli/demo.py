@@ -124,8 +124,8 @@ def run_demo(database_url: str, accounts: int) -> int:
             flow_deletes=1,
             flow_runs=5,
         )
-        faults.error_rate_500 = 0.05
-        faults.error_rate_429 = 0.05
+        faults.error_rate_500 = 0.08
+        faults.error_rate_429 = 0.02
         print(
             f"\nBetween passes the simulator changed profiles and flows ({_describe(changed)}) "
             "and began failing 10% of requests with 500 and 429.\n"

@@ -8,56 +8,21 @@ an injected clock that the simulator shares: no test sleeps that long.
 
 from __future__ import annotations
 
-import random
-import time
-
-import anyio
 import pytest
 
-from collector._aws import RetryPolicy
 from collector._config import Settings
-from collector._model.run import RunResult, RunStatus
-from collector._service import run_collection
+from collector._model.run import RunStatus
 from collector.simulator import Burst, Organization, Simulator, generate_organization
 
-from ..support import ROLE, Cli, fetch
+from ..support import ROLE, Cli, SharedClock, collect_on_clock, fetch
 
 REGION = "us-east-1"
-
-
-class SharedClock:
-    """A clock that moves only when the collector sleeps; the simulator reads it too."""
-
-    def __init__(self) -> None:
-        self.now = time.time()
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def org_of(accounts: int) -> Organization:
     return generate_organization(
         seed=41, accounts=accounts, empty_fraction=0.5, profiles_per_scope=(1, 2), regions=(REGION,)
     )
-
-
-def collect(
-    sim: Simulator,
-    settings: Settings,
-    clock: SharedClock,
-    seed: int,
-    monkeypatch: pytest.MonkeyPatch,
-) -> RunResult:
-    """One `run_collection` against the running `sim`, every wait on `clock`."""
-    for key, value in sim.env().items():
-        monkeypatch.setenv(key, value)
-    retry = RetryPolicy(max_attempts=5, sleep=clock.sleep, random=random.Random(seed).random)
-    return anyio.run(lambda: run_collection(settings, retry=retry))
 
 
 def test_thirty_second_organizations_throttling_is_ridden_out(
@@ -73,7 +38,7 @@ def test_thirty_second_organizations_throttling_is_ridden_out(
     )
     with Simulator(org_of(45), clock=clock) as sim:
         sim.faults.bursts["organizations:ListAccounts"] = burst
-        result = collect(sim, settings, clock, 3, monkeypatch)
+        result = collect_on_clock(sim, settings, clock, 3, monkeypatch)
         list_calls = sim.stats.count("organizations", "ListAccounts")
         throttled = sim.stats.statuses[400]
     assert result.status is RunStatus.SUCCEEDED, result.error
@@ -122,7 +87,7 @@ def test_transient_assume_role_failure_is_not_remembered(
     )
     with Simulator(org, clock=clock) as sim:
         sim.faults.bursts["sts:AssumeRole"] = Burst("server_error", requests=8)
-        result = collect(sim, settings, clock, 4, monkeypatch)
+        result = collect_on_clock(sim, settings, clock, 4, monkeypatch)
         assume_calls = sim.stats.count("sts", "AssumeRole")
     assert result.status is RunStatus.PARTIAL
     rows = fetch(sqlite_url, "SELECT account_id, region, status, error_code FROM collection_scopes")
