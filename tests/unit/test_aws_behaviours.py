@@ -465,6 +465,21 @@ async def test_an_account_gets_its_rate_and_no_more() -> None:
     assert slept == [0.25, 0.25]
 
 
+async def test_callers_short_of_a_token_queue_and_wait_once() -> None:
+    """Past its burst, each caller reserves the next token and waits for it once: the
+    second waits twice as long as the first, and a clock that a short wait does not move
+    (an epoch clock loses sub-microsecond steps) makes no caller wait again."""
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)  # the clock stays where it is
+
+    pacer = AccountPacer(rate=2.0, clock=lambda: 1.8e9, sleep=sleep)
+    for _ in range(4):
+        await pacer.wait("111111111111")
+    assert slept == [0.5, 1.0]
+
+
 def test_scopes_that_took_many_pages_come_first() -> None:
     """The scopes with the most pages last time start first, longest first; the rest keep
     their interleaved order."""
