@@ -162,10 +162,11 @@ class Cli:
 
 
 class SharedClock:
-    """A clock that moves only when the collector sleeps; a simulator may read it too."""
+    """A clock that moves only when the code under test sleeps; a simulator may read it too
+    (it starts at the epoch time now, as the simulator's credentials expire by it)."""
 
-    def __init__(self) -> None:
-        self.now = time.time()
+    def __init__(self, start: float | None = None) -> None:
+        self.now = time.time() if start is None else start
         self.sleeps: list[float] = []
 
     def __call__(self) -> float:

@@ -24,6 +24,8 @@ from collector._model.organization import (
 from collector._model.resource import Known, stale
 from collector._store.patience import Patience, ride_out
 
+from ..support import SharedClock
+
 A, B, C, D = "111111111111", "222222222222", "333333333333", "444444444444"
 
 
@@ -74,7 +76,7 @@ def test_a_description_goes_stale_within_its_age_spread_per_record() -> None:
 
 def test_a_slowed_down_account_still_gets_its_calls_through() -> None:
     """At its slowest an account gets a call through every 1/rate seconds, never none."""
-    clock = FakeClock()
+    clock = SharedClock(0.0)
     pacer = AccountPacer(rate=20.0, clock=clock, sleep=clock.sleep)
     for _ in range(10):
         pacer.throttled(A)
@@ -102,23 +104,10 @@ def test_a_throttled_account_slows_down_and_recovers_call_by_call() -> None:
     assert pacer.rate_of(A) == 20.0
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-
-
 def test_a_database_away_for_less_than_the_patience_is_waited_for() -> None:
     """An operation that fails while the database is away is run again with backoff, the
     lock taken back before each replay, until it works."""
-    clock = FakeClock()
+    clock = SharedClock(0.0)
     calls: list[float] = []
     recovered: list[float] = []
 
@@ -133,14 +122,14 @@ def test_a_database_away_for_less_than_the_patience_is_waited_for() -> None:
 
     patience = Patience(120.0, sleep=clock.sleep, clock=clock)
     assert anyio.run(ride_out, operation, patience, take_back) == "written"
-    assert clock.slept[:4] == [0.5, 1.0, 2.0, 4.0]
-    assert max(clock.slept) <= 10.0
+    assert clock.sleeps[:4] == [0.5, 1.0, 2.0, 4.0]
+    assert max(clock.sleeps) <= 10.0
     assert len(recovered) == len(calls) - 1
 
 
 def test_a_database_away_for_longer_than_the_patience_ends_the_run() -> None:
     """Past its patience the run gets the `DatabaseUnavailableError`, saying how long."""
-    clock = FakeClock()
+    clock = SharedClock(0.0)
 
     async def operation() -> None:
         raise DatabaseUnavailableError("connection refused")
@@ -148,7 +137,7 @@ def test_a_database_away_for_longer_than_the_patience_ends_the_run() -> None:
     patience = Patience(20.0, sleep=clock.sleep, clock=clock)
     with pytest.raises(DatabaseUnavailableError, match="still away after"):
         anyio.run(ride_out, operation, patience)
-    assert sum(clock.slept) <= 20.0
+    assert sum(clock.sleeps) <= 20.0
 
 
 @pytest.mark.parametrize(
