@@ -54,18 +54,18 @@ typecheck: $(VENV)/.test-deps
 docs: $(VENV)/.test-deps
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
-# pytest's workers: the tests spend much of their time waiting on servers, subprocesses and
-# backoff, so two workers per core keep both cores busy (three left a fifth of the CPU idle:
-# 5m31s against 6m08s for the suite with coverage on the 2-core machine). Each test file runs on one worker
-# (`loadfile`), so a module's fixture (a built virtualenv, a stopped server, a stored
-# history) is made once rather than once per worker; files go out in the suite's order,
-# which puts the files with slow tests first (tests/conftest.py).
+# pytest's workers: the suite is bound by the CPU, and four workers keep both cores busy
+# while some tests wait on servers, subprocesses and backoff (six used more CPU for the same
+# wall time). Each test goes to whichever worker is free (`loadgroup`), so no worker is left
+# with a long file at the end; but a file with a fixture made once per module (a built
+# virtualenv, a stopped server, a stored history) is one group, kept on one worker, so that
+# fixture is made once. The groups go out first, the largest first, then the tests marked
+# `slow` (tests/conftest.py), then the rest.
 # The suite starts a few hundred Python processes, and every worker imports every test
 # module: bytecode caches (the git-ignored __pycache__ folders) spare each of them compiling
 # the same sources again, so they are written even where the caller's environment says not to.
 WORKERS ?= 4
-PYTEST := env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest -q -n $(WORKERS) --dist loadfile \
-	--no-loadscope-reorder
+PYTEST := env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest -q -n $(WORKERS) --dist loadgroup
 
 # Lint, types and the docs site, side by side (each check's output held until it ends).
 checks: $(VENV)/.test-deps
