@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from .scheduling import WholeFilesScheduling, files_with_module_fixtures
 from .sealed import Seal, seal
 from .support import MigratedTemplates, postgres_database
 
@@ -56,13 +58,10 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         config.stash[_SEAL].remove()
 
 
-@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every test that needs the PostgreSQL server `postgresql` (`-m "not postgresql"`
-    runs the rest); keep each file that makes a fixture once per module on one worker
-    (`xdist_group`: every other test goes to whichever worker is free, `--dist loadgroup`);
-    and move the tests marked `slow` to the front, in the shuffled order, so that workers
-    start with the long ones. First among the hooks, as xdist reads the groups in its own."""
+    runs the rest); move the tests marked `slow` to the front, in the shuffled order, so
+    that workers start with the long ones."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
     for item in items:
         callspec = getattr(item, "callspec", None)
@@ -72,19 +71,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         )
         if on_postgres or "postgres_url" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.postgresql)
-        if _uses_a_module_fixture(item):
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
 
 
-def _uses_a_module_fixture(item: pytest.Item) -> bool:
-    info = getattr(item, "_fixtureinfo", None)
-    if info is None:
-        return False
-    return any(
-        definition.scope == "module"
-        for definitions in info.name2fixturedefs.values()
-        for definition in definitions
-    )
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`--dist loadgroup`: a test to whichever worker is free, but a file with a module-scoped
+    fixture whole to one worker (`tests/scheduling.py`)."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    tests = Path(__file__).parent
+    return WholeFilesScheduling(config, log, files_with_module_fixtures(tests, config.rootpath))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
