@@ -332,12 +332,10 @@ def test_nothing_goes_unless_the_whole_organization_was_listed(
     assert cli.collect(sqlite_url, sim, REGIONS).code == 0
     closed, left = members(org)[:2]
     org.accounts[closed].state = "SUSPENDED"
-    extra: list[str] = []
-    if how == "organizational units":
-        extra = ["--organizational-units", org.root_id]
-    elif how == "excluded":
-        extra = ["--exclude-accounts", f"{closed},{left}"]
-    if how == "failed discovery":
+    if how == "explicit accounts":
+        args = ["run", "--database-url", sqlite_url, "--accounts", f"{closed},{left}"]
+        cli.run([*args, "--role-name", ROLE], sim.env())
+    elif how == "failed discovery":
         # Discovery retries a server error eight times, backing off for seconds: on a clock.
         sim.faults.bursts["organizations:ListAccounts"] = Burst("server_error")
         org.remove_account(left)
@@ -346,12 +344,13 @@ def test_nothing_goes_unless_the_whole_organization_was_listed(
         )
         result = collect_on_clock(sim, settings, SharedClock(), 1, monkeypatch)
         assert result.status is RunStatus.FAILED, result.error
-    elif how != "explicit accounts":
-        org.remove_account(left)
-        assert cli.collect(sqlite_url, sim, REGIONS, *extra).code == 0
     else:
-        args = ["run", "--database-url", sqlite_url, "--accounts", f"{closed},{left}"]
-        cli.run([*args, "--role-name", "AppFlowInventoryReader"], sim.env())
+        org.remove_account(left)
+        extra = {
+            "organizational units": ["--organizational-units", org.root_id],
+            "excluded": ["--exclude-accounts", f"{closed},{left}"],
+        }[how]
+        assert cli.collect(sqlite_url, sim, REGIONS, *extra).code == 0
     for account in (closed, left):
         assert live(sqlite_url, "connector_profiles", account) > 0
     retired = fetch(
