@@ -31,6 +31,8 @@ log = logging.getLogger("collector")
 
 # Connections per client of the services called a few times per run (STS, Organizations).
 CONTROL_POOL = 10
+# Every client's HTTP session class: theirs, with SSL contexts shared (`lean`).
+HTTP_SESSION = sharing_ssl_contexts(BoundedHttpSession)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +88,6 @@ class AwsClients:
             _keep_timestamps_raw(session)
             # Tokens from the global STS endpoint are refused in opt-in regions.
             session.set_config_variable("sts_regional_endpoints", "regional")
-        self._http_session_cls = sharing_ssl_contexts(BoundedHttpSession)
         self._user_agent = user_agent()
         self._clients: dict[tuple[str, str], Any] = {}
         self._without_fips: set[tuple[str, str]] = set()
@@ -110,7 +111,7 @@ class AwsClients:
             connect_timeout=min(connect_timeout or math.inf, self.options.connect_timeout),
             read_timeout=min(read_timeout or math.inf, self.options.read_timeout),
             max_pool_connections=max_pool,
-            http_session_cls=self._http_session_cls,
+            http_session_cls=HTTP_SESSION,
             user_agent=self._user_agent,
         )
 

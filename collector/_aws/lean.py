@@ -9,18 +9,23 @@ Measured on the fleet benchmark (docs/performance.md), per API call:
 - `credentials.ActingAccount` keeps an account's frozen credentials for a minute instead of
   checking the expiry (a `dateutil` local time) on every request.
 - One SSL context for every client (`sharing_ssl_contexts`): aiobotocore would build one,
-  loading the CA bundle in a thread, per client.
+  loading the CA bundle (about 15 ms of CPU) in a thread, per client. Shared by the runs of
+  a process too (a program embedding the collector, `collector demo`, the test suite), for
+  as long as the files it was built from are unchanged.
 """
 
 from __future__ import annotations
 
+import os
 import ssl
+import threading
 from importlib import metadata
 from typing import Any
 
 import aiobotocore
 import botocore
 from aiobotocore.parsers import AioResponseParserFactory
+from botocore.httpsession import get_cert_path
 
 from .._model.resources import RESOURCES
 
@@ -83,19 +88,60 @@ def raw_body(response: dict[str, Any]) -> bytes | None:
     return bytes(body) if isinstance(body, bytes | bytearray) else None
 
 
+SslContexts = tuple[ssl.SSLContext, ssl.SSLContext | None]
+# The contexts built so far, by what they were built from; the oldest goes past this many
+# (a process sees a handful of settings at most; the bound is for one that loops over many).
+_SSL_CONTEXTS: dict[tuple[Any, ...], SslContexts] = {}
+_SSL_CONTEXTS_KEPT = 8
+_SSL_LOCK = threading.Lock()
+
+
+def _file_identity(value: Any) -> Any:
+    """A setting that names a file, with what changes when the file is replaced or edited
+    (a rotated CA bundle gets a new context); other settings as they are."""
+    if not isinstance(value, str):
+        return value
+    try:
+        found = os.stat(value)
+    except OSError:
+        return value  # building the context reports it
+    return (value, found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns)
+
+
+def _ssl_key(session: Any, proxy_url: str | None) -> tuple[Any, ...]:
+    """Everything aiobotocore builds an HTTP session's SSL contexts from."""
+    proxy = session._proxy_config.settings if proxy_url else {}
+    proxy_cert = proxy.get("proxy_client_cert")
+    return (
+        session._verify,
+        _file_identity(get_cert_path(session._verify) if session._verify else None),
+        _file_identity(session._cert_file),
+        _file_identity(session._key_file),
+        proxy_url,
+        _file_identity(proxy.get("proxy_ca_bundle")),
+        tuple(map(_file_identity, proxy_cert))
+        if isinstance(proxy_cert, tuple)
+        else _file_identity(proxy_cert),
+    )
+
+
 def sharing_ssl_contexts(session_cls: type[Any]) -> type[Any]:
     """A subclass of an aiobotocore HTTP session class whose instances share their SSL
-    contexts: each client's session would otherwise build its own, loading the CA bundle
-    in a thread. One subclass per run, so a run's contexts go with it."""
-    built: dict[tuple[Any, ...], tuple[ssl.SSLContext, ssl.SSLContext | None]] = {}
+    contexts, within a run and across the runs of a process: each client's session would
+    otherwise build its own, loading the CA bundle in a thread."""
 
-    def _build_ssl_contexts(
-        self: Any, proxy_url: str | None
-    ) -> tuple[ssl.SSLContext, ssl.SSLContext | None]:
-        key = (self._verify, self._cert_file, self._key_file, proxy_url)
-        if key not in built:
-            built[key] = session_cls._build_ssl_contexts(self, proxy_url)
-        return built[key]
+    def _build_ssl_contexts(self: Any, proxy_url: str | None) -> SslContexts:
+        key = _ssl_key(self, proxy_url)
+        with _SSL_LOCK:
+            found = _SSL_CONTEXTS.get(key)
+        if found is not None:
+            return found
+        built: SslContexts = session_cls._build_ssl_contexts(self, proxy_url)
+        with _SSL_LOCK:
+            found = _SSL_CONTEXTS.setdefault(key, built)
+            while len(_SSL_CONTEXTS) > _SSL_CONTEXTS_KEPT:
+                del _SSL_CONTEXTS[next(iter(_SSL_CONTEXTS))]
+        return found
 
     members = {"_build_ssl_contexts": _build_ssl_contexts}
     return type(f"Shared{session_cls.__name__}", (session_cls,), members)

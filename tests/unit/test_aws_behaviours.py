@@ -9,6 +9,7 @@ import itertools
 import logging
 import os
 import re
+import ssl
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -20,9 +21,11 @@ import anyio.lowlevel
 import pytest
 from aiobotocore.session import AioSession
 from botocore import exceptions as boto
+from botocore.httpsession import get_cert_path
 from botocore.loaders import create_loader
 
 from collector._aws import Aws, AwsClients, AwsOptions, RetryPolicy
+from collector._aws.clients import HTTP_SESSION
 from collector._aws.credentials import AssumedRoles, MemberRole
 from collector._aws.errors import credential_error, retry_after, translate
 from collector._aws.pacing import AccountPacer
@@ -635,3 +638,27 @@ def test_the_shared_loader_searches_aws_data_path_first(
     assert with_own.search_paths[0] == str(own)
     assert with_own.load_service_model("appflow", "service-2").get("ours") is True
     assert "ours" not in without.load_service_model("appflow", "service-2")
+
+
+def test_runs_of_one_process_share_ssl_contexts_until_their_files_change(tmp_path: Path) -> None:
+    """Every client's HTTP session, in this run or a later one of the process, gets the SSL
+    context already built from the same settings (loading a CA bundle costs milliseconds);
+    a CA bundle edited in place gets a new one, and so does another setting."""
+    bundle = tmp_path / "ca.pem"
+    certificates = Path(get_cert_path(True)).read_text()
+    bundle.write_text(certificates)
+
+    def contexts(verify: bool | str) -> Any:
+        return HTTP_SESSION(verify=verify)._build_ssl_contexts(None)
+
+    first = contexts(str(bundle))
+    assert contexts(str(bundle)) is first
+    assert contexts(str(bundle))[0].cert_store_stats() == first[0].cert_store_stats()
+    one = certificates[: certificates.index("-----END CERTIFICATE-----") + 26]
+    bundle.write_text(one)  # a new size, so a new identity whatever the clock's resolution
+    rotated = contexts(str(bundle))
+    assert rotated is not first
+    assert rotated[0].cert_store_stats()["x509_ca"] == 1
+    assert contexts(True) is contexts(True)
+    assert contexts(False) is not contexts(True)
+    assert contexts(False)[0].verify_mode == ssl.CERT_NONE
