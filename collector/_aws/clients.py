@@ -22,7 +22,7 @@ from aiobotocore.session import AioSession
 
 from .bounded import DEFAULT_SCOPE_BUDGET, BoundedHttpSession, ByteBudget, charged_to
 from .credentials import acting_resolver
-from .lean import RawBodyParserFactory, sharing_ssl_contexts, user_agent
+from .lean import RawBodyParserFactory, new_session, sharing_ssl_contexts, user_agent
 from .models import shared_models_loader
 from .pacing import DEFAULT_ACCOUNT_RATE
 from .partitions import has_fips_endpoint
@@ -69,9 +69,9 @@ class AwsClients:
     def __init__(self, options: AwsOptions) -> None:
         self.options = options
         self._stack = AsyncExitStack()
-        self.base = AioSession()
+        self.base = new_session()
         """Signs with the caller's own credentials."""
-        self._acting = AioSession()
+        self._acting = new_session()
         self._acting.register_component("credential_provider", acting_resolver())
         # One loader for both: botocore's endpoint data (7 MB once parsed) is read and kept
         # once per run, not once per session, and the service models once per process

@@ -12,10 +12,14 @@ Measured on the fleet benchmark (docs/performance.md), per API call:
   loading the CA bundle (about 15 ms of CPU) in a thread, per client. Shared by the runs of
   a process too (a program embedding the collector, `collector demo`, the test suite), for
   as long as the files it was built from are unchanged.
+- botocore's built-in event handlers registered once per process (`new_session`): each new
+  session would register all of them again, checking each with `inspect`.
 """
 
 from __future__ import annotations
 
+import copy
+import functools
 import os
 import ssl
 import threading
@@ -24,7 +28,9 @@ from typing import Any
 
 import aiobotocore
 import botocore
+from aiobotocore.hooks import AioHierarchicalEmitter
 from aiobotocore.parsers import AioResponseParserFactory
+from aiobotocore.session import AioSession
 from botocore.httpsession import get_cert_path
 
 from .._model.resources import RESOURCES
@@ -40,6 +46,21 @@ RAW_OUTPUT_SHAPES = frozenset(
         *(() if resource.api.describe is None else (resource.api.describe.operation,)),
     )
 )
+
+
+@functools.cache
+def _builtin_handlers() -> AioHierarchicalEmitter:
+    """An event emitter holding botocore's built-in handlers, and nothing else."""
+    emitter = AioHierarchicalEmitter()
+    AioSession(event_hooks=emitter)  # registers them into `emitter`
+    return emitter
+
+
+def new_session() -> AioSession:
+    """An aiobotocore session as `AioSession()` makes it, its built-in event handlers copied
+    from the ones registered once per process, as botocore copies a session's handlers into
+    each client (registering them costs a session about 6 ms of CPU)."""
+    return AioSession(event_hooks=copy.copy(_builtin_handlers()), include_builtin_handlers=False)
 
 
 def user_agent() -> str:

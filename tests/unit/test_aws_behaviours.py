@@ -21,6 +21,7 @@ import anyio.lowlevel
 import pytest
 from aiobotocore.session import AioSession
 from botocore import exceptions as boto
+from botocore.handlers import BUILTIN_HANDLERS
 from botocore.httpsession import get_cert_path
 from botocore.loaders import create_loader
 
@@ -28,6 +29,7 @@ from collector._aws import Aws, AwsClients, AwsOptions, RetryPolicy
 from collector._aws.clients import HTTP_SESSION
 from collector._aws.credentials import AssumedRoles, MemberRole
 from collector._aws.errors import credential_error, retry_after, translate
+from collector._aws.lean import new_session
 from collector._aws.pacing import AccountPacer
 from collector._aws.partitions import (
     RegionCheck,
@@ -662,3 +664,25 @@ def test_runs_of_one_process_share_ssl_contexts_until_their_files_change(tmp_pat
     assert contexts(True) is contexts(True)
     assert contexts(False) is not contexts(True)
     assert contexts(False)[0].verify_mode == ssl.CERT_NONE
+
+
+def test_new_sessions_hold_the_built_in_handlers_each_their_own_copy() -> None:
+    """`new_session` gives what `AioSession()` gives: every built-in handler of botocore, in
+    the same order; a handler registered on one session reaches no other."""
+
+    def handlers(session: AioSession, event: str) -> list[Any]:
+        return list(session._original_handler._handlers.prefix_search(event))
+
+    made, copied, other = AioSession(), new_session(), new_session()
+    events = {spec[0] for spec in BUILTIN_HANDLERS}
+    assert len(events) > 50
+    for event in events:
+        assert handlers(copied, event) == handlers(made, event), event
+
+    def probe(**kwargs: Any) -> None:
+        return None
+
+    copied.register("before-call.appflow.ListFlows", probe)
+    assert probe in handlers(copied, "before-call.appflow.ListFlows")
+    for session in (other, new_session()):
+        assert probe not in handlers(session, "before-call.appflow.ListFlows")
