@@ -24,7 +24,15 @@ $(BIN)/collector: $(VENV)/.pip requirements/runtime.txt requirements/build.txt p
 	$(PIP) --no-deps --no-build-isolation -e .
 	touch $@
 
-$(VENV)/.test-deps: $(BIN)/collector requirements/test.txt
+# The runtime lock's wheels, kept beside the virtualenv: the packaging test installs the
+# wheel into a new virtualenv from them alone, so `make test` needs no network.
+$(VENV)/wheelhouse/.done: $(VENV)/.pip requirements/runtime.txt
+	rm -rf $(VENV)/wheelhouse
+	$(BIN)/python -m pip download --quiet --require-hashes -r requirements/runtime.txt \
+		-d $(VENV)/wheelhouse
+	touch $@
+
+$(VENV)/.test-deps: $(BIN)/collector requirements/test.txt $(VENV)/wheelhouse/.done
 	$(PIP) --require-hashes -r requirements/test.txt
 	touch $@
 

@@ -105,6 +105,8 @@ def test_alembic_without_a_url_says_how_to_give_one() -> None:
     assert "Traceback" not in result.stderr
 
 
+# The runtime lock's wheels, downloaded by `make` beside the virtualenv running the tests.
+WHEELHOUSE = Path(sys.prefix) / "wheelhouse"
 # What the image's build copies of the checkout (see the Dockerfile).
 BUILD_CONTEXT = ("pyproject.toml", "setup.py", "README.md", "collector", "migrations")
 
@@ -172,14 +174,20 @@ def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     the pinned runtime lock (requirements/runtime.txt, hashes required) for its dependencies.
 
     The virtualenv has no pip of its own, like the image's; this environment's pinned pip
-    installs into it. Nothing of the checkout or of this environment is visible from it.
+    installs into it, from the wheels `make` downloaded beside this environment (no index:
+    the suite needs no network). Nothing of the checkout or of this environment is visible
+    from it.
     """
+    assert (WHEELHOUSE / ".done").exists(), f"no {WHEELHOUSE}: run `make .venv/.test-deps`"
     venv = tmp_path_factory.mktemp("wheel") / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     pip = [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install"]
     for step in (
-        ["--require-hashes", "-r", str(ROOT / "requirements" / "runtime.txt")],
-        ["--no-deps", str(wheel)],
+        [
+            *("--no-index", "--find-links", str(WHEELHOUSE), "--require-hashes"),
+            *("-r", str(ROOT / "requirements" / "runtime.txt")),
+        ],
+        ["--no-index", "--no-deps", str(wheel)],
     ):
         done = subprocess.run(
             [*pip, "-q", *step], capture_output=True, text=True, timeout=600, check=False
