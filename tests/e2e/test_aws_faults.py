@@ -3,7 +3,9 @@
 Each case starts from a clean run, deletes profiles in the simulator (in the scopes about to
 fail, or everywhere), runs again with a fault, and then compares the inventory with the
 simulator's truth: what could be listed is stored exactly once, each failed scope is
-recorded with its class, and nothing from an incomplete listing is marked deleted.
+recorded with its class, and nothing from an incomplete listing is marked deleted. The cases
+whose retries back off for seconds run the collector with its waits on an injected clock;
+the others run it through the command line.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from typing import Any
 
 import pytest
 
+from collector._config import Settings
+from collector._model.run import RunResult, RunStatus
 from collector.simulator import (
     PROFILES,
     Faults,
@@ -26,9 +30,12 @@ from collector.simulator import (
 )
 
 from ..support import (
+    ROLE,
     Cli,
+    SharedClock,
     as_json,
     assert_history_consistent,
+    collect_on_clock,
     copy_postgres_database,
     fetch,
     postgres_database,
@@ -209,6 +216,17 @@ def clean_start(url: str, baseline_db: Baselines, sim: Simulator) -> dict[str, d
     return rows
 
 
+def collect_waiting_on_a_clock(
+    url: str, sim: Simulator, monkeypatch: pytest.MonkeyPatch, max_attempts: int
+) -> tuple[RunResult, SharedClock]:
+    """`collector run` of the organization into `url`, every backoff and pacing wait on an
+    injected clock: for the cases whose retries would otherwise sleep for seconds."""
+    settings = Settings(database_url=url, organization=True, role_name=ROLE, regions=REGIONS)
+    clock = SharedClock()
+    result = collect_on_clock(sim, settings, clock, SEED, monkeypatch, max_attempts=max_attempts)
+    return result, clock
+
+
 def both_rates(total: float) -> float:
     """The 429 and 500 rates that together fail a request with probability `total`."""
     return 1 - math.sqrt(1 - total)
@@ -220,9 +238,12 @@ def collect_at_error_rate(
     attempts: int,
     baseline_db: Baselines,
     sim: Simulator,
-    cli: Cli,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A faulty run at a combined 500/429 `rate` after a clean one, checked against the truth."""
+    """A faulty run at a combined 500/429 `rate` after a clean one, checked against the truth.
+
+    The run waits on an injected clock: at a rate of one half, its backoff alone adds up to
+    tens of seconds."""
     org, faults = sim.org, sim.faults
     baseline = clean_start(url, baseline_db, sim)
     if rate >= 0.5:
@@ -230,13 +251,14 @@ def collect_at_error_rate(
         org.short_page_sizes.clear()
     removed = remove_first_profiles(org, all_scopes(org))
     faults.error_rate_429 = faults.error_rate_500 = both_rates(rate)
-    result = cli.collect(url, sim, REGIONS, "--max-attempts", str(attempts))
+    result, clock = collect_waiting_on_a_clock(url, sim, monkeypatch, attempts)
     injected = sim.stats.statuses[429] + sim.stats.statuses[500]
+    assert clock.sleeps
     assert injected > 0
     allowed = frozenset({"throttled", "server_error"}) if rate >= 0.5 else frozenset()
     scopes = assert_inventory(url, org, baseline, removed, allowed_codes=allowed)
     failed = [s for s in scopes.values() if s["status"] == "failed"]
-    assert result.code == (1 if failed else 0), result.err
+    assert result.status is (RunStatus.PARTIAL if failed else RunStatus.SUCCEEDED), result.error
     for s in failed:
         assert s["attempts"] >= attempts
     for s in scopes.values():
@@ -246,19 +268,23 @@ def collect_at_error_rate(
 
 
 @pytest.mark.parametrize(("rate", "attempts"), [(0.05, 10), (0.5, 15)])
-@pytest.mark.slow
 def test_server_errors_and_throttling_at_rate(
-    rate: float, attempts: int, sqlite_url: str, baseline_db: Baselines, sim: Simulator, cli: Cli
+    rate: float,
+    attempts: int,
+    sqlite_url: str,
+    baseline_db: Baselines,
+    sim: Simulator,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Random 500s and 429s are retried page by page; what was listed is stored exactly once."""
-    collect_at_error_rate(sqlite_url, rate, attempts, baseline_db, sim, cli)
+    collect_at_error_rate(sqlite_url, rate, attempts, baseline_db, sim, monkeypatch)
 
 
 def test_server_errors_and_throttling_at_twenty_percent(
-    database_url: str, baseline_db: Baselines, sim: Simulator, cli: Cli
+    database_url: str, baseline_db: Baselines, sim: Simulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """At a 20% 500/429 rate every scope is listed completely, on either database."""
-    collect_at_error_rate(database_url, 0.2, 12, baseline_db, sim, cli)
+    collect_at_error_rate(database_url, 0.2, 12, baseline_db, sim, monkeypatch)
 
 
 def faulty_scope(org: Organization) -> ScopeKey:
@@ -274,14 +300,14 @@ def test_dropped_connections_are_retried(
     org: Organization,
     faults: Faults,
     sim: Simulator,
-    cli: Cli,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Connections closed without an answer are retried until every scope is listed completely."""
     baseline = clean_start(sqlite_url, baseline_db, sim)
     removed = remove_first_profiles(org, all_scopes(org))
     faults.drop_rate = 0.2
-    result = cli.collect(sqlite_url, sim, REGIONS, "--max-attempts", "10")
-    assert result.code == 0, result.err
+    result, _ = collect_waiting_on_a_clock(sqlite_url, sim, monkeypatch, 10)
+    assert result.status is RunStatus.SUCCEEDED, result.error
     dropped = sim.stats.statuses[0]
     assert dropped > 0
     assert_inventory(sqlite_url, org, baseline, removed, failed={})
@@ -315,14 +341,14 @@ def test_malformed_json_is_retried(
     org: Organization,
     faults: Faults,
     sim: Simulator,
-    cli: Cli,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Bodies cut short are retried like server errors, and every scope is still listed."""
     baseline = clean_start(sqlite_url, baseline_db, sim)
     removed = remove_first_profiles(org, all_scopes(org))
     faults.malformed_json_rate = 0.2
-    result = cli.collect(sqlite_url, sim, REGIONS, "--max-attempts", "10")
-    assert result.code == 0, result.err
+    result, _ = collect_waiting_on_a_clock(sqlite_url, sim, monkeypatch, 10)
+    assert result.status is RunStatus.SUCCEEDED, result.error
     assert_inventory(sqlite_url, org, baseline, removed, failed={})
     # Only the malformed bodies were retried (the simulator counts them as 200s).
     assert last_run(sqlite_url)["retries"] > 0
@@ -431,22 +457,22 @@ def test_a_next_token_rejected_once_restarts_the_listing_and_keeps_no_duplicate(
     assert_history_consistent(sqlite_url)
 
 
-@pytest.mark.slow
 def test_endless_throttling_uses_every_attempt(
     sqlite_url: str,
     baseline_db: Baselines,
     org: Organization,
     faults: Faults,
     sim: Simulator,
-    cli: Cli,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A scope that is always throttled fails as `throttled` after exactly --max-attempts calls."""
+    """A scope that is always throttled fails as `throttled` after exactly --max-attempts calls
+    (backing off on an injected clock: throttling backs off from a one-second base)."""
     baseline = clean_start(sqlite_url, baseline_db, sim)
     throttled = faulty_scope(org)
     removed = remove_first_profiles(org, [throttled])
     faults.failing_scopes[throttled] = "ThrottlingException"
-    result = cli.collect(sqlite_url, sim, REGIONS, "--max-attempts", "3")
-    assert result.code == 1
+    result, _ = collect_waiting_on_a_clock(sqlite_url, sim, monkeypatch, 3)
+    assert result.status is RunStatus.PARTIAL, result.error
     scopes = assert_inventory(sqlite_url, org, baseline, removed, failed={throttled: "throttled"})
     assert scopes[throttled]["attempts"] == 3
     assert scopes[throttled]["aws_error_code"] == "ThrottlingException"
