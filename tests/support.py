@@ -84,6 +84,14 @@ def run_args(url: str, regions: str | Iterable[str], *extra: str) -> list[str]:
     ]
 
 
+def run_settings(url: str, regions: Iterable[str], **options: Any) -> Settings:
+    """What `run_args` asks for, as the settings `run_collection` takes (`options` for the
+    rest): for the runs a test drives on an injected clock."""
+    return Settings(
+        database_url=url, organization=True, role_name=ROLE, regions=tuple(regions), **options
+    )
+
+
 def collector_command(*args: str) -> list[str]:
     """`python -m collector ARGS`, to start the collector as its own process."""
     return [sys.executable, "-m", "collector", *args]

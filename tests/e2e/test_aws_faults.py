@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 
-from collector._config import Settings
 from collector._model.run import RunResult, RunStatus
 from collector.simulator import (
     PROFILES,
@@ -30,7 +29,6 @@ from collector.simulator import (
 )
 
 from ..support import (
-    ROLE,
     Cli,
     SharedClock,
     as_json,
@@ -41,6 +39,7 @@ from ..support import (
     postgres_database,
     run_args,
     run_main,
+    run_settings,
 )
 
 REGIONS = ("us-east-1", "eu-west-1")
@@ -221,8 +220,8 @@ def collect_waiting_on_a_clock(
 ) -> tuple[RunResult, SharedClock]:
     """`collector run` of the organization into `url`, every backoff and pacing wait on an
     injected clock: for the cases whose retries would otherwise sleep for seconds."""
-    settings = Settings(database_url=url, organization=True, role_name=ROLE, regions=REGIONS)
     clock = SharedClock()
+    settings = run_settings(url, REGIONS)
     result = collect_on_clock(sim, settings, clock, SEED, monkeypatch, max_attempts=max_attempts)
     return result, clock
 

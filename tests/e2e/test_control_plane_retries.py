@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import pytest
 
-from collector._config import Settings
 from collector._model.run import RunStatus
 from collector.simulator import Burst, Organization, Simulator, generate_organization
 
-from ..support import ROLE, Cli, SharedClock, collect_on_clock, fetch
+from ..support import Cli, SharedClock, collect_on_clock, fetch, run_settings
 
 REGION = "us-east-1"
 
@@ -33,9 +32,7 @@ def test_thirty_second_organizations_throttling_is_ridden_out(
     at least the 30 s (on the injected clock)."""
     clock = SharedClock()
     burst = Burst("throttle", seconds=30.0)
-    settings = Settings(
-        database_url=sqlite_url, organization=True, role_name=ROLE, regions=(REGION,)
-    )
+    settings = run_settings(sqlite_url, (REGION,))
     with Simulator(org_of(45), clock=clock) as sim:
         sim.faults.bursts["organizations:ListAccounts"] = burst
         result = collect_on_clock(sim, settings, clock, 3, monkeypatch)
@@ -78,13 +75,7 @@ def test_transient_assume_role_failure_is_not_remembered(
         regions=("us-east-1", "eu-west-1"),
     )
     clock = SharedClock()
-    settings = Settings(
-        database_url=sqlite_url,
-        organization=True,
-        role_name=ROLE,
-        regions=("us-east-1", "eu-west-1"),
-        concurrency=1,
-    )
+    settings = run_settings(sqlite_url, ("us-east-1", "eu-west-1"), concurrency=1)
     with Simulator(org, clock=clock) as sim:
         sim.faults.bursts["sts:AssumeRole"] = Burst("server_error", requests=8)
         result = collect_on_clock(sim, settings, clock, 4, monkeypatch)

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from collector._config import Settings
 from collector._model.run import RunStatus
 from collector._model.scopes import Shard
 from collector.simulator import (
@@ -26,7 +25,7 @@ from collector.simulator import (
     region_deny,
 )
 
-from ..support import ROLE, Cli, SharedClock, collect_on_clock, fetch
+from ..support import ROLE, Cli, SharedClock, collect_on_clock, fetch, run_settings
 
 REGIONS = ("us-east-1", "eu-west-1")
 DENIED = "eu-west-1"
@@ -339,10 +338,9 @@ def test_nothing_goes_unless_the_whole_organization_was_listed(
         # Discovery retries a server error eight times, backing off for seconds: on a clock.
         sim.faults.bursts["organizations:ListAccounts"] = Burst("server_error")
         org.remove_account(left)
-        settings = Settings(
-            database_url=sqlite_url, organization=True, role_name=ROLE, regions=REGIONS
+        result = collect_on_clock(
+            sim, run_settings(sqlite_url, REGIONS), SharedClock(), 1, monkeypatch
         )
-        result = collect_on_clock(sim, settings, SharedClock(), 1, monkeypatch)
         assert result.status is RunStatus.FAILED, result.error
     else:
         org.remove_account(left)

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import pytest
 
-from collector._config import Settings
 from collector._model.run import RunStatus
 from collector.simulator import Faults, Organization, Simulator, generate_organization
 
-from ..support import ROLE, SharedClock, collect_on_clock, fetch, profile_arns
+from ..support import SharedClock, collect_on_clock, fetch, profile_arns, run_settings
 
 REGIONS = ("us-east-1", "eu-west-1")
 
@@ -45,9 +44,7 @@ def test_transient_faults_lose_nothing(
     faults.error_rate_429 = 0.1
     faults.drop_rate = 0.05
     clock = SharedClock()
-    settings = Settings(
-        database_url=inventory_url, organization=True, role_name=ROLE, regions=REGIONS
-    )
+    settings = run_settings(inventory_url, REGIONS)
     result = collect_on_clock(sim, settings, clock, 7, monkeypatch, max_attempts=12)
     assert result.status is RunStatus.SUCCEEDED, result.error
     stored = fetch(inventory_url, "SELECT connector_profile_arn FROM connector_profiles")
